@@ -1,0 +1,68 @@
+"""qpvgeo benchmarks: speed as a ratio against a reference run in the same process.
+
+Usage::
+
+    python benchmarks/run.py                 # readable table, with peak memory
+    python benchmarks/run.py --json          # one JSON object {"results": [...]}
+    python benchmarks/run.py --workload access_suite --graph grid_10k
+
+Each workload module exposes ``run(net, graph_name) -> dict`` returning one
+row: ``workload, graph, n_nodes, qpvgeo_s, reference_s, ratio,
+max_abs_diff_m`` and ``peers`` ({name: seconds} for the peer libraries that
+installed). The ratio is ``reference_s / qpvgeo_s`` (> 1: qpvgeo is faster).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from graphs import GRAPHS  # noqa: E402
+
+WORKLOADS = {
+    "access_suite": "access_suite",
+    "local_betweenness_800m": "local_betweenness",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--workload", action="append", choices=sorted(WORKLOADS))
+    parser.add_argument("--graph", action="append", choices=sorted(GRAPHS))
+    args = parser.parse_args(argv)
+    rows = []
+    for workload in args.workload or list(WORKLOADS):
+        module = importlib.import_module(WORKLOADS[workload])
+        for graph in args.graph or list(getattr(module, "GRAPHS", GRAPHS)):
+            net = GRAPHS[graph]()
+            tracemalloc.start()
+            row = module.run(net, graph)
+            row["peak_mem_mb"] = round(tracemalloc.get_traced_memory()[1] / 2**20, 1)
+            tracemalloc.stop()
+            rows.append(row)
+            if not args.json:
+                print(_fmt(row), flush=True)
+    if args.json:
+        print(json.dumps({"results": rows}, indent=1))
+    return 0
+
+
+def _fmt(row: dict) -> str:
+    peers = ", ".join(f"{k} {v:.3f}s" for k, v in row.get("peers", {}).items())
+    return (
+        f"{row['workload']:<24} {row['graph']:<26} n={row['n_nodes']:>7} "
+        f"qpvgeo {row['qpvgeo_s']:.3f}s  reference {row['reference_s']:.3f}s  "
+        f"ratio {row['ratio']:.1f}x  max|diff| {row['max_abs_diff_m']:.2e} m  "
+        f"peak {row.get('peak_mem_mb', float('nan'))} MB  [{peers}]"
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

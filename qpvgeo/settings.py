@@ -1,0 +1,43 @@
+"""Global settings of qpvgeo.
+
+Plain module variables, read at call time, so that changing them
+(``qpvgeo.settings.walk_speed_kmh = 4.0``) affects later calls.
+
+Attributes
+----------
+crs : str
+    Projected CRS of every layer qpvgeo returns: Lambert-93 (EPSG:2154), metres.
+walk_speed_kmh : float
+    Walking speed used to turn network distances into minutes (4.5 km/h,
+    a usual value for urban pedestrians of all ages).
+max_snap_m : float
+    Largest distance a point (resident origin, shop) may be moved to reach the
+    nearest street edge. Farther points are reported, never silently moved.
+detour_factor : float
+    Ratio of network to straight-line distance used by the *opt-in*
+    crow-fly fallback where a QPV has no street network (1.3: the median
+    pedestrian detour index reported for French urban areas is 1.2 to 1.4).
+origin_spacing_m : float
+    Spacing of the regular grid of residents' origins laid inside each QPV.
+equipment_buffer_m : float
+    Equipments up to this distance outside the département still count
+    (edge effects): residents of a border QPV shop on both sides.
+time_thresholds_min : tuple of int
+    Walking-time thresholds (minutes) of the "share within" summaries.
+data_dir : str or None
+    Data directory; ``None`` means ``$QPVGEO_DATA_DIR`` or else ``./data``.
+offline : bool
+    When True, a missing file is an error instead of a download.
+"""
+
+from __future__ import annotations
+
+crs: str = "EPSG:2154"
+walk_speed_kmh: float = 4.5
+max_snap_m: float = 150.0
+detour_factor: float = 1.3
+origin_spacing_m: float = 50.0
+equipment_buffer_m: float = 3000.0
+time_thresholds_min: tuple[int, ...] = (5, 10, 15)
+data_dir: str | None = None
+offline: bool = False
