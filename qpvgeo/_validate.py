@@ -1,0 +1,158 @@
+"""Entry-point checks: files, CRS, columns, keys and geometries.
+
+Each check builds one message that names the file, the column or value and
+the fix, then raises a :mod:`qpvgeo._errors` exception. Repairs (invalid
+geometries) and drops are announced by one warning that counts them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from . import settings
+from ._errors import CRSError, EmptyLayerError, MissingColumnError, ValidationError
+
+_ENCODINGS = ("utf-8-sig", "cp1252")
+
+
+def read_csv(path: Path, *, dtype: object = str) -> pd.DataFrame:
+    """Read a CSV whatever its separator (``,`` ``;`` tab ``|``) and encoding (UTF-8 or Latin-1).
+
+    INSEE has published both ``;``-separated Latin-1 files and ``,``-separated
+    UTF-8 files; both are read. A file that decodes in neither encoding, or
+    whose separator cannot be told, gets a clear error.
+    """
+    raw = Path(path).read_bytes()
+    if not raw.strip():
+        raise EmptyLayerError(f"{str(path)!r} is empty; download it again")
+    text = None
+    for enc in _ENCODINGS:
+        try:
+            text = raw.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    if text is None:  # cp1252 leaves a few bytes undefined
+        raise ValidationError(
+            f"{str(path)!r} is neither UTF-8 nor Windows-1252/Latin-1 text; "
+            "re-save it as UTF-8 CSV"
+        )
+    head = text[:20000]
+    try:
+        sep = csv.Sniffer().sniff(head.split("\n", 1)[0], delimiters=",;\t|").delimiter
+    except csv.Error:
+        raise ValidationError(
+            f"{str(path)!r}: cannot tell the column separator from its header line "
+            f"{head.splitlines()[0][:120]!r}; expected ',' or ';' separated columns"
+        ) from None
+    return pd.read_csv(io.StringIO(text), sep=sep, dtype=dtype, keep_default_na=True)
+
+
+def pick_columns(
+    df: pd.DataFrame, aliases: dict[str, tuple[str, ...]], *, source: str, optional: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """Rename the first alias present of each wanted column to its canonical name.
+
+    ``aliases`` maps the canonical name to the accepted spellings (compared
+    case-insensitively). Every missing required column is reported at once.
+    """
+    lower = {c.lower(): c for c in df.columns}
+    rename, missing = {}, []
+    for canonical, names in aliases.items():
+        hit = next((lower[n.lower()] for n in (canonical, *names) if n.lower() in lower), None)
+        if hit is None:
+            if canonical not in optional:
+                missing.append(f"`{canonical}` (or {', '.join(repr(n) for n in names)})" if names else f"`{canonical}`")
+        else:
+            rename[hit] = canonical
+    if missing:
+        raise MissingColumnError(
+            f"{source}: missing column(s) {', '.join(missing)}; the file has "
+            f"{list(df.columns)[:25]!r}. Check that it is the right file, or rename the columns"
+        )
+    return df.rename(columns=rename)
+
+
+def read_layer(path: Path, *, source: str) -> gpd.GeoDataFrame:
+    """Read a vector file (GeoJSON, GeoPackage, shapefile...) and check it has a CRS and features."""
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises DataSourceError and friends
+        raise ValidationError(f"{source}: cannot read {str(path)!r} as a vector layer: {exc}") from exc
+    if len(gdf) == 0:
+        raise EmptyLayerError(f"{source}: {str(path)!r} has no feature; download it again")
+    if gdf.crs is None:
+        raise CRSError(
+            f"{source}: {str(path)!r} has no CRS; set it (e.g. `gdf.set_crs(4326)` for lon/lat "
+            "GeoJSON, or `ogr2ogr -a_srs EPSG:4326`) and save it again"
+        )
+    return gdf
+
+
+def to_project_crs(gdf: gpd.GeoDataFrame, *, source: str, expected: tuple[int, ...] = ()) -> gpd.GeoDataFrame:
+    """Project to :data:`qpvgeo.settings.crs`, refusing a CRS that is not one of ``expected``."""
+    epsg = gdf.crs.to_epsg()
+    if expected and epsg not in expected:
+        raise CRSError(
+            f"{source}: CRS {gdf.crs.to_string()!r} is not one this dataset is published in "
+            f"(EPSG:{', EPSG:'.join(map(str, expected))}); check the file, or reproject it"
+        )
+    return gdf.to_crs(settings.crs)
+
+
+def assert_project_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, name: str) -> None:
+    """Indicator functions refuse a layer that is not in the project CRS."""
+    if gdf.crs is None or not gdf.crs.equals(settings.crs):
+        got = None if gdf.crs is None else gdf.crs.to_string()
+        raise CRSError(
+            f"`{name}` has CRS {got!r}; load it with a qpvgeo loader or call `.to_crs({settings.crs!r})`"
+        )
+
+
+def repair_geometries(gdf: gpd.GeoDataFrame, *, source: str, polygonal: bool = False) -> gpd.GeoDataFrame:
+    """Repair invalid geometries (with one counted warning); refuse empty or missing ones."""
+    geoms = gdf.geometry
+    empty = geoms.isna() | geoms.is_empty
+    if empty.any():
+        ids = list(gdf.index[empty][:10])
+        raise ValidationError(
+            f"{source}: {int(empty.sum())} feature(s) have an empty or missing geometry "
+            f"(first: {ids!r}); fix or remove them in the file"
+        )
+    invalid = ~geoms.is_valid
+    if invalid.any():
+        fixed = shapely.make_valid(geoms[invalid].values)
+        if polygonal:
+            fixed = [_polygonal_part(g) for g in fixed]
+        gdf = gdf.copy()
+        gdf.loc[invalid, gdf.geometry.name] = fixed
+        warnings.warn(
+            f"{source}: repaired {int(invalid.sum())} invalid geometrie(s) with shapely.make_valid "
+            f"(first: {list(gdf.index[invalid][:5])!r})",
+            stacklevel=3,
+        )
+    return gdf
+
+
+def _polygonal_part(geom: shapely.Geometry) -> shapely.Geometry:
+    if isinstance(geom, shapely.GeometryCollection):
+        parts = [g for g in geom.geoms if isinstance(g, (shapely.Polygon, shapely.MultiPolygon))]
+        return shapely.union_all(parts)
+    return geom
+
+
+def unique_key(df: pd.DataFrame, key: str, *, source: str) -> None:
+    """Refuse duplicated official keys."""
+    dup = df[key].duplicated(keep=False)
+    if dup.any():
+        raise ValidationError(
+            f"{source}: {int(dup.sum())} rows share a `{key}` (e.g. {df.loc[dup, key].iloc[0]!r}); "
+            "each key must appear once"
+        )
