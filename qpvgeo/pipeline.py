@@ -1,0 +1,242 @@
+"""The main job: official data for a département → one table of indicators per QPV.
+
+:func:`build_networks` finds, for each QPV, the street network that covers it
+(a walk network saved in the data directory, downloaded with osmnx on a
+connected machine, or a network file of the mirror), and says how well it
+covers it. :func:`run_indicators` assembles the per-QPV table.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass, field
+from os import PathLike
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from . import accessibility, loaders, nomenclature, settings, sources
+from ._errors import QpvgeoError
+from .network import WalkNetwork, coverage_share, load_network, walk_graph_from_polygon
+from .origins import grid_origins
+
+log = logging.getLogger(__name__)
+
+COVERED = "couvert"
+PARTIAL = "partiel"
+NONE = "absent"
+
+#: a QPV is "covered" when at least this share of its area lies inside the network's extent
+COVERED_SHARE = 0.95
+#: walk networks are fetched this far around each QPV (15 min at 4.5 km/h, plus a margin)
+NETWORK_BUFFER_M = 1500.0
+
+
+def walk_network_file(code_qp: str) -> str:
+    """Where the walk network of a QPV is saved in the data directory."""
+    return f"osm/walk/{code_qp}.graphml"
+
+
+@dataclass
+class QpvNetworks:
+    """The network chosen for each QPV and how well it covers it."""
+
+    networks: dict[str, WalkNetwork] = field(default_factory=dict)
+    table: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def network_of(self, code_qp: str) -> WalkNetwork | None:
+        name = self.table.at[code_qp, "network_source"]
+        return self.networks.get(name) if isinstance(name, str) else None
+
+
+def build_networks(
+    qpv: gpd.GeoDataFrame, *, data_dir: str | PathLike | None = None, offline: bool | None = None
+) -> QpvNetworks:
+    """Find a street network for each QPV.
+
+    In order: a walk network saved for the QPV in the data directory
+    (``osm/walk/<code_qp>.graphml``); on a connected machine, the OSM walk
+    network downloaded with osmnx around the QPV (and saved there for next
+    time, osmnx's cache kept in the data directory); else the network files of
+    the data directory (see :data:`qpvgeo.sources.NETWORK_DATASETS`),
+    choosing the one whose extent covers most of the QPV.
+
+    Returns
+    -------
+    QpvNetworks
+        ``table`` indexed by ``code_qp``: ``network_source`` (file name or
+        NaN), ``network_kind`` (walk/drive), ``network_coverage_pct`` (share of
+        the QPV area inside the network's extent) and ``network_status``
+        (couvert / partiel / absent).
+    """
+    offline = settings.offline if offline is None else offline
+    root = sources.data_dir(data_dir)
+    result = QpvNetworks()
+    shared: dict[str, WalkNetwork] = {}
+    for key in sources.NETWORK_DATASETS:
+        path = sources.find(key, data_dir)
+        if path is not None:
+            sources.fetch(key, data_dir)  # recorded in the provenance
+            shared[path.name] = load_network(path)
+    rows = {}
+    for code, geom in tqdm(list(zip(qpv.index, qpv.geometry, strict=True)), desc="réseaux", leave=False):
+        own = root / walk_network_file(code)
+        if not own.is_file() and not offline:
+            _download_walk_network(code, geom, own, root)
+        candidates = dict(shared)
+        if own.is_file():
+            candidates = {own.name: load_network(own, kind="walk")}
+        best, best_share = None, 0.0
+        one = gpd.GeoSeries([geom], crs=settings.crs)
+        for name, net in candidates.items():
+            share = float(coverage_share(net, one).iloc[0])
+            if share > best_share:
+                best, best_share = name, share
+        if best is not None:
+            result.networks[best] = candidates[best]
+        status = NONE if best is None else COVERED if best_share >= COVERED_SHARE else PARTIAL
+        rows[code] = {
+            "network_source": best,
+            "network_kind": candidates[best].kind if best else None,
+            "network_coverage_pct": round(100 * best_share, 1),
+            "network_status": status,
+        }
+    result.table = pd.DataFrame.from_dict(rows, orient="index")
+    result.table.index.name = "code_qp"
+    return result
+
+
+def _download_walk_network(code: str, geom, target: Path, root: Path) -> None:
+    import osmnx as ox
+
+    ox.settings.cache_folder = str(sources.osmnx_cache_dir(root))
+    ox.settings.use_cache = True
+    try:
+        G = walk_graph_from_polygon(geom.buffer(NETWORK_BUFFER_M))
+    except Exception as exc:  # no network, Overpass errors: fall back to local files
+        warnings.warn(f"QPV {code}: OSM walk network download failed ({exc}); using local files", stacklevel=3)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp.graphml")
+    ox.save_graphml(G, tmp)
+    tmp.replace(target)
+
+
+def access_indicators(
+    qpv: gpd.GeoDataFrame,
+    origins: gpd.GeoDataFrame,
+    equipments: gpd.GeoDataFrame,
+    networks: QpvNetworks,
+    categories: list[str],
+    *,
+    crowfly_fallback: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Walking time to the nearest equipment of each category, per origin and per QPV.
+
+    Returns
+    -------
+    (per_qpv, per_origin)
+        ``per_qpv`` indexed by ``code_qp`` with the summaries of
+        :func:`qpvgeo.accessibility.summarise_by_zone` and ``access_method``;
+        ``per_origin`` indexed like ``origins``. QPV without a network get NaN
+        values and ``access_method`` empty, unless ``crowfly_fallback``.
+    """
+    per_origin = []
+    methods = {}
+    for code in tqdm(list(qpv.index), desc="accessibilité", leave=False):
+        o = origins[origins["code_qp"] == code]
+        net = networks.network_of(code)
+        if net is not None:
+            t = accessibility.network_time_to_nearest(net, o, equipments, categories)
+            methods[code] = accessibility.METHOD_NETWORK if net.kind == "walk" else accessibility.METHOD_DRIVE_PROXY
+        elif crowfly_fallback:
+            t = accessibility.crowfly_time_to_nearest(o, equipments, categories)
+            methods[code] = f"{accessibility.METHOD_CROWFLY} {settings.detour_factor}"
+        else:
+            t = pd.DataFrame(np.nan, index=o.index, columns=[f"walk_min_{c}" for c in categories])
+            methods[code] = ""
+        per_origin.append(t)
+    times = pd.concat(per_origin)
+    summary = accessibility.summarise_by_zone(times, origins.loc[times.index])
+    computed = pd.Series(methods).reindex(summary.index)
+    summary.insert(0, "access_method", computed)
+    no_net = summary["access_method"] == ""
+    summary.loc[no_net, "n_origins_off_network"] = summary.loc[no_net, "n_origins"]
+    return summary, times
+
+
+def present_categories(equipments: gpd.GeoDataFrame, wanted: list[str]) -> tuple[list[str], list[str]]:
+    """Split the wanted categories into those present in the equipments and those absent."""
+    have = set(equipments["category"])
+    return [c for c in wanted if c in have], [c for c in wanted if c not in have]
+
+
+@dataclass
+class RunResult:
+    """Everything one run produced, for export and maps."""
+
+    qpv: gpd.GeoDataFrame
+    indicators: pd.DataFrame
+    equipments: gpd.GeoDataFrame
+    origins: gpd.GeoDataFrame
+    networks: QpvNetworks
+    categories: list[str]
+    categories_absent: list[str]
+    parameters: dict
+    messages: list[str]
+
+
+def run(
+    dep: str,
+    codes: list[str] | None = None,
+    *,
+    data_dir: str | PathLike | None = None,
+    offline: bool | None = None,
+    categories: list[str] | None = None,
+    crowfly_fallback: bool = False,
+) -> RunResult:
+    """Load the official data for a département and compute the per-QPV indicators."""
+    offline = settings.offline if offline is None else offline
+    sources.reset_used()
+    messages: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        qpv = loaders.load_qpv(dep, codes, data_dir=data_dir, offline=offline)
+        iris = loaders.load_iris(dep, data_dir=data_dir, offline=offline)
+        equipments = loaders.load_equipments(dep, data_dir=data_dir, offline=offline)
+        wanted = categories or nomenclature.proximity_categories()
+        nomenclature.check_categories(wanted)
+        present, absent = present_categories(equipments, wanted)
+        if not present:
+            raise QpvgeoError(f"none of the categories {wanted!r} is in the equipment data")
+        networks = build_networks(qpv, data_dir=data_dir, offline=offline)
+        origins = grid_origins(qpv, iris)
+        summary, times = access_indicators(
+            qpv, origins, equipments, networks, present, crowfly_fallback=crowfly_fallback
+        )
+    messages.extend(str(w.message) for w in caught)
+    if absent:
+        messages.append(
+            f"categories absent from the equipment data (not counted as missing): {', '.join(absent)}"
+        )
+    table = qpv[["lib_qp", "insee_com", "lib_com", "area_ha"]].join(networks.table).join(summary)
+    table.insert(0, "code_qp", table.index)
+    origins = origins.join(times)
+    params = {
+        "dep": dep,
+        "qpv": codes or "all",
+        "walk_speed_kmh": settings.walk_speed_kmh,
+        "max_snap_m": settings.max_snap_m,
+        "origin_spacing_m": settings.origin_spacing_m,
+        "equipment_buffer_m": settings.equipment_buffer_m,
+        "crowfly_fallback": crowfly_fallback,
+        "detour_factor": settings.detour_factor if crowfly_fallback else None,
+        "offline": offline,
+        "categories": present,
+        "categories_absent": absent,
+    }
+    return RunResult(qpv, table, equipments, origins, networks, present, absent, params, messages)
