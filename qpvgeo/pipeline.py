@@ -219,6 +219,20 @@ def run(
             qpv, origins, equipments, networks, present, crowfly_fallback=crowfly_fallback
         )
     messages.extend(str(w.message) for w in caught)
+    no_net = networks.table.index[networks.table["network_status"] == NONE]
+    if len(no_net):
+        messages.append(
+            f"{len(no_net)} QPV have no street network in the data directory: "
+            f"{', '.join(no_net)}; their access values are "
+            + ("crow-fly estimates (labelled)" if crowfly_fallback else "left empty")
+        )
+    partial = networks.table.index[networks.table["network_status"] == PARTIAL]
+    for code in partial:
+        messages.append(
+            f"QPV {code}: the street network covers only "
+            f"{networks.table.at[code, 'network_coverage_pct']} % of its area; origins beyond it are "
+            "counted in n_origins_off_network"
+        )
     if absent:
         messages.append(
             f"categories absent from the equipment data (not counted as missing): {', '.join(absent)}"

@@ -1,0 +1,131 @@
+"""The ``qpvgeo`` command.
+
+``qpvgeo run --dep 91 [--qpv CODE ...] [--data-dir DIR] [--out DIR] [--offline]``
+    computes the indicators and writes ``OUT/tables/indicators_qpv.csv``,
+    ``OUT/tables/qpvgeo.gpkg``, ``OUT/tables/provenance.json`` and
+    ``OUT/maps/*.html``.
+``qpvgeo data [--data-dir DIR]``
+    lists each dataset: present or missing, file, source, licence, vintage.
+
+Errors print one line naming the problem and the fix, and exit with status 2
+(bad input) or 1 (anything else), without a traceback (``--debug`` shows it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import warnings
+from pathlib import Path
+
+from . import __version__, settings, sources
+from ._errors import QpvgeoError
+
+log = logging.getLogger("qpvgeo")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qpvgeo",
+        description="Proximity commerce, access and enclavement of priority neighbourhoods (QPV).",
+    )
+    parser.add_argument("--version", action="version", version=f"qpvgeo {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="compute the indicators, tables and maps")
+    run.add_argument("--dep", required=True, help="département code, e.g. 91")
+    run.add_argument("--qpv", nargs="+", metavar="CODE", help="only these QPV (codes such as QN09106M)")
+    run.add_argument("--data-dir", help="data directory (default: $QPVGEO_DATA_DIR, else ./data)")
+    run.add_argument("--out", default=".", help="output folder (default: the current folder)")
+    run.add_argument("--offline", action="store_true", help="never download; use the data directory only")
+    run.add_argument("--overwrite", action="store_true", help="replace outputs of an earlier run")
+    run.add_argument(
+        "--crowfly-fallback",
+        action="store_true",
+        help=f"where a QPV has no street network, estimate times as straight-line distance × "
+        f"{settings.detour_factor} (labelled as such); by default they stay empty",
+    )
+    run.add_argument("--walk-speed", type=float, default=None, metavar="KMH",
+                     help=f"walking speed in km/h (default {settings.walk_speed_kmh})")
+
+    data = sub.add_parser("data", help="list the datasets: present or missing, source, licence")
+    data.add_argument("--data-dir", help="data directory (default: $QPVGEO_DATA_DIR, else ./data)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        if args.command == "data":
+            return _cmd_data(args)
+        return _cmd_run(args)
+    except QpvgeoError as exc:
+        if args.debug:
+            raise
+        print(f"qpvgeo: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("qpvgeo: interrupted; no output was changed", file=sys.stderr)
+        return 130
+    except Exception as exc:  # last resort: one line, not a traceback
+        if args.debug:
+            raise
+        print(f"qpvgeo: unexpected error: {type(exc).__name__}: {exc} (rerun with --debug for details)",
+              file=sys.stderr)
+        return 1
+
+
+def _cmd_data(args: argparse.Namespace) -> int:
+    root = sources.data_dir(args.data_dir)
+    print(f"data directory: {root}")
+    for row in sources.status(args.data_dir):
+        mark = "present" if row["present"] else "MISSING"
+        print(f"{mark:8} {row['dataset']:<16} {row['file']}")
+        print(f"{'':8} {row['publisher']} — {row['licence']} — {row['vintage']}")
+        print(f"{'':8} {row['source']}")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from . import export, maps, pipeline
+
+    if args.walk_speed is not None:
+        if not args.walk_speed > 0:
+            raise QpvgeoError(f"--walk-speed must be a positive number of km/h, got {args.walk_speed!r}")
+        settings.walk_speed_kmh = args.walk_speed
+    out = Path(args.out)
+    names = [export.TABLE, export.GEOPACKAGE, export.PROVENANCE, export.OVERVIEW_MAP]
+    with export.staged_outputs(out, names, overwrite=args.overwrite) as stage:
+        result = pipeline.run(
+            args.dep, args.qpv, data_dir=args.data_dir, offline=args.offline,
+            crowfly_fallback=args.crowfly_fallback,
+        )
+        export.write_table(result.indicators, stage / export.TABLE)
+        qpv_layer = result.qpv[["geometry"]].join(result.indicators)
+        export.write_geopackage(
+            {"qpv": qpv_layer, "equipments": result.equipments, "origins": result.origins},
+            stage / export.GEOPACKAGE,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=UserWarning)
+            m = maps.overview_map(result.qpv, result.indicators, result.equipments)
+        maps.save_map(m, stage / export.OVERVIEW_MAP)
+        export.write_provenance(export.provenance(result.parameters, result.messages), stage / export.PROVENANCE)
+    table = result.indicators
+    n_net = int((table["network_status"] != pipeline.NONE).sum())
+    print(f"qpvgeo: {len(table)} QPV of département {args.dep}; street network for {n_net}, "
+          f"none for {len(table) - n_net} (values left empty{' or crow-fly' if args.crowfly_fallback else ''})")
+    for msg in result.messages:
+        print(f"  note: {msg}")
+    for name in names:
+        print(f"  wrote {out / name}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,52 @@
+"""Shared fixtures: the data mirror (through QPVGEO_DATA_DIR) and tiny hand-made inputs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import pytest
+import shapely
+
+from qpvgeo.network import WalkNetwork, compile_network
+
+X0, Y0 = 650_000.0, 6_860_000.0  # somewhere in Essonne, Lambert-93
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The official data mirror. Tests that need it fail (never skip) when it is not set."""
+    value = os.environ.get("QPVGEO_DATA_DIR")
+    if not value or not Path(value).is_dir():
+        pytest.fail(
+            "QPVGEO_DATA_DIR is not set to the data mirror (e.g. ../shared/data); "
+            "the README's test command sets it"
+        )
+    return Path(value)
+
+
+def tiny_graph() -> nx.MultiDiGraph:
+    """A T-shaped street network: A(0,0) – B(100,0) – C(200,0), and B – D(100,100).
+
+    Coordinates relative to (X0, Y0), lengths 100 m each.
+    """
+    G = nx.MultiDiGraph(crs="EPSG:2154")
+    for name, (x, y) in {"A": (0, 0), "B": (100, 0), "C": (200, 0), "D": (100, 100)}.items():
+        G.add_node(name, x=X0 + x, y=Y0 + y)
+    for u, v in [("A", "B"), ("B", "C"), ("B", "D")]:
+        G.add_edge(u, v, length=100.0)
+        G.add_edge(v, u, length=100.0)
+    return G
+
+
+@pytest.fixture
+def tiny_network() -> WalkNetwork:
+    return compile_network(tiny_graph(), name="tiny", kind="walk")
+
+
+def points(coords: list[tuple[float, float]], **columns) -> gpd.GeoDataFrame:
+    """Points at coordinates relative to (X0, Y0), in EPSG:2154."""
+    geoms = [shapely.Point(X0 + x, Y0 + y) for x, y in coords]
+    return gpd.GeoDataFrame(columns, geometry=geoms, crs="EPSG:2154")
