@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from . import accessibility, loaders, nomenclature, settings, sources
+from . import accessibility, barriers, enclavement, loaders, nomenclature, settings, sources
 from ._errors import QpvgeoError
 from .network import WalkNetwork, coverage_share, load_network, walk_graph_from_polygon
 from .origins import grid_origins
@@ -184,6 +184,7 @@ class RunResult:
     equipments: gpd.GeoDataFrame
     origins: gpd.GeoDataFrame
     networks: QpvNetworks
+    barriers: barriers.Barriers
     categories: list[str]
     categories_absent: list[str]
     parameters: dict
@@ -218,7 +219,10 @@ def run(
         summary, times = access_indicators(
             qpv, origins, equipments, networks, present, crowfly_fallback=crowfly_fallback
         )
+        barrier_lines = barriers.load_barriers(dep, data_dir=data_dir, offline=offline)
+        enclave = enclavement.barrier_indicators(qpv, barrier_lines)
     messages.extend(str(w.message) for w in caught)
+    messages.extend(barrier_lines.notes)
     no_net = networks.table.index[networks.table["network_status"] == NONE]
     if len(no_net):
         messages.append(
@@ -237,7 +241,7 @@ def run(
         messages.append(
             f"categories absent from the equipment data (not counted as missing): {', '.join(absent)}"
         )
-    table = qpv[["lib_qp", "insee_com", "lib_com", "area_ha"]].join(networks.table).join(summary)
+    table = qpv[["lib_qp", "insee_com", "lib_com", "area_ha"]].join(networks.table).join(summary).join(enclave)
     table.insert(0, "code_qp", table.index)
     origins = origins.join(times)
     params = {
@@ -253,4 +257,4 @@ def run(
         "categories": present,
         "categories_absent": absent,
     }
-    return RunResult(qpv, table, equipments, origins, networks, present, absent, params, messages)
+    return RunResult(qpv, table, equipments, origins, networks, barrier_lines, present, absent, params, messages)

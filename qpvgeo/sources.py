@@ -269,6 +269,38 @@ CATALOGUE: dict[str, Dataset] = {
             attribution=OSM_ATTRIBUTION,
             note="Holds footways (a real walk network) but no QPV.",
         ),
+        Dataset(
+            key="rail_lines",
+            title="Traces du réseau ferré IDF (RER, Transilien, TER, tram)",
+            publisher="Île-de-France Mobilités",
+            licence=_LO,
+            vintage="2024",
+            page="https://data.iledefrance-mobilites.fr/explore/dataset/traces-du-reseau-ferre-idf/",
+            files=(
+                "barriers/traces-du-reseau-ferre-idf.geojson",
+                "barriers/idf-rail_traces-reseau-ferre_idfm_2024_essonne-2km.geojson",
+            ),
+            download="https://data.iledefrance-mobilites.fr/api/explore/v2.1/catalog/datasets/traces-du-reseau-ferre-idf/exports/geojson",
+            sha256={
+                "barriers/idf-rail_traces-reseau-ferre_idfm_2024_essonne-2km.geojson": "50abb8980f7bb02eaaf2be4c4f2da603cf88352e53d885118e8eee8e2c98cabe",
+            },
+            attribution="Île-de-France Mobilités",
+            note="Passenger lines only: no freight-only lines, no high-speed lines.",
+        ),
+        Dataset(
+            key="seine",
+            title="The Seine (OSM navigable waterway), centre line",
+            publisher="OpenStreetMap contributors",
+            licence="ODbL 1.0",
+            vintage="about 2026-03",
+            page="https://www.openstreetmap.org/copyright",
+            files=("barriers/idf-waterway_seine_osm-navigable-network_2026-03_essonne-2km.geojson",),
+            sha256={
+                "barriers/idf-waterway_seine_osm-navigable-network_2026-03_essonne-2km.geojson": "c796158f2e22a1e546fa606275b2f28902c5e7a6935d0e98b765cc7293659114",
+            },
+            attribution=OSM_ATTRIBUTION,
+            note="Only the Seine; generalised (vertices ~130 m apart).",
+        ),
     ]
 }
 
