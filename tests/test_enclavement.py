@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from qpvgeo import barriers, enclavement
+from qpvgeo._errors import CRSError
+
+from .conftest import X0, Y0
+
+
+def _qpv(*geoms):
+    return gpd.GeoDataFrame(
+        {"code_qp": [f"Q{i}" for i in range(len(geoms))]}, geometry=list(geoms), crs=2154
+    ).set_index("code_qp")
+
+
+def _barriers(lines, assessed=None):
+    gdf = gpd.GeoDataFrame(
+        {"kind": [k for k, _, _ in lines], "name": [n for _, n, _ in lines], "source": "test"},
+        geometry=[g for _, _, g in lines],
+        crs=2154,
+    )
+    return barriers.Barriers(gdf, assessed or {"rail": "yes", "water": "yes", "road": "no"})
+
+
+@pytest.fixture
+def square():
+    # 400 m square; a railway runs 20 m south of its southern side, the full width and beyond
+    return _qpv(shapely.box(X0, Y0, X0 + 400, Y0 + 400))
+
+
+def test_one_side_lined(square):
+    rail = shapely.LineString([(X0 - 500, Y0 - 20), (X0 + 900, Y0 - 20)])
+    b = _barriers([("rail", "RER D", rail)])
+    s = enclavement.perimeter_share_lined(square, b, "rail")
+    assert s.name == "share_perimeter_rail_pct"
+    # the south side (400 m) plus 30 m of each of the two sides within 50 m of the line
+    assert s["Q0"] == pytest.approx(100 * (400 + 2 * 30) / 1600)
+    assert enclavement.perimeter_share_lined(square, b, "water")["Q0"] == 0.0
+    assert enclavement.main_barrier(square, b)["Q0"] == "RER D (rail)"
+
+
+def test_not_assessed_is_nan_not_zero(square):
+    b = _barriers([])
+    s = enclavement.perimeter_share_lined(square, b, "road")
+    assert np.isnan(s["Q0"])
+    ind = enclavement.barrier_indicators(square, b)
+    assert ind.loc["Q0", "share_perimeter_rail_pct"] == 0.0
+    assert np.isnan(ind.loc["Q0", "share_perimeter_road_pct"])
+    assert "road: no" in ind.loc["Q0", "barriers_assessed"]
+
+
+def test_holes_and_parts_count_in_the_boundary():
+    outer = shapely.box(X0, Y0, X0 + 400, Y0 + 400)
+    hole = shapely.box(X0 + 100, Y0 + 100, X0 + 300, Y0 + 300)
+    with_hole = outer.difference(hole)
+    two_parts = shapely.MultiPolygon([outer, shapely.box(X0 + 1000, Y0, X0 + 1400, Y0 + 400)])
+    q = _qpv(with_hole, two_parts)
+    # a rail line across the hole only
+    rail = shapely.LineString([(X0 + 100, Y0 + 200), (X0 + 300, Y0 + 200)])
+    s = enclavement.perimeter_share_lined(q, _barriers([("rail", "x", rail)]), "rail")
+    # the hole's east and west sides: 2 × 100 m within 50 m of the line's middle height
+    assert s["Q0"] == pytest.approx(100 * 200 / 2400, rel=1e-6)
+    assert s["Q1"] == 0.0
+
+
+def test_ring_share(square):
+    rail = shapely.LineString([(X0 - 500, Y0 - 220), (X0 + 900, Y0 - 220)])
+    b = _barriers([("rail", "RER C", rail)])
+    assert enclavement.perimeter_share_lined(square, b, "rail")["Q0"] == 0.0
+    ring = enclavement.perimeter_share_lined(square, b, ring_m=200)
+    assert ring.name == "share_ring200m_barrier_pct"
+    assert ring["Q0"] > 10
+
+
+def test_wrong_crs(square):
+    with pytest.raises(CRSError, match="qpv"):
+        enclavement.perimeter_share_lined(square.to_crs(4326), _barriers([]), "rail")
+
+
+@pytest.mark.mirror
+def test_mirror_barriers(data_dir):
+    from qpvgeo import loaders
+
+    qpv = loaders.load_qpv("91", data_dir=data_dir)
+    b = barriers.load_barriers("91", data_dir=data_dir, offline=True)
+    assert b.assessed == {"rail": "yes", "water": "partial", "road": "no"}
+    assert set(b.lines["kind"]) == {"rail", "water"}
+    assert not b.lines["name"].str.startswith("TRAM").any()
+    ind = enclavement.barrier_indicators(qpv, b)
+    assert len(ind) == 47
+    # QN09105I (Corbeil) lies on the Seine (mirror README: 0 m from the Seine line)
+    assert ind.loc["QN09105I", "share_perimeter_water_pct"] > 20
+    assert ind.loc["QN09105I", "main_barrier"] == "Seine (water)"
+    assert ind["share_perimeter_road_pct"].isna().all()
