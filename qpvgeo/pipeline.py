@@ -169,6 +169,36 @@ def access_indicators(
     return summary, times
 
 
+def network_enclavement(
+    qpv: gpd.GeoDataFrame,
+    origins: gpd.GeoDataFrame,
+    equipments: gpd.GeoDataFrame,
+    stations: gpd.GeoDataFrame,
+    networks: QpvNetworks,
+) -> pd.DataFrame:
+    """Crossings, street structure and detour indices for the QPV a network fully covers.
+
+    QPV whose network is partial or absent get NaN: a partial network would
+    undercount crossings and streets.
+    """
+    rows = []
+    covered = networks.table.index[networks.table["network_status"] == COVERED]
+    supermarkets = equipments[equipments["category"].isin(["supermarche", "hypermarche"])]
+    for code in covered:
+        net = networks.network_of(code)
+        one = qpv.loc[[code]]
+        o = origins[origins["code_qp"] == code]
+        part = enclavement.boundary_crossings(one, net).join(enclavement.street_structure(one, net))
+        part["detour_gare"] = enclavement.detour_index(net, o, stations, name="detour_gare")
+        part["detour_supermarche"] = enclavement.detour_index(net, o, supermarkets, name="detour_supermarche")
+        rows.append(part)
+    columns = ["n_crossings", "crossings_per_km", "longest_without_crossing_m",
+               "intersection_density_per_km2", "dead_end_share_pct", "mean_block_size_ha",
+               "detour_gare", "detour_supermarche"]
+    out = pd.concat(rows) if rows else pd.DataFrame(columns=columns)
+    return out.reindex(qpv.index)[columns]
+
+
 def present_categories(equipments: gpd.GeoDataFrame, wanted: list[str]) -> tuple[list[str], list[str]]:
     """Split the wanted categories into those present in the equipments and those absent."""
     have = set(equipments["category"])
@@ -185,6 +215,7 @@ class RunResult:
     origins: gpd.GeoDataFrame
     networks: QpvNetworks
     barriers: barriers.Barriers
+    stations: gpd.GeoDataFrame
     categories: list[str]
     categories_absent: list[str]
     parameters: dict
@@ -220,7 +251,11 @@ def run(
             qpv, origins, equipments, networks, present, crowfly_fallback=crowfly_fallback
         )
         barrier_lines = barriers.load_barriers(dep, data_dir=data_dir, offline=offline)
-        enclave = enclavement.barrier_indicators(qpv, barrier_lines)
+        stations = loaders.load_stations(dep, data_dir=data_dir, offline=offline)
+        enclave = enclavement.barrier_indicators(qpv, barrier_lines).join(
+            network_enclavement(qpv, origins, equipments, stations, networks)
+        )
+        enclave = enclave.join(enclavement.enclavement_index(enclave))
     messages.extend(str(w.message) for w in caught)
     messages.extend(barrier_lines.notes)
     no_net = networks.table.index[networks.table["network_status"] == NONE]
@@ -257,4 +292,6 @@ def run(
         "categories": present,
         "categories_absent": absent,
     }
-    return RunResult(qpv, table, equipments, origins, networks, barrier_lines, present, absent, params, messages)
+    return RunResult(
+        qpv, table, equipments, origins, networks, barrier_lines, stations, present, absent, params, messages
+    )

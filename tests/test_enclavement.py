@@ -96,3 +96,76 @@ def test_mirror_barriers(data_dir):
     assert ind.loc["QN09105I", "share_perimeter_water_pct"] > 20
     assert ind.loc["QN09105I", "main_barrier"] == "Seine (water)"
     assert ind["share_perimeter_road_pct"].isna().all()
+
+
+# ----------------------------------------------------------------- on a street network
+
+
+def _grid_and_square():
+    from qpvgeo.network import grid_network
+
+    # 5 × 5 grid with 100 m blocks starting at (X0, Y0); the QPV is the central 200 m square
+    net = grid_network(5, 100.0, origin=(X0, Y0))
+    square = _qpv(shapely.box(X0 + 110, Y0 + 110, X0 + 290, Y0 + 290))
+    return net, square
+
+
+def test_boundary_crossings_on_grid():
+    net, square = _grid_and_square()
+    out = enclavement.boundary_crossings(square, net)
+    # streets x = 200 and y = 200 each cross the square twice: one crossing per side
+    assert out.loc["Q0", "n_crossings"] == 4
+    perimeter_km = 4 * 180 / 1000
+    assert out.loc["Q0", "crossings_per_km"] == pytest.approx(4 / perimeter_km)
+    # crossings at the middle of each side: longest stretch between two is half a side × 2
+    assert out.loc["Q0", "longest_without_crossing_m"] == pytest.approx(180.0)
+
+
+def test_no_crossing_stays_finite():
+    net, _ = _grid_and_square()
+    inside_block = _qpv(shapely.box(X0 + 10, Y0 + 10, X0 + 90, Y0 + 90))
+    out = enclavement.boundary_crossings(inside_block, net)
+    assert out.loc["Q0", "n_crossings"] == 0
+    assert out.loc["Q0", "crossings_per_km"] == 0.0
+    assert out.loc["Q0", "longest_without_crossing_m"] == pytest.approx(320.0)
+
+
+def test_street_structure_on_grid():
+    net, square = _grid_and_square()
+    out = enclavement.street_structure(square, net)
+    # one node inside (200, 200), degree 4; blocks inside the square: none complete
+    assert out.loc["Q0", "intersection_density_per_km2"] == pytest.approx(1 / (0.18 * 0.18))
+    assert out.loc["Q0", "dead_end_share_pct"] == 0.0
+    big = _qpv(shapely.box(X0 - 1, Y0 - 1, X0 + 401, Y0 + 401))
+    out = enclavement.street_structure(big, net)
+    assert out.loc["Q0", "mean_block_size_ha"] == pytest.approx(1.0)
+
+
+def test_detour_index_on_grid():
+    from .conftest import points
+
+    net, _ = _grid_and_square()
+    # origin at a node, target diagonally opposite one block away: network 200 m, crow 141.4 m
+    o = points([(100, 100)], code_qp=["Q0"], population=[1.0])
+    t = points([(200, 200)])
+    s = enclavement.detour_index(net, o, t)
+    assert s["Q0"] == pytest.approx(200 / np.hypot(100, 100))
+
+
+def test_enclavement_index_is_transparent():
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {"share_perimeter_barrier_pct": [0.0, 50.0, 10.0], "crossings_per_km": [15.0, 2.0, np.nan],
+         "share_ring200m_barrier_pct": [0.0, 0.0, 0.0]},
+        index=["open", "cut", "partial"],
+    )
+    out = enclavement.enclavement_index(table)
+    assert out.loc["open", "enclavement_index"] == 0.0
+    assert out.loc["cut", "enclavement_index"] == 1.0
+    # only the barrier share is available for "partial": index = its score
+    assert out.loc["partial", "enclavement_index"] == pytest.approx(0.2)
+    assert out.loc["partial", "enclavement_components"] == "share_perimeter_barrier_pct"
+    assert list(out["enclavement_type"]) == ["pas de coupure", "forte coupure", "coupure modérée"]
+    weighted = enclavement.enclavement_index(table, weights={"crossings_per_km": 3.0})
+    assert weighted.loc["cut", "enclavement_index"] == 1.0
