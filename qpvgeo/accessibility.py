@@ -173,3 +173,141 @@ def summarise_by_zone(
     for col in ("n_origins", "n_origins_off_network"):
         out[col] = out[col].astype(int)
     return out
+
+
+# --------------------------------------------------------------------------- more access indicators
+
+
+def opportunities_within(
+    network: WalkNetwork,
+    origins: gpd.GeoDataFrame,
+    equipments: gpd.GeoDataFrame,
+    categories: list[str],
+    *,
+    thresholds_min: tuple[int, ...] | None = None,
+    walk_speed_kmh: float | None = None,
+    max_snap_m: float | None = None,
+) -> pd.DataFrame:
+    """Cumulative opportunities: number of equipments of each category within t minutes.
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``origins``, columns ``n_<category>_within_<t>min``;
+        NaN for origins off the network (a 0 would claim "nothing near").
+    """
+    from .engine import count_within
+
+    cats = _check_inputs(origins, equipments, categories)
+    thresholds = tuple(settings.time_thresholds_min if thresholds_min is None else thresholds_min)
+    o = snap_points(network, origins, max_snap_m=max_snap_m)
+    eq = equipments[equipments["category"].isin(cats)]
+    e = snap_points(network, eq, max_snap_m=max_snap_m)
+    on = e["on_network"].to_numpy()
+    code = pd.Categorical(eq["category"], categories=cats).codes[on].astype(np.int64)
+    radii = np.array(thresholds, dtype=float) * metres_per_minute(walk_speed_kmh)
+    counts = count_within(
+        network, o["edge"].to_numpy(), o["offset_m"].to_numpy(),
+        e["edge"].to_numpy()[on], e["offset_m"].to_numpy()[on], code,
+        radii_m=radii, n_categories=len(cats),
+    ).astype(float)  # fmt: skip
+    counts[~o["on_network"].to_numpy()] = np.nan
+    cols = {
+        f"n_{c}_within_{t}min": counts[:, i, k]
+        for i, c in enumerate(cats)
+        for k, t in enumerate(thresholds)
+    }
+    return pd.DataFrame(cols, index=origins.index)
+
+
+def gamme_coverage(
+    times: pd.DataFrame, groups: pd.DataFrame, *, threshold_min: float = 10.0
+) -> tuple[pd.Series, list[str]]:
+    """Share (%) of INSEE's *gamme de proximité* groups reachable within ``threshold_min``.
+
+    A group (e.g. « Épicerie, supérette ») is reached when the nearest
+    equipment of any of its categories is within the threshold. Only groups
+    with at least one category present in ``times`` are counted; the others
+    are returned in a list (absent from the data, *not* counted as missing).
+
+    Parameters
+    ----------
+    times : DataFrame
+        Per-origin ``walk_min_<category>`` columns.
+    groups : DataFrame
+        From :func:`qpvgeo.nomenclature.gamme_proximite`.
+
+    Returns
+    -------
+    (Series, list)
+        ``gamme_proximite_within_<t>min_pct`` per origin (NaN when the origin
+        has no computed time) and the labels of the groups left out.
+    """
+    present, absent = [], []
+    for _, group in groups.iterrows():
+        cols = [f"walk_min_{c}" for c in group["categories"] if f"walk_min_{c}" in times.columns]
+        (present if cols else absent).append((group["libelle_equipement"], cols))
+    name = f"gamme_proximite_within_{int(threshold_min)}min_pct"
+    if not present:
+        return pd.Series(np.nan, index=times.index, name=name), [g for g, _ in absent]
+    reached = np.column_stack(
+        [(times[cols].min(axis=1, skipna=True) <= threshold_min).to_numpy() for _, cols in present]
+    )
+    share = 100.0 * reached.mean(axis=1)
+    share[times.isna().all(axis=1).to_numpy()] = np.nan
+    return pd.Series(share, index=times.index, name=name), [g for g, _ in absent]
+
+
+#: attractiveness of food retail shops in the Huff model (relative floor space/offer; documented choice)
+HUFF_ATTRACTIVENESS: dict[str, float] = {
+    "hypermarche": 10.0,
+    "supermarche": 5.0,
+    "marche": 3.0,
+    "superette": 2.0,
+    "epicerie": 1.0,
+    "boulangerie": 1.0,
+    "boucherie": 1.0,
+    "poissonnerie": 1.0,
+}
+
+
+def huff_probabilities(
+    cost: pd.DataFrame, attractiveness: pd.Series, *, beta: float = 2.0, min_dist_m: float = 50.0
+) -> pd.DataFrame:
+    """Huff probabilities that residents at each origin shop at each store in reach.
+
+    .. math:: P_{ij} = \\frac{A_j\\, d_{ij}^{-\\beta}}{\\sum_{k} A_k\\, d_{ik}^{-\\beta}}
+
+    over the stores *k* in reach of origin *i* (the rows of ``cost``), with
+    distances floored at ``min_dist_m`` (a store at the door is not infinitely
+    attractive). Huff (1963); attractiveness from :data:`HUFF_ATTRACTIVENESS`.
+
+    Parameters
+    ----------
+    cost : DataFrame
+        Long table ``origin``, ``target``, ``dist_m``.
+    attractiveness : Series
+        :math:`A_j` > 0, indexed by target.
+
+    Returns
+    -------
+    DataFrame
+        ``cost`` with a column ``p`` (probabilities sum to 1 per origin).
+    """
+    if not np.isfinite(beta) or beta <= 0:
+        raise ValidationError(f"`beta` must be positive, got {beta!r}")
+    a = cost["target"].map(attractiveness).to_numpy(dtype=float)
+    if np.isnan(a).any() or (a <= 0).any():
+        raise ValidationError("`attractiveness` must give a positive value for every target of `cost`")
+    u = a * np.maximum(cost["dist_m"].to_numpy(), min_dist_m) ** -beta
+    total = pd.Series(u).groupby(cost["origin"].to_numpy()).transform("sum").to_numpy()
+    out = cost.copy()
+    out["p"] = u / total
+    return out
+
+
+def huff_expected_customers(probabilities: pd.DataFrame, demand: pd.Series) -> pd.Series:
+    """Expected residents per store: :math:`E_j = \\sum_i P_i P_{ij}` (named ``huff_expected_residents``)."""
+    pop = probabilities["origin"].map(demand).fillna(0.0).to_numpy()
+    expected = pd.Series(pop * probabilities["p"].to_numpy()).groupby(probabilities["target"].to_numpy()).sum()
+    return expected.rename("huff_expected_residents")

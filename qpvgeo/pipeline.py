@@ -17,6 +17,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from tqdm.auto import tqdm
 
 from . import accessibility, barriers, enclavement, loaders, nomenclature, settings, sources
@@ -126,6 +127,40 @@ def _download_walk_network(code: str, geom, target: Path, root: Path) -> None:
     tmp.replace(target)
 
 
+#: categories whose competition-aware access (2SFCA, E2SFCA) is computed; "alimentaire" = all food retail
+FCA_CATEGORIES = ("pharmacie", "medecin_generaliste", "boulangerie", "alimentaire")
+#: catchment of the floating catchment methods: 15 minutes' walk at 4.5 km/h
+FCA_CATCHMENT_MIN = 15.0
+#: Huff model: stores within this walk of an origin are its choice set
+HUFF_REACH_M = 2000.0
+#: area origins (demand around the QPV, rest of the commune) are laid on this grid
+AREA_SPACING_M = 100.0
+
+
+def station_destinations(stations: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Heavy-rail stations (RER, Transilien, TER) as destinations of category ``gare``."""
+    heavy = stations[stations["modes"].str.contains("RER|TRAIN|TER", regex=True)]
+    return gpd.GeoDataFrame({"category": "gare"}, geometry=heavy.geometry.values, index=heavy.index, crs=settings.crs)
+
+
+def area_origins(
+    qpv: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, iris: gpd.GeoDataFrame, net: WalkNetwork
+) -> gpd.GeoDataFrame:
+    """Residents of the communes of these QPV, outside every QPV, inside the network's extent.
+
+    They are the demand around the QPV (2SFCA, Huff) and the "rest of the
+    commune" the QPV is compared with. ``zone`` holds the commune code.
+    """
+    codes = sorted({c for cs in qpv["insee_com"] for c in str(cs).split(",") if c in communes.index})
+    area = shapely.intersection(shapely.union_all(communes.loc[codes].geometry.values), net.extent)
+    area = area.difference(shapely.union_all(qpv.geometry.values))
+    zones = gpd.GeoDataFrame({"zone": ["area"]}, geometry=[area], crs=settings.crs).set_index("zone")
+    grid = grid_origins(zones, iris, spacing_m=AREA_SPACING_M, zone_name="zone")
+    joined = gpd.sjoin(grid, communes[["geometry"]].reset_index(), how="left", predicate="within")
+    grid["zone"] = joined[~joined.index.duplicated()]["insee_com"].values
+    return grid
+
+
 def access_indicators(
     qpv: gpd.GeoDataFrame,
     origins: gpd.GeoDataFrame,
@@ -167,6 +202,135 @@ def access_indicators(
     no_net = summary["access_method"] == ""
     summary.loc[no_net, "n_origins_off_network"] = summary.loc[no_net, "n_origins"]
     return summary, times
+
+
+def _weighted_mean(values: pd.DataFrame, weights: pd.Series, groups: pd.Series) -> pd.DataFrame:
+    w = weights.fillna(0.0)
+    ok = values.notna()
+    num = values.fillna(0.0).mul(w, axis=0).groupby(groups).sum()
+    den = ok.mul(w, axis=0).groupby(groups).sum()
+    return num / den.where(den > 0)
+
+
+def network_access(
+    qpv: gpd.GeoDataFrame,
+    origins: gpd.GeoDataFrame,
+    equipments: gpd.GeoDataFrame,
+    communes: gpd.GeoDataFrame,
+    iris: gpd.GeoDataFrame,
+    networks: QpvNetworks,
+    categories: list[str],
+    groups: pd.DataFrame,
+) -> tuple[pd.DataFrame, pd.DataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The network-based access indicators beyond time-to-nearest, for QPV with a network.
+
+    Per QPV (population-weighted over its origins): cumulative opportunities
+    ``n_<cat>_within_<t>min``; INSEE proximity-range coverage
+    ``gamme_proximite_within_10min_pct``; ``fca2_<cat>_per_1000`` and
+    ``e2sfca_<cat>_per_1000`` (supply per 1,000 residents in reach, demand
+    from the QPV *and* the rest of its communes); ``huff_share_nearby_pct``
+    (expected share of the QPV residents' food shopping done within 300 m of
+    the QPV); the same median times for the rest of the commune
+    (``walk_min_median_<cat>_rest_commune``).
+
+    Returns
+    -------
+    (per_qpv, per_origin, shops, isochrones)
+        ``shops``: food retail stores with ``huff_expected_residents`` and
+        ``huff_expected_qpv_residents``; ``isochrones``: 5/10/15 min polygons per QPV.
+    """
+    from . import engine, fca
+    from .isochrones import isochrones
+    from .network import snap_points
+
+    rows, per_origin, shop_frames, iso_frames = [], [], [], []
+    speed = accessibility.metres_per_minute()
+    catchment = FCA_CATCHMENT_MIN * speed
+    by_net: dict[str, list[str]] = {}
+    for code in qpv.index:
+        name = networks.table.at[code, "network_source"]
+        if isinstance(name, str):
+            by_net.setdefault(name, []).append(code)
+    for name, codes in by_net.items():
+        net = networks.networks[name]
+        q = qpv.loc[codes]
+        o = origins[origins["code_qp"].isin(codes)]
+        area = area_origins(q, communes, iris, net)
+        # rest of the commune: times and the same summaries
+        rest_times = accessibility.network_time_to_nearest(net, area, equipments, categories)
+        rest = accessibility.summarise_by_zone(rest_times, area, zone="zone")
+        medians = rest[[c for c in rest.columns if c.startswith("walk_min_median_")]]
+        for code in codes:
+            coms = [c for c in str(q.at[code, "insee_com"]).split(",") if c in medians.index]
+            row = medians.loc[coms].mean().add_suffix("_rest_commune") if coms else pd.Series(dtype=float)
+            row.name = code
+            rows.append(row)
+        # cumulative opportunities and gamme coverage for the QPV origins
+        opp = accessibility.opportunities_within(net, o, equipments, categories)
+        times = accessibility.network_time_to_nearest(net, o, equipments, sorted({
+            c for cats in groups["categories"] for c in cats if c in set(equipments["category"])
+        } | set(categories)))
+        cov, _ = accessibility.gamme_coverage(times, groups)
+        per = opp.join(cov)
+        # competition-aware access: demand = QPV origins + area origins
+        demand_pts = pd.concat([o[["population", "geometry"]], area[["population", "geometry"]]], ignore_index=True)
+        demand_pts = gpd.GeoDataFrame(demand_pts, crs=settings.crs)
+        d_snap = snap_points(net, demand_pts)
+        demand = demand_pts["population"].fillna(0.0)
+        for cat in FCA_CATEGORIES:
+            sup = equipments[equipments["is_food_retail"]] if cat == "alimentaire" else equipments[equipments["category"] == cat]
+            s_snap = snap_points(net, sup)
+            on = s_snap["on_network"].to_numpy()
+            cost = engine.distances_within(
+                net, d_snap["edge"].to_numpy(), d_snap["offset_m"].to_numpy(),
+                s_snap["edge"].to_numpy()[on], s_snap["offset_m"].to_numpy()[on], cutoff_m=catchment,
+            )  # fmt: skip
+            supply = pd.Series(1.0, index=range(int(on.sum())))
+            for label, decay in (("fca2", None), ("e2sfca", fca.gaussian_decay(catchment / 2))):
+                ratio = fca.two_step_fca(cost, demand, supply, catchment_m=catchment, decay=decay)
+                values = 1000.0 * ratio.to_numpy()[: len(o)]
+                values[~d_snap["on_network"].to_numpy()[: len(o)]] = np.nan
+                per[f"{label}_{cat}_per_1000"] = values
+        # Huff: food stores in reach of every resident around
+        food = equipments[equipments["category"].isin(accessibility.HUFF_ATTRACTIVENESS)]
+        f_snap = snap_points(net, food)
+        on = f_snap["on_network"].to_numpy()
+        food_on = food[on]
+        cost = engine.distances_within(
+            net, d_snap["edge"].to_numpy(), d_snap["offset_m"].to_numpy(),
+            f_snap["edge"].to_numpy()[on], f_snap["offset_m"].to_numpy()[on], cutoff_m=HUFF_REACH_M,
+        )  # fmt: skip
+        attract = pd.Series(food_on["category"].map(accessibility.HUFF_ATTRACTIVENESS).to_numpy())
+        probs = accessibility.huff_probabilities(cost, attract)
+        nearby = shapely.union_all(q.geometry.buffer(300).values)
+        store_nearby = shapely.contains_xy(nearby, food_on.geometry.x.to_numpy(), food_on.geometry.y.to_numpy())
+        qpv_probs = probs[probs["origin"] < len(o)]
+        local = qpv_probs[store_nearby[qpv_probs["target"].to_numpy()]].groupby("origin")["p"].sum()
+        share = np.full(len(o), np.nan)
+        reached = qpv_probs["origin"].unique()
+        share[reached] = 0.0
+        share[local.index.to_numpy()] = local.to_numpy()
+        per["huff_share_nearby_pct"] = 100.0 * share
+        shops = food_on[["category", "label_fr", "geometry"]].copy()
+        shops["huff_expected_residents"] = accessibility.huff_expected_customers(probs, demand).reindex(range(len(food_on)), fill_value=0.0).to_numpy()
+        shops["huff_expected_qpv_residents"] = accessibility.huff_expected_customers(qpv_probs, demand).reindex(range(len(food_on)), fill_value=0.0).to_numpy()
+        shop_frames.append(shops)
+        per.index = o.index
+        per_origin.append(per)
+        for code in codes:
+            iso = isochrones(net, snap_points(net, o[o["code_qp"] == code]))
+            iso.insert(0, "code_qp", code)
+            iso_frames.append(iso)
+    if not per_origin:
+        empty = gpd.GeoDataFrame({"code_qp": []}, geometry=[], crs=settings.crs)
+        return pd.DataFrame(index=qpv.index), pd.DataFrame(), empty, empty
+    per_origin_df = pd.concat(per_origin)
+    o_all = origins.loc[per_origin_df.index]
+    per_qpv = _weighted_mean(per_origin_df, o_all["population"], o_all["code_qp"])
+    per_qpv = per_qpv.join(pd.DataFrame(rows))
+    shops = gpd.GeoDataFrame(pd.concat(shop_frames), crs=settings.crs)
+    shops = shops[~shops.index.duplicated()]
+    return per_qpv.reindex(qpv.index), per_origin_df, shops, gpd.GeoDataFrame(pd.concat(iso_frames, ignore_index=True), crs=settings.crs)
 
 
 def network_enclavement(
@@ -216,6 +380,8 @@ class RunResult:
     networks: QpvNetworks
     barriers: barriers.Barriers
     stations: gpd.GeoDataFrame
+    food_stores: gpd.GeoDataFrame
+    isochrones: gpd.GeoDataFrame
     categories: list[str]
     categories_absent: list[str]
     parameters: dict
@@ -245,13 +411,24 @@ def run(
         present, absent = present_categories(equipments, wanted)
         if not present:
             raise QpvgeoError(f"none of the categories {wanted!r} is in the equipment data")
+        stations = loaders.load_stations(dep, data_dir=data_dir, offline=offline)
+        communes = loaders.load_communes(dep, data_dir=data_dir, offline=offline)
+        groups = nomenclature.gamme_proximite(loaders.load_gammes(data_dir=data_dir, offline=offline))
+        # destinations: equipments, with IDFM heavy-rail stations standing for "gare"
+        destinations = gpd.GeoDataFrame(
+            pd.concat([equipments[equipments["category"] != "gare"], station_destinations(stations)]),
+            crs=settings.crs,
+        )
+        destinations["is_food_retail"] = destinations["is_food_retail"].fillna(False).astype(bool)
         networks = build_networks(qpv, data_dir=data_dir, offline=offline)
         origins = grid_origins(qpv, iris)
         summary, times = access_indicators(
-            qpv, origins, equipments, networks, present, crowfly_fallback=crowfly_fallback
+            qpv, origins, destinations, networks, present + ["gare"], crowfly_fallback=crowfly_fallback
+        )
+        more, per_origin, shops, isos = network_access(
+            qpv, origins, destinations, communes, iris, networks, present, groups
         )
         barrier_lines = barriers.load_barriers(dep, data_dir=data_dir, offline=offline)
-        stations = loaders.load_stations(dep, data_dir=data_dir, offline=offline)
         enclave = enclavement.barrier_indicators(qpv, barrier_lines).join(
             network_enclavement(qpv, origins, equipments, stations, networks)
         )
@@ -276,9 +453,20 @@ def run(
         messages.append(
             f"categories absent from the equipment data (not counted as missing): {', '.join(absent)}"
         )
-    table = qpv[["lib_qp", "insee_com", "lib_com", "area_ha"]].join(networks.table).join(summary).join(enclave)
+    _, gamme_absent = accessibility.gamme_coverage(
+        pd.DataFrame(columns=[f"walk_min_{c}" for c in set(equipments["category"])]), groups
+    )
+    if gamme_absent:
+        messages.append(
+            "INSEE proximity groups absent from the equipment data, left out of the "
+            f"gamme_proximite coverage (not counted as missing): {'; '.join(gamme_absent)}"
+        )
+    table = (
+        qpv[["lib_qp", "insee_com", "lib_com", "area_ha"]]
+        .join(networks.table).join(summary).join(more).join(enclave)
+    )  # fmt: skip
     table.insert(0, "code_qp", table.index)
-    origins = origins.join(times)
+    origins = origins.join(times).join(per_origin)
     params = {
         "dep": dep,
         "qpv": codes or "all",
@@ -293,5 +481,6 @@ def run(
         "categories_absent": absent,
     }
     return RunResult(
-        qpv, table, equipments, origins, networks, barrier_lines, stations, present, absent, params, messages
-    )
+        qpv, table, equipments, origins, networks, barrier_lines, stations, shops, isos,
+        present, absent, params, messages,
+    )  # fmt: skip
