@@ -102,3 +102,51 @@ def test_summary_without_population_counts_nothing(tiny_network, shops):
     summary = accessibility.summarise_by_zone(times, o)
     assert np.isnan(summary.loc["Q", "walk_min_median_boulangerie"])
     assert isinstance(summary, pd.DataFrame)
+
+
+# ----------------------------------------------------------------- more access indicators
+
+
+def test_opportunities_within_exact(tiny_network, origins, shops):
+    # 1 min = 75 m, 2 min = 150 m: from origin 0 the boulangerie is 100 m away, the pharmacie 130 m
+    out = accessibility.opportunities_within(
+        tiny_network, origins, shops, ["boulangerie", "pharmacie"], thresholds_min=(1, 2), walk_speed_kmh=4.5
+    )
+    assert out.loc[0].tolist() == [0.0, 1.0, 0.0, 1.0]
+    assert list(out.columns) == [
+        "n_boulangerie_within_1min", "n_boulangerie_within_2min",
+        "n_pharmacie_within_1min", "n_pharmacie_within_2min",
+    ]
+    # the origin off the network: NaN, not 0
+    assert out.loc[2].isna().all()
+
+
+def test_gamme_coverage_counts_present_groups_only():
+    times = pd.DataFrame(
+        {"walk_min_boulangerie": [3.0, 12.0, np.nan], "walk_min_epicerie": [20.0, 8.0, np.nan]}
+    )
+    groups = pd.DataFrame(
+        {
+            "code_equipement": ["B203", "BR01", "AR03"],
+            "libelle_equipement": ["Boulangerie", "Épicerie, supérette", "Bureau de poste"],
+            "categories": [("boulangerie",), ("epicerie", "superette"), ("bureau_poste",)],
+        }
+    )
+    share, absent = accessibility.gamme_coverage(times, groups, threshold_min=10)
+    assert absent == ["Bureau de poste"]
+    assert share.tolist()[:2] == [50.0, 50.0]
+    assert np.isnan(share.iloc[2])
+    assert share.name == "gamme_proximite_within_10min_pct"
+
+
+def test_huff_probabilities_and_expected_customers():
+    cost = pd.DataFrame({"origin": [0, 0, 1], "target": [0, 1, 1], "dist_m": [100.0, 200.0, 10.0]})
+    attract = pd.Series({0: 1.0, 1: 8.0})
+    p = accessibility.huff_probabilities(cost, attract, beta=2.0, min_dist_m=50.0)
+    # origin 0: 1/100² vs 8/200² = 1e-4 vs 2e-4
+    assert p["p"].tolist() == pytest.approx([1 / 3, 2 / 3, 1.0])
+    expected = accessibility.huff_expected_customers(p, pd.Series({0: 30.0, 1: 5.0}))
+    assert expected.to_dict() == pytest.approx({0: 10.0, 1: 25.0})
+    assert expected.sum() == pytest.approx(35.0)
+    with pytest.raises(ValidationError, match="attractiveness"):
+        accessibility.huff_probabilities(cost, pd.Series({0: 1.0}))
