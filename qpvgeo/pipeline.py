@@ -140,7 +140,11 @@ AREA_SPACING_M = 100.0
 def station_destinations(stations: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Heavy-rail stations (RER, Transilien, TER) as destinations of category ``gare``."""
     heavy = stations[stations["modes"].str.contains("RER|TRAIN|TER", regex=True)]
-    return gpd.GeoDataFrame({"category": "gare"}, geometry=heavy.geometry.values, index=heavy.index, crs=settings.crs)
+    flags = dict.fromkeys(("is_commerce", "is_public_service", "is_food_retail"), False)
+    return gpd.GeoDataFrame(
+        {"category": "gare", "label_fr": "Gare", **flags}, geometry=heavy.geometry.values,
+        index=heavy.index, crs=settings.crs,
+    )
 
 
 def area_origins(
@@ -333,6 +337,68 @@ def network_access(
     return per_qpv.reindex(qpv.index), per_origin_df, shops, gpd.GeoDataFrame(pd.concat(iso_frames, ignore_index=True), crs=settings.crs)
 
 
+def network_flows(
+    qpv: gpd.GeoDataFrame,
+    origins: gpd.GeoDataFrame,
+    equipments: gpd.GeoDataFrame,
+    communes: gpd.GeoDataFrame,
+    iris: gpd.GeoDataFrame,
+    networks: QpvNetworks,
+) -> tuple[pd.DataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame, pd.Series]:
+    """Pedestrian flows around the QPV that have a network (see :mod:`qpvgeo.flows`).
+
+    Trips go from the residents of the QPV and of the rest of their communes
+    to the shops and public services. Returns per-QPV figures
+    (``n_candidate_segments``, ``flow_p90_trips_qpv``), the street segments
+    within 1.5 km of a QPV with their flow (``streets``), the candidate
+    segments (``candidates``, with ``code_qp``) and each shop's footfall
+    potential.
+    """
+    from . import flows
+
+    rows, street_frames, cand_frames, footfall = {}, [], [], []
+    dest = equipments[equipments["is_commerce"] | equipments["is_public_service"]]
+    shops = equipments[equipments["is_commerce"]]
+    by_net: dict[str, list[str]] = {}
+    for code in qpv.index:
+        name = networks.table.at[code, "network_source"]
+        if isinstance(name, str):
+            by_net.setdefault(name, []).append(code)
+    for name, codes in by_net.items():
+        net = networks.networks[name]
+        q = qpv.loc[codes]
+        area = area_origins(q, communes, iris, net)
+        residents = gpd.GeoDataFrame(
+            pd.concat([origins[origins["code_qp"].isin(codes)][["population", "geometry"]],
+                       area[["population", "geometry"]]], ignore_index=True),
+            crs=settings.crs,
+        )
+        edge_flow, trips_to = flows.street_flows(net, residents, dest)
+        near = shapely.union_all(q.geometry.buffer(NETWORK_BUFFER_M).values)
+        streets = net.edges_gdf()
+        streets["flow_trips"] = edge_flow.to_numpy()
+        streets["network_source"] = name
+        street_frames.append(streets[streets.intersects(near)])
+        local_shops = shops[shops.geometry.within(near)]
+        footfall.append(flows.footfall_potential(net, local_shops, edge_flow, trips_to.reindex(local_shops.index)))
+        for code in codes:
+            around = q.at[code, "geometry"].buffer(300)
+            cand = flows.candidate_segments(net, edge_flow, local_shops, area=around)
+            cand["code_qp"] = code
+            cand_frames.append(cand)
+            inside = streets[streets.intersects(q.at[code, "geometry"])]["flow_trips"]
+            rows[code] = {
+                "n_candidate_segments": len(cand),
+                "flow_p90_trips_qpv": float(inside.quantile(0.9)) if len(inside) else np.nan,
+            }
+    per_qpv = pd.DataFrame.from_dict(rows, orient="index").reindex(qpv.index)
+    empty = gpd.GeoDataFrame({"flow_trips": []}, geometry=[], crs=settings.crs)
+    streets = gpd.GeoDataFrame(pd.concat(street_frames, ignore_index=True), crs=settings.crs) if street_frames else empty
+    cands = gpd.GeoDataFrame(pd.concat(cand_frames, ignore_index=True), crs=settings.crs) if cand_frames else empty
+    foot = pd.concat(footfall) if footfall else pd.Series(dtype=float, name="footfall_potential_trips")
+    return per_qpv, streets, cands, foot
+
+
 def network_enclavement(
     qpv: gpd.GeoDataFrame,
     origins: gpd.GeoDataFrame,
@@ -382,6 +448,8 @@ class RunResult:
     stations: gpd.GeoDataFrame
     food_stores: gpd.GeoDataFrame
     isochrones: gpd.GeoDataFrame
+    streets: gpd.GeoDataFrame
+    candidates: gpd.GeoDataFrame
     categories: list[str]
     categories_absent: list[str]
     parameters: dict
@@ -419,7 +487,6 @@ def run(
             pd.concat([equipments[equipments["category"] != "gare"], station_destinations(stations)]),
             crs=settings.crs,
         )
-        destinations["is_food_retail"] = destinations["is_food_retail"].fillna(False).astype(bool)
         networks = build_networks(qpv, data_dir=data_dir, offline=offline)
         origins = grid_origins(qpv, iris)
         summary, times = access_indicators(
@@ -427,6 +494,9 @@ def run(
         )
         more, per_origin, shops, isos = network_access(
             qpv, origins, destinations, communes, iris, networks, present, groups
+        )
+        flow_qpv, streets, candidates, footfall = network_flows(
+            qpv, origins, destinations, communes, iris, networks
         )
         barrier_lines = barriers.load_barriers(dep, data_dir=data_dir, offline=offline)
         enclave = enclavement.barrier_indicators(qpv, barrier_lines).join(
@@ -463,7 +533,7 @@ def run(
         )
     table = (
         qpv[["lib_qp", "insee_com", "lib_com", "area_ha"]]
-        .join(networks.table).join(summary).join(more).join(enclave)
+        .join(networks.table).join(summary).join(more).join(flow_qpv).join(enclave)
     )  # fmt: skip
     table.insert(0, "code_qp", table.index)
     origins = origins.join(times).join(per_origin)
@@ -481,6 +551,7 @@ def run(
         "categories_absent": absent,
     }
     return RunResult(
-        qpv, table, equipments, origins, networks, barrier_lines, stations, shops, isos,
+        qpv, table, equipments.join(footfall), origins, networks, barrier_lines, stations, shops, isos,
+        streets, candidates,
         present, absent, params, messages,
     )  # fmt: skip
