@@ -20,6 +20,7 @@ from . import settings
 from ._errors import CRSError, EmptyLayerError, MissingColumnError, ValidationError
 
 _ENCODINGS = ("utf-8-sig", "cp1252")
+_ARCHIVES = {b"PK\x03\x04": "zip archive", b"\x1f\x8b": "gzip archive", b"7z\xbc\xaf": "7z archive"}
 
 
 def read_csv(path: Path, *, dtype: object = str) -> pd.DataFrame:
@@ -32,6 +33,17 @@ def read_csv(path: Path, *, dtype: object = str) -> pd.DataFrame:
     raw = Path(path).read_bytes()
     if not raw.strip():
         raise EmptyLayerError(f"{str(path)!r} is empty; download it again")
+    for magic, kind in _ARCHIVES.items():
+        if raw.startswith(magic):
+            raise ValidationError(
+                f"{str(path)!r} is a {kind}, not a CSV file; extract the CSV from it and save "
+                "that under this name"
+            )
+    if b"\x00" in raw[:20000]:
+        raise ValidationError(
+            f"{str(path)!r} is a binary file, not CSV text; download the CSV again "
+            "(or re-save it as UTF-8 CSV)"
+        )
     text = None
     for enc in _ENCODINGS:
         try:
@@ -61,7 +73,8 @@ def pick_columns(
     """Rename the first alias present of each wanted column to its canonical name.
 
     ``aliases`` maps the canonical name to the accepted spellings (compared
-    case-insensitively). Every missing required column is reported at once.
+    case-insensitively). Every missing required column is reported at once,
+    under its official spelling (the first alias).
     """
     lower = {c.lower(): c for c in df.columns}
     rename, missing = {}, []
@@ -69,7 +82,13 @@ def pick_columns(
         hit = next((lower[n.lower()] for n in (canonical, *names) if n.lower() in lower), None)
         if hit is None:
             if canonical not in optional:
-                missing.append(f"`{canonical}` (or {', '.join(repr(n) for n in names)})" if names else f"`{canonical}`")
+                # official spellings first; matching ignores case, so list each name once
+                accepted: list[str] = []
+                for n in (*names, canonical):
+                    if n.lower() not in {a.lower() for a in accepted}:
+                        accepted.append(n)
+                others = ", ".join(repr(n) for n in accepted[1:])
+                missing.append(repr(accepted[0]) + (f" (or {others})" if others else ""))
         else:
             rename[hit] = canonical
     if missing:
@@ -97,12 +116,24 @@ def read_layer(path: Path, *, source: str) -> gpd.GeoDataFrame:
 
 
 def to_project_crs(gdf: gpd.GeoDataFrame, *, source: str, expected: tuple[int, ...] = ()) -> gpd.GeoDataFrame:
-    """Project to :data:`qpvgeo.settings.crs`, refusing a CRS that is not one of ``expected``."""
+    """Project to :data:`qpvgeo.settings.crs`, refusing a CRS that is not one of ``expected``.
+
+    ``OGC:CRS84`` (lon/lat, what GeoJSON files often declare) counts as EPSG:4326.
+    """
+    if gdf.crs is None:
+        raise CRSError(
+            f"{source}: the layer has no CRS; set it (e.g. `gdf.set_crs(4326)` for lon/lat) "
+            "and save it again"
+        )
     epsg = gdf.crs.to_epsg()
+    if epsg is None and gdf.crs.equals("OGC:CRS84", ignore_axis_order=True):
+        epsg = 4326
     if expected and epsg not in expected:
         raise CRSError(
-            f"{source}: CRS {gdf.crs.to_string()!r} is not one this dataset is published in "
-            f"(EPSG:{', EPSG:'.join(map(str, expected))}); check the file, or reproject it"
+            f"{source}: CRS {gdf.crs.to_string()!r} ({gdf.crs.name}) is not one this dataset is "
+            f"published in (EPSG:{', EPSG:'.join(map(str, expected))}); check that it is the right "
+            "file, or reproject it to one of them "
+            f"(e.g. `ogr2ogr -t_srs EPSG:{expected[0]} out in`)"
         )
     return gdf.to_crs(settings.crs)
 

@@ -30,7 +30,7 @@ import pandas as pd
 import shapely
 
 from . import nomenclature, settings, sources
-from ._errors import EmptyLayerError, UnknownCodeError, ValidationError
+from ._errors import CRSError, EmptyLayerError, UnknownCodeError, ValidationError
 from ._validate import (
     pick_columns,
     read_csv,
@@ -46,16 +46,40 @@ DataDir = str | PathLike | None
 
 _DEP_RE = re.compile(r"^(\d{2}|2[AB]|97\d)$")
 _QPV_RE = re.compile(r"^Q[NP]\d{5,6}[A-Z]?$")
+#: CRS the official vector layers are published in (lon/lat WGS84 or RGF93, Lambert-93)
+_PUBLISHED_CRS = (4326, 4171, 2154)
 
 
 def _check_dep(dep: str) -> str:
+    given = dep
     dep = str(dep).strip().upper()
     if not _DEP_RE.match(dep):
         raise UnknownCodeError(
-            f"département {dep!r} is not a département code; give two digits "
+            f"département {given!r} is not a département code; give two digits "
             "('91'), '2A'/'2B', or three for overseas ('974')"
         )
     return dep
+
+
+def _dep_of(insee_com: pd.Series) -> pd.Series:
+    """Département of commune codes: 3 characters overseas (97x), else 2."""
+    com = insee_com.astype(str).str.strip()
+    return com.str[:2].where(~com.str.startswith("97"), com.str[:3])
+
+
+def _unknown_dep(src: str, dep: str, what: str, insee_com: pd.Series) -> UnknownCodeError:
+    available = sorted(_dep_of(insee_com.dropna()).unique())
+    return UnknownCodeError(
+        f"{src} has no {what} in département {dep!r}; it covers département(s) "
+        f"{', '.join(available)}: give one of these, or put a file covering {dep} in the data "
+        "directory"
+    )
+
+
+def _to_number(values: pd.Series) -> pd.Series:
+    """Numbers from official CSV text, decimal commas understood; blanks, 's', 'nd'... → NaN."""
+    text = values.astype("string").str.strip().str.replace("\u00a0", "", regex=False)
+    return pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
 
 
 # --------------------------------------------------------------------------- QPV
@@ -87,6 +111,17 @@ def load_qpv(
     """
     if dep is None and not codes:
         raise ValidationError("give a département (`dep`) or QPV codes (`codes`)")
+    if dep is not None:
+        dep = _check_dep(dep)
+    if codes:
+        codes = [str(c).strip().upper() for c in codes]
+        bad_form = [c for c in codes if not _QPV_RE.match(c)]
+        if bad_form:
+            verb = "is not a QPV code" if len(bad_form) == 1 else "are not QPV codes"
+            raise UnknownCodeError(
+                f"{bad_form!r} {verb}; "
+                "a QPV 2024 code is 'QN' + département + number + letter, e.g. 'QN09106M'"
+            )
     path = sources.fetch("qpv", data_dir, offline=offline)
     src = f"QPV file {path.name!r}"
     gdf = read_layer(path, source=src)
@@ -104,14 +139,13 @@ def load_qpv(
         optional=("lib_com", "insee_dep"),
     )
     if "insee_dep" not in gdf.columns:
-        gdf["insee_dep"] = gdf["insee_com"].str[:2]
+        gdf["insee_dep"] = _dep_of(gdf["insee_com"])
     if "lib_com" not in gdf.columns:
         gdf["lib_com"] = ""
     gdf["insee_com"] = gdf["insee_com"].astype(str).str.replace("|", ",", regex=False)
     unique_key(gdf, "code_qp", source=src)
     available = sorted(gdf["insee_dep"].dropna().astype(str).unique())
     if dep is not None:
-        dep = _check_dep(dep)
         if dep not in available:
             raise UnknownCodeError(
                 f"département {dep!r} has no QPV in {str(path)!r}, which covers "
@@ -120,20 +154,26 @@ def load_qpv(
             )
         gdf = gdf[gdf["insee_dep"] == dep]
     if codes:
-        codes = [str(c).strip().upper() for c in codes]
-        bad_form = [c for c in codes if not _QPV_RE.match(c)]
-        missing = [c for c in codes if c not in set(gdf["code_qp"])]
-        if bad_form or missing:
+        known = sorted(gdf["code_qp"])
+        missing = [c for c in codes if c not in set(known)]
+        if missing:
             where = f"département {dep}" if dep else f"{str(path)!r}"
+            listed = ", ".join(known[:80])
+            if len(known) > 80:
+                listed += f" and {len(known) - 80} more"
+            old = [c for c in missing if c.startswith("QP")]
+            hint = f" ({old!r}: 'QP' codes are 2015 QPV; 2024 codes start with 'QN')" if old else ""
             raise UnknownCodeError(
-                f"unknown QPV code(s) {missing!r} in {where}"
-                + (f" ({bad_form!r} are not of the form 'QN09106M')" if bad_form else "")
-                + f"; known codes start {sorted(gdf['code_qp'])[:5]!r}… (`qpvgeo run --dep {dep or 'XX'}` lists them all)"
+                f"unknown QPV code(s) {missing!r} in {where}{hint}"
+                + f"; the {len(known)} QPV 2024 codes there are {listed}"
             )
         gdf = gdf[gdf["code_qp"].isin(codes)]
     if len(gdf) == 0:
         raise EmptyLayerError(f"{src}: no QPV selected")
-    gdf = to_project_crs(gdf[["code_qp", "lib_qp", "insee_com", "lib_com", "insee_dep", "geometry"]], source=src)
+    gdf = to_project_crs(
+        gdf[["code_qp", "lib_qp", "insee_com", "lib_com", "insee_dep", "geometry"]],
+        source=src, expected=_PUBLISHED_CRS,
+    )
     gdf = repair_geometries(gdf.set_index("code_qp"), source=src, polygonal=True)
     gdf["area_ha"] = gdf.area / 1e4
     log.info("loaded %d QPV from %s", len(gdf), path.name)
@@ -154,11 +194,12 @@ def load_communes(
         read_layer(path, source=src), {"insee_com": ("code", "INSEE_COM"), "nom": ("NOM", "nom_com")}, source=src
     )
     gdf["insee_com"] = gdf["insee_com"].astype(str)
-    gdf = gdf[gdf["insee_com"].str.startswith(dep)]
+    every = gdf["insee_com"]
+    gdf = gdf[_dep_of(gdf["insee_com"]) == dep]
     if len(gdf) == 0:
-        raise UnknownCodeError(f"{src} has no commune in département {dep!r}")
+        raise _unknown_dep(src, dep, "commune", every)
     unique_key(gdf, "insee_com", source=src)
-    gdf = to_project_crs(gdf[["insee_com", "nom", "geometry"]], source=src)
+    gdf = to_project_crs(gdf[["insee_com", "nom", "geometry"]], source=src, expected=_PUBLISHED_CRS)
     gdf = repair_geometries(gdf.set_index("insee_com"), source=src, polygonal=True)
     gdf["insee_dep"] = dep
     return gdf.sort_index()
@@ -198,18 +239,22 @@ def load_iris(
         source=src,
     )
     gdf["code_iris"] = gdf["code_iris"].astype(str)
-    gdf = gdf[gdf["insee_com"].astype(str).str.startswith(dep)]
+    every = gdf["insee_com"]
+    gdf = gdf[_dep_of(gdf["insee_com"]) == dep]
     if len(gdf) == 0:
-        raise UnknownCodeError(f"{src} has no IRIS in département {dep!r}")
+        raise _unknown_dep(src, dep, "IRIS", every)
     unique_key(gdf, "code_iris", source=src)
-    gdf = to_project_crs(gdf[["code_iris", "nom_iris", "typ_iris", "insee_com", "geometry"]], source=src)
+    gdf = to_project_crs(
+        gdf[["code_iris", "nom_iris", "typ_iris", "insee_com", "geometry"]],
+        source=src, expected=_PUBLISHED_CRS,
+    )
     gdf = repair_geometries(gdf.set_index("code_iris"), source=src, polygonal=True)
 
     pop_path = sources.fetch("iris_population", data_dir, offline=offline)
     psrc = f"IRIS population file {pop_path.name!r}"
     pop = pick_columns(read_csv(pop_path), {"code_iris": ("IRIS", "iris"), "population": ("P21_POP", "pop")}, source=psrc)
     pop = pop.drop_duplicates("code_iris").set_index("code_iris")["population"]
-    gdf["population"] = pd.to_numeric(gdf.index.map(pop), errors="coerce")
+    gdf["population"] = _to_number(pd.Series(gdf.index.map(pop), index=gdf.index))
     missing = gdf["population"].isna()
     if missing.all():
         raise ValidationError(
@@ -230,7 +275,7 @@ def load_iris(
         source=isrc,
     ).drop_duplicates("code_iris").set_index("code_iris")
     for col in ("median_income_eur", "poverty_rate_pct"):
-        gdf[col] = pd.to_numeric(gdf.index.map(inc[col]), errors="coerce")
+        gdf[col] = _to_number(pd.Series(gdf.index.map(inc[col]), index=gdf.index))
     no_income = gdf["median_income_eur"].isna()
     if no_income.any():
         warnings.warn(
@@ -262,8 +307,7 @@ def read_bpe(path, *, source: str | None = None) -> gpd.GeoDataFrame:
     df = pick_columns(read_csv(path), _BPE_COLUMNS, source=src)
     if len(df) == 0:
         raise EmptyLayerError(f"{src}: no row")
-    x = pd.to_numeric(df["x"].str.replace(",", ".", regex=False), errors="coerce")
-    y = pd.to_numeric(df["y"].str.replace(",", ".", regex=False), errors="coerce")
+    x, y = _to_number(df["x"]), _to_number(df["y"])
     no_xy = x.isna() | y.isna()
     if no_xy.all():
         raise ValidationError(
@@ -280,10 +324,14 @@ def read_bpe(path, *, source: str | None = None) -> gpd.GeoDataFrame:
     # Lambert-93 sanity: metropolitan France lies within these bounds
     out = ~(x[~no_xy].between(0, 1_300_000) & y[~no_xy].between(6_000_000, 7_200_000))
     if out.any():
+        ox, oy = x[~no_xy][out], y[~no_xy][out]
+        lonlat = bool((ox.abs() <= 180).all() and (oy.abs() <= 90).all())
         raise ValidationError(
             f"{src}: {int(out.sum())} equipments have coordinates outside Lambert-93 France "
-            f"(e.g. {x[~no_xy][out].iloc[0]!r}, {y[~no_xy][out].iloc[0]!r}); the file must give "
-            "LAMBERT_X/LAMBERT_Y in EPSG:2154 (overseas départements are not supported yet)"
+            f"(e.g. x={ox.iloc[0]!r}, y={oy.iloc[0]!r})"
+            + ("; they look like longitude/latitude (EPSG:4326)" if lonlat else "")
+            + "; the file must give LAMBERT_X/LAMBERT_Y in Lambert-93 metres (EPSG:2154) "
+            "(overseas départements are not supported yet)"
         )
     gdf = gpd.GeoDataFrame(
         {"code": df["code"].str.strip().values, "insee_com": df["insee_com"].values},
@@ -301,13 +349,20 @@ def equipments_from_osm(features: gpd.GeoDataFrame, *, source: str = "OSM") -> g
     :func:`load_equipments` (``code`` is the ``key=value`` tag that classified the feature).
     """
     if features.crs is None:
-        raise ValidationError(f"{source}: features have no CRS")
+        raise CRSError(f"{source}: features have no CRS; set it (e.g. `features.set_crs(4326)`)")
     feats = features.to_crs(settings.crs)
     cats = nomenclature.osm_category(feats, source=source)
-    code = pd.Series("", index=feats.index, dtype=object)
-    for key in reversed(nomenclature.OSM_KEYS):
+    codes = nomenclature.equipment_codes()
+    known = set(codes.loc[codes["source"] == "osm", "code"])
+    # the tag that classified the feature (shop before amenity), else its first tag
+    classifying = pd.Series(pd.NA, index=feats.index, dtype=object)
+    first = pd.Series(pd.NA, index=feats.index, dtype=object)
+    for key in nomenclature.OSM_KEYS:
         if key in feats.columns:
-            code = code.where(feats[key].isna(), key + "=" + feats[key].astype(str))
+            tag = (key + "=" + feats[key].astype("string")).astype(object)
+            classifying = classifying.where(classifying.notna() | ~tag.isin(known), tag)
+            first = first.where(first.notna() | feats[key].isna(), tag)
+    code = classifying.fillna(first).fillna("")
     gdf = gpd.GeoDataFrame(
         {"code": code.values, "insee_com": pd.NA, "source": source},
         geometry=feats.geometry.representative_point().values,
@@ -352,7 +407,8 @@ def load_equipments(
 
     main = sources.fetch("bpe", data_dir, offline=offline)
     parts = [read_bpe(main)]
-    if main.name != sources.dataset("bpe").files[0]:  # a départemental extract: add the ring
+    national = sources.dataset("bpe").files[0]
+    if not main.as_posix().endswith(national):  # a départemental extract: add the ring
         ring = sources.find("bpe_ring", data_dir)
         if ring is None:
             warnings.warn(
@@ -427,7 +483,7 @@ def load_stations(
         {"station_id": ("id_ref_zdc",), "name": ("nom_zdc", "nom_gares"), "mode": (), "line": ("res_com", "indice_lig")},
         source=src,
     )
-    gdf = to_project_crs(gdf, source=src)
+    gdf = to_project_crs(gdf, source=src, expected=_PUBLISHED_CRS)
     zone = departement_outline(load_communes(dep, data_dir=data_dir, offline=offline)).buffer(buffer_m)
     gdf = gdf[gdf.geometry.within(zone)]
     if len(gdf) == 0:

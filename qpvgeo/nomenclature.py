@@ -69,7 +69,7 @@ def bpe_category(typequ: pd.Series, *, source: str = "BPE") -> pd.Series:
     codes = equipment_codes()
     bpe = codes[codes["source"] == "bpe"].set_index("code")["category"]
     out = typequ.map(bpe)
-    _warn_unknown(typequ[out.isna()], source, "TYPEQU")
+    _warn_unknown(typequ[out.isna()].fillna("(empty)"), source, "TYPEQU")
     return out.fillna(UNCLASSIFIED).rename("category")
 
 
@@ -90,7 +90,8 @@ def osm_category(tags: pd.DataFrame, *, source: str = "OSM") -> pd.Series:
     present = [k for k in OSM_KEYS if k in tags.columns]
     if not present:
         raise MissingColumnError(
-            f"{source}: OSM features need a `shop` or `amenity` column; got {list(tags.columns)!r}"
+            f"{source}: features need a `shop` or `amenity` column (OSM tags); "
+            f"got {list(tags.columns)!r}"
         )
     codes = equipment_codes()
     table = codes[codes["source"] == "osm"].set_index("code")["category"]
@@ -101,6 +102,7 @@ def osm_category(tags: pd.DataFrame, *, source: str = "OSM") -> pd.Series:
         hit = tag.map(table)
         out = out.where(hit.isna(), hit)
         raw = raw.where(tags[key].isna(), tag)
+    raw = raw.fillna(f"no {'/'.join(present)} tag")
     _warn_unknown(raw[out.isna()], source, "tag")
     return out.fillna(UNCLASSIFIED).rename("category")
 

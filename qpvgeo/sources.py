@@ -370,13 +370,17 @@ def fetch(
         _USED[key] = found
         return found
     root = data_dir(data_dir_)
-    target = root / ds.files[0]
     offline = settings.offline if offline is None else offline
     if offline or ds.download is None:
-        how = (
-            f"download {ds.download}" if ds.download and offline
-            else f"get it from {ds.page}"
-        )
+        if ds.download and offline:
+            how = f"download {ds.download}"
+            if ds.unzip_member:
+                how += f", extract {ds.unzip_member!r} from the zip"
+            elif ds.download.endswith(".gz"):
+                how += ", decompress it (gunzip)"
+            how += f" (dataset page: {ds.page})"
+        else:
+            how = f"get it from {ds.page}"
         reason = "offline" if offline else "no direct download address"
         raise DataNotFoundError(
             f"dataset {key!r} ({ds.title}, {ds.publisher}, {ds.vintage}) is missing from the data "
@@ -395,8 +399,8 @@ def _download(ds: Dataset, root: Path) -> Path:
 
     target = root / ds.files[0]
     target.parent.mkdir(parents=True, exist_ok=True)
-    registry_path = root / "checksums.json"
-    registry = json.loads(registry_path.read_text()) if registry_path.is_file() else {}
+    registry_path = root / REGISTRY
+    registry = _read_registry(root)
     rel = ds.files[0]
     known = ds.sha256.get(rel) or registry.get(rel)
     processor = None
@@ -406,9 +410,10 @@ def _download(ds: Dataset, root: Path) -> Path:
         processor = pooch.Decompress(method="gzip", name=target.name)
     log.info("downloading %s from %s", ds.key, ds.download)
     try:
+        # the SHA-256 is checked below, with a message that says what to do
         result = pooch.retrieve(
             ds.download,
-            known_hash=None if processor else (f"sha256:{known}" if known else None),
+            known_hash=None,
             fname=target.name + (".download" if processor else ""),
             path=target.parent,
             processor=processor,
@@ -422,10 +427,21 @@ def _download(ds: Dataset, root: Path) -> Path:
     digest = sha256(target)
     if known and digest != known:
         target.unlink()
+        if processor:  # the downloaded archive is of no use either
+            Path(target.parent / (target.name + ".download")).unlink(missing_ok=True)
+        if rel in ds.sha256:
+            fix = (
+                f"qpvgeo expects the release {ds.vintage!r}: save that release by hand from "
+                f"{ds.page} as {str(target)!r}"
+            )
+        else:
+            fix = (
+                f"the publisher may have released a new version: check {ds.page}, then delete the "
+                f"entry {rel!r} from {str(registry_path)!r} to accept it"
+            )
         raise DownloadError(
-            f"dataset {ds.key!r}: the file from {ds.download} has SHA-256 {digest}, expected {known}; "
-            "the publisher may have released a new version: check its page, then delete the entry "
-            f"{rel!r} from {str(registry_path)!r} to accept it"
+            f"dataset {ds.key!r}: the file downloaded from {ds.download} has SHA-256 {digest}, "
+            f"expected {known}; it was not kept. {fix}"
         )
     if not known:
         registry[rel] = digest
@@ -435,6 +451,24 @@ def _download(ds: Dataset, root: Path) -> Path:
     return target
 
 
+#: file of the data directory recording the SHA-256 of files downloaded without a known one
+REGISTRY = "checksums.json"
+
+
+def _read_registry(root: Path) -> dict[str, str]:
+    path = root / REGISTRY
+    if not path.is_file():
+        return {}
+    try:
+        registry = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DownloadError(
+            f"{str(path)!r} is not a valid JSON checksum record ({exc}); delete it (the checksums "
+            "are recorded again at the next download)"
+        ) from None
+    return registry if isinstance(registry, dict) else {}
+
+
 _USED: dict[str, Path] = {}
 
 
@@ -442,13 +476,22 @@ def used_files() -> list[dict]:
     """Datasets read since the last :func:`reset_used`: key, file, SHA-256, vintage, licence.
 
     The SHA-256 is computed from the file as it is, and compared with the
-    catalogue's when the file has a known one (``checksum_ok``).
+    catalogue's when the file has a known one, else with the one recorded at
+    download in ``checksums.json`` (``checksum_ok``; None when neither is known).
     """
     rows = []
     for key, path in sorted(_USED.items()):
         ds = CATALOGUE[key]
         digest = sha256(path)
         known = next((h for f, h in ds.sha256.items() if path.as_posix().endswith(f)), None)
+        if known is None:
+            rel = next((f for f in ds.files if path.as_posix().endswith(f)), None)
+            if rel is not None:
+                root = Path(path.as_posix()[: -len(rel)] or ".")
+                try:
+                    known = _read_registry(root).get(rel)
+                except DownloadError:
+                    known = None
         rows.append(
             {
                 "dataset": key,
