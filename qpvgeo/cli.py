@@ -92,30 +92,47 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    import math
+
+    if args.walk_speed is not None and not (math.isfinite(args.walk_speed) and args.walk_speed > 0):
+        raise QpvgeoError(f"--walk-speed must be a positive number of km/h, got {args.walk_speed!r}")
     from . import export, maps, pipeline
 
-    if args.walk_speed is not None:
-        if not args.walk_speed > 0:
-            raise QpvgeoError(f"--walk-speed must be a positive number of km/h, got {args.walk_speed!r}")
-        settings.walk_speed_kmh = args.walk_speed
     out = Path(args.out)
     names = [export.TABLE, export.GEOPACKAGE, export.PROVENANCE, export.OVERVIEW_MAP]
-    with export.staged_outputs(out, names, overwrite=args.overwrite) as stage:
-        result = pipeline.run(
-            args.dep, args.qpv, data_dir=args.data_dir, offline=args.offline,
-            crowfly_fallback=args.crowfly_fallback,
-        )
-        export.write_table(result.indicators, stage / export.TABLE)
-        qpv_layer = result.qpv[["geometry"]].join(result.indicators)
-        export.write_geopackage(
-            {"qpv": qpv_layer, "equipments": result.equipments, "origins": result.origins},
-            stage / export.GEOPACKAGE,
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", category=UserWarning)
-            m = maps.overview_map(result.qpv, result.indicators, result.equipments)
-        maps.save_map(m, stage / export.OVERVIEW_MAP)
-        export.write_provenance(export.provenance(result.parameters, result.messages), stage / export.PROVENANCE)
+    speed = settings.walk_speed_kmh
+    try:
+        if args.walk_speed is not None:
+            settings.walk_speed_kmh = args.walk_speed
+        with export.staged_outputs(out, names, overwrite=args.overwrite) as stage:
+            result = pipeline.run(
+                args.dep, args.qpv, data_dir=args.data_dir, offline=args.offline,
+                crowfly_fallback=args.crowfly_fallback,
+            )
+            export.write_table(result.indicators, stage / export.TABLE)
+            qpv_layer = result.qpv[["geometry"]].join(result.indicators)
+            export.write_geopackage(
+                {
+                    "qpv": qpv_layer,
+                    "equipments": result.equipments,
+                    "origins": result.origins,
+                    "isochrones": result.isochrones,
+                    "street_flows": result.streets,
+                    "candidate_segments": result.candidates,
+                    "food_stores_huff": result.food_stores,
+                    "barriers": result.barriers.lines,
+                },
+                stage / export.GEOPACKAGE,
+            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", category=UserWarning)
+                m = maps.overview_map(result.qpv, result.indicators, result.equipments)
+            maps.save_map(m, stage / export.OVERVIEW_MAP)
+            export.write_provenance(
+                export.provenance(result.parameters, result.messages), stage / export.PROVENANCE
+            )
+    finally:
+        settings.walk_speed_kmh = speed
     table = result.indicators
     n_net = int((table["network_status"] != pipeline.NONE).sum())
     print(f"qpvgeo: {len(table)} QPV of département {args.dep}; street network for {n_net}, "

@@ -83,7 +83,9 @@ def write_geopackage(layers: dict[str, gpd.GeoDataFrame], path: Path) -> Path:
     """Write several layers into one GeoPackage (EPSG:2154)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     for name, gdf in layers.items():
-        gdf = gdf.reset_index()
+        if len(gdf) == 0:
+            continue  # an empty layer has no geometry type; the run's notes say why it is empty
+        gdf = gdf.reset_index(drop=gdf.index.name in gdf.columns or gdf.index.name is None)
         for col in gdf.columns:
             if col != gdf.geometry.name and gdf[col].dtype == object:
                 gdf[col] = gdf[col].astype("string")
