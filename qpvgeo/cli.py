@@ -121,6 +121,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
                     "candidate_segments": result.candidates,
                     "food_stores_huff": result.food_stores,
                     "barriers": result.barriers.lines,
+                    "boundary_crossings": result.crossings,
+                    "detour_paths": result.detours,
                 },
                 stage / export.GEOPACKAGE,
             )

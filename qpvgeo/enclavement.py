@@ -312,3 +312,69 @@ def enclavement_index(table: pd.DataFrame, *, weights: dict[str, float] | None =
         kind = kind.where(~roads_missing, kind + " (routes non évaluées)")
     out["enclavement_type"] = kind
     return out
+
+
+def crossing_points(qpv: gpd.GeoDataFrame, network) -> gpd.GeoDataFrame:
+    """The points where street links cross each QPV boundary (for maps), with ``code_qp``."""
+    assert_project_crs(qpv, "qpv")
+    codes, pts = [], []
+    for code, geom in zip(qpv.index, qpv.geometry, strict=True):
+        boundary = geom.boundary
+        found = _crossing_points(boundary, network.edge_geometry[network.tree.query(boundary, predicate="intersects")])
+        codes.extend([code] * len(found))
+        pts.extend(found)
+    return gpd.GeoDataFrame({qpv.index.name or "code_qp": codes}, geometry=pts, crs=qpv.crs)
+
+
+def detour_paths(qpv: gpd.GeoDataFrame, network, targets: gpd.GeoDataFrame, *, label: str) -> gpd.GeoDataFrame:
+    """From each QPV's representative point to its nearest target (as the crow flies):
+    the straight line and the shortest street path, for maps.
+
+    Returns
+    -------
+    GeoDataFrame
+        Two rows per QPV (``kind`` = ``vol d'oiseau`` / ``itinéraire``), with
+        ``code_qp``, ``target`` (``label``), ``length_m`` and ``detour_index``.
+    """
+    import networkx as nx
+    from scipy.spatial import cKDTree
+
+    from .network import snap_points
+
+    assert_project_crs(qpv, "qpv")
+    starts = gpd.GeoDataFrame(geometry=qpv.representative_point(), crs=qpv.crs)
+    s = snap_points(network, starts)
+    t_snap = snap_points(network, targets)
+    ok_t = np.flatnonzero(t_snap["on_network"].to_numpy())
+    rows = []
+    if len(ok_t) == 0:
+        return gpd.GeoDataFrame({"code_qp": [], "kind": []}, geometry=[], crs=qpv.crs)
+    txy = np.column_stack([targets.geometry.x, targets.geometry.y])[ok_t]
+    for i, code in enumerate(qpv.index):
+        if not s["on_network"].iloc[i]:
+            continue
+        p = starts.geometry.iloc[i]
+        _, k = cKDTree(txy).query([p.x, p.y])
+        target_pt = targets.geometry.iloc[ok_t[k]]
+        a = network.edge_u[s["edge"].iloc[i]] if s["offset_m"].iloc[i] < network.edge_length[s["edge"].iloc[i]] / 2 \
+            else network.edge_v[s["edge"].iloc[i]]
+        e = t_snap["edge"].iloc[ok_t[k]]
+        b = network.edge_u[e] if t_snap["offset_m"].iloc[ok_t[k]] < network.edge_length[e] / 2 else network.edge_v[e]
+        try:
+            path = nx.shortest_path(network.graph, network.node_ids[a], network.node_ids[b], weight="length")
+        except nx.NetworkXNoPath:
+            continue
+        coords = [(network.graph.nodes[path[0]]["x"], network.graph.nodes[path[0]]["y"])]
+        for n1, n2 in zip(path[:-1], path[1:], strict=True):
+            data = min(network.graph.get_edge_data(n1, n2).values(), key=lambda d: d["length"])
+            line = list(data["geometry"].coords)
+            if shapely.Point(line[0]).distance(shapely.Point(coords[-1])) > 1e-6:
+                line = line[::-1]
+            coords.extend(line[1:])
+        route = shapely.LineString([(p.x, p.y), *coords, (target_pt.x, target_pt.y)])
+        straight = shapely.LineString([(p.x, p.y), (target_pt.x, target_pt.y)])
+        ratio = route.length / straight.length if straight.length > 1 else np.nan
+        for kind, geom in (("vol d'oiseau", straight), ("itinéraire", route)):
+            rows.append({"code_qp": code, "kind": kind, "target": label, "length_m": geom.length,
+                         "detour_index": ratio, "geometry": geom})
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=qpv.crs)

@@ -405,13 +405,14 @@ def network_enclavement(
     equipments: gpd.GeoDataFrame,
     stations: gpd.GeoDataFrame,
     networks: QpvNetworks,
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Crossings, street structure and detour indices for the QPV a network fully covers.
 
     QPV whose network is partial or absent get NaN: a partial network would
-    undercount crossings and streets.
+    undercount crossings and streets. Also returns the crossing points and
+    the detour paths to the nearest station, for maps.
     """
-    rows = []
+    rows, crossings, detours = [], [], []
     covered = networks.table.index[networks.table["network_status"] == COVERED]
     supermarkets = equipments[equipments["category"].isin(["supermarche", "hypermarche"])]
     for code in covered:
@@ -422,11 +423,16 @@ def network_enclavement(
         part["detour_gare"] = enclavement.detour_index(net, o, stations, name="detour_gare")
         part["detour_supermarche"] = enclavement.detour_index(net, o, supermarkets, name="detour_supermarche")
         rows.append(part)
+        crossings.append(enclavement.crossing_points(one, net))
+        detours.append(enclavement.detour_paths(one, net, stations, label="gare"))
     columns = ["n_crossings", "crossings_per_km", "longest_without_crossing_m",
                "intersection_density_per_km2", "dead_end_share_pct", "mean_block_size_ha",
                "detour_gare", "detour_supermarche"]
     out = pd.concat(rows) if rows else pd.DataFrame(columns=columns)
-    return out.reindex(qpv.index)[columns]
+    empty = gpd.GeoDataFrame({"code_qp": []}, geometry=[], crs=settings.crs)
+    crossings_gdf = gpd.GeoDataFrame(pd.concat(crossings, ignore_index=True), crs=settings.crs) if crossings else empty
+    detours_gdf = gpd.GeoDataFrame(pd.concat(detours, ignore_index=True), crs=settings.crs) if detours else empty
+    return out.reindex(qpv.index)[columns], crossings_gdf, detours_gdf
 
 
 def present_categories(equipments: gpd.GeoDataFrame, wanted: list[str]) -> tuple[list[str], list[str]]:
@@ -450,6 +456,8 @@ class RunResult:
     isochrones: gpd.GeoDataFrame
     streets: gpd.GeoDataFrame
     candidates: gpd.GeoDataFrame
+    crossings: gpd.GeoDataFrame
+    detours: gpd.GeoDataFrame
     categories: list[str]
     categories_absent: list[str]
     parameters: dict
@@ -499,9 +507,8 @@ def run(
             qpv, origins, destinations, communes, iris, networks
         )
         barrier_lines = barriers.load_barriers(dep, data_dir=data_dir, offline=offline)
-        enclave = enclavement.barrier_indicators(qpv, barrier_lines).join(
-            network_enclavement(qpv, origins, equipments, stations, networks)
-        )
+        net_enclave, crossings, detours = network_enclavement(qpv, origins, equipments, stations, networks)
+        enclave = enclavement.barrier_indicators(qpv, barrier_lines).join(net_enclave)
         enclave = enclave.join(enclavement.enclavement_index(enclave))
     messages.extend(str(w.message) for w in caught)
     messages.extend(barrier_lines.notes)
@@ -552,6 +559,6 @@ def run(
     }
     return RunResult(
         qpv, table, equipments.join(footfall), origins, networks, barrier_lines, stations, shops, isos,
-        streets, candidates,
+        streets, candidates, crossings, detours,
         present, absent, params, messages,
     )  # fmt: skip

@@ -169,3 +169,20 @@ def test_enclavement_index_is_transparent():
     assert list(out["enclavement_type"]) == ["pas de coupure", "forte coupure", "coupure modérée"]
     weighted = enclavement.enclavement_index(table, weights={"crossings_per_km": 3.0})
     assert weighted.loc["cut", "enclavement_index"] == 1.0
+
+
+def test_crossing_points_and_detour_paths():
+    from .conftest import points
+
+    net, square = _grid_and_square()
+    pts = enclavement.crossing_points(square, net)
+    assert len(pts) == 4 and set(pts["code_qp"]) == {"Q0"}
+    target = points([(400, 400)])
+    paths = enclavement.detour_paths(square, net, target, label="gare")
+    assert set(paths["kind"]) == {"vol d'oiseau", "itinéraire"}
+    straight = paths[paths["kind"] == "vol d'oiseau"].geometry.iloc[0]
+    route = paths[paths["kind"] == "itinéraire"].geometry.iloc[0]
+    # from the square's centre (200, 200) to (400, 400): 283 m straight, 400 m along the grid
+    assert straight.length == pytest.approx(np.hypot(200, 200))
+    assert route.length == pytest.approx(400.0)
+    assert paths["detour_index"].iloc[0] == pytest.approx(400 / np.hypot(200, 200))
