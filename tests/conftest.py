@@ -24,7 +24,10 @@ def data_dir() -> Path:
             "QPVGEO_DATA_DIR is not set to the data mirror (e.g. ../shared/data); "
             "the README's test command sets it"
         )
-    return Path(value)
+    # absolute, so that notebooks (run from notebooks/) and symlinks made in tmp dirs find it
+    path = Path(value).resolve()
+    os.environ["QPVGEO_DATA_DIR"] = str(path)
+    return path
 
 
 def tiny_graph() -> nx.MultiDiGraph:
