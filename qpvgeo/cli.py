@@ -123,6 +123,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
                     "barriers": result.barriers.lines,
                     "boundary_crossings": result.crossings,
                     "detour_paths": result.detours,
+                    "shop_service_pairs": result.service_pairs,
+                    "polarites": result.polarites,
                 },
                 stage / export.GEOPACKAGE,
             )

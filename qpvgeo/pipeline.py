@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 from tqdm.auto import tqdm
 
-from . import accessibility, barriers, enclavement, loaders, nomenclature, settings, sources
+from . import accessibility, barriers, enclavement, loaders, nomenclature, settings, sources, viability
 from ._errors import QpvgeoError
 from .network import WalkNetwork, coverage_share, load_network, walk_graph_from_polygon
 from .origins import grid_origins
@@ -399,6 +399,90 @@ def network_flows(
     return per_qpv, streets, cands, foot
 
 
+#: places within this distance of a QPV enter its co-location reading
+COUPLING_BUFFER_M = 800.0
+
+
+def network_coupling(
+    qpv: gpd.GeoDataFrame,
+    origins: gpd.GeoDataFrame,
+    equipments: gpd.GeoDataFrame,
+    networks: QpvNetworks,
+) -> tuple[pd.DataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Coupling of shops with public services around each QPV with a network.
+
+    Per QPV: ``clq_commerce_services`` (global co-location quotient of shops
+    towards public services among the places within 800 m of the QPV, network
+    neighbourhoods, Gaussian 200 m), ``clq_p_colocation`` (permutation
+    p-value, 999 seeded permutations) and ``share_shops_service_5min_pct``
+    (shops within 300 m of the QPV whose nearest public service is ≤ 5 min
+    away). Also the shop → nearest service pairs and the polarités, with
+    the QPV residents within 400 m and their shops' footfall potential.
+    """
+    from . import coupling
+
+    rows, pair_frames, pol_frames = {}, [], []
+    by_net: dict[str, list[str]] = {}
+    for code in qpv.index:
+        name = networks.table.at[code, "network_source"]
+        if isinstance(name, str):
+            by_net.setdefault(name, []).append(code)
+    places_all = coupling._places(equipments[equipments["is_commerce"] | equipments["is_public_service"]])
+    for name, codes in by_net.items():
+        net = networks.networks[name]
+        for code in codes:
+            geom = qpv.at[code, "geometry"]
+            places = places_all[places_all.geometry.within(geom.buffer(COUPLING_BUFFER_M))]
+            labels = np.where(places["is_commerce"], "A", np.where(places["is_public_service"], "B", "C"))
+            d = coupling.network_distances(net, places, cutoff_m=600.0)
+            glob, local, _ = coupling.colocation_quotients(labels, d)
+            shops = places[places["is_commerce"] & places.geometry.within(geom.buffer(300)).to_numpy()]
+            services = places[places["is_public_service"]]
+            pairs = coupling.nearest_service_pairs(net, shops, services)
+            pairs["code_qp"] = code
+            pair_frames.append(pairs)
+            within5 = (pairs["walk_min"] <= 5).sum()
+            _, pols = coupling.polarites(places, d)
+            if len(pols):
+                pols["code_qp"] = code
+                near = origins.geometry.values
+                pols["qpv_residents_within_400m"] = [
+                    float(origins["population"].to_numpy()[shapely.dwithin(near, g, 400)].sum())
+                    for g in pols.geometry
+                ]
+                if "footfall_potential_trips" in equipments.columns:
+                    pols["footfall_potential_trips"] = [
+                        float(equipments.loc[equipments.geometry.within(g), "footfall_potential_trips"].sum())
+                        for g in pols.geometry
+                    ]
+                pol_frames.append(pols)
+            rows[code] = {
+                "clq_commerce_services": glob["clq"],
+                "clq_p_colocation": glob["p_colocation"],
+                "n_polarites": len(pols),
+                "share_shops_service_5min_pct": 100.0 * within5 / len(shops) if len(shops) else np.nan,
+            }
+    per_qpv = pd.DataFrame.from_dict(rows, orient="index").reindex(qpv.index)
+    empty = gpd.GeoDataFrame({"code_qp": []}, geometry=[], crs=settings.crs)
+    pairs_gdf = gpd.GeoDataFrame(pd.concat(pair_frames, ignore_index=True), crs=settings.crs) if pair_frames else empty
+    pols_gdf = gpd.GeoDataFrame(pd.concat(pol_frames, ignore_index=True), crs=settings.crs) if pol_frames else empty
+    return per_qpv, pairs_gdf, pols_gdf
+
+
+def income_by_qpv(origins: gpd.GeoDataFrame, iris: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Population-weighted median income and poverty rate of the IRIS the QPV origins fall in."""
+    rows = {}
+    inc = origins["code_iris"].map(iris["median_income_eur"]).to_numpy(dtype=float)
+    pov = origins["code_iris"].map(iris["poverty_rate_pct"]).to_numpy(dtype=float)
+    w = origins["population"].to_numpy(dtype=float)
+    for code, idx in origins.groupby("code_qp").indices.items():
+        rows[code] = {
+            "median_income_eur": accessibility.weighted_median(inc[idx], w[idx]),
+            "poverty_rate_pct": accessibility.weighted_median(pov[idx], w[idx]),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
 def network_enclavement(
     qpv: gpd.GeoDataFrame,
     origins: gpd.GeoDataFrame,
@@ -458,6 +542,8 @@ class RunResult:
     candidates: gpd.GeoDataFrame
     crossings: gpd.GeoDataFrame
     detours: gpd.GeoDataFrame
+    service_pairs: gpd.GeoDataFrame
+    polarites: gpd.GeoDataFrame
     categories: list[str]
     categories_absent: list[str]
     parameters: dict
@@ -510,6 +596,8 @@ def run(
         net_enclave, crossings, detours = network_enclavement(qpv, origins, equipments, stations, networks)
         enclave = enclavement.barrier_indicators(qpv, barrier_lines).join(net_enclave)
         enclave = enclave.join(enclavement.enclavement_index(enclave))
+        equipments = equipments.join(footfall)
+        couple, pairs, polarites = network_coupling(qpv, origins, equipments, networks)
     messages.extend(str(w.message) for w in caught)
     messages.extend(barrier_lines.notes)
     no_net = networks.table.index[networks.table["network_status"] == NONE]
@@ -540,8 +628,11 @@ def run(
         )
     table = (
         qpv[["lib_qp", "insee_com", "lib_com", "area_ha"]]
-        .join(networks.table).join(summary).join(more).join(flow_qpv).join(enclave)
+        .join(networks.table).join(income_by_qpv(origins, iris)).join(summary).join(more)
+        .join(flow_qpv).join(enclave).join(couple)
     )  # fmt: skip
+    reading = viability.viability(table)
+    table = table.join(reading).join(viability.sensitivity(table)).join(viability.summary_text(table, reading))
     table.insert(0, "code_qp", table.index)
     origins = origins.join(times).join(per_origin)
     params = {
@@ -558,7 +649,7 @@ def run(
         "categories_absent": absent,
     }
     return RunResult(
-        qpv, table, equipments.join(footfall), origins, networks, barrier_lines, stations, shops, isos,
-        streets, candidates, crossings, detours,
+        qpv, table, equipments, origins, networks, barrier_lines, stations, shops, isos,
+        streets, candidates, crossings, detours, pairs, polarites,
         present, absent, params, messages,
     )  # fmt: skip
