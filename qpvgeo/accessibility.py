@@ -39,7 +39,9 @@ def _check_inputs(origins: gpd.GeoDataFrame, equipments: gpd.GeoDataFrame, categ
     assert_project_crs(origins, "origins")
     assert_project_crs(equipments, "equipments")
     if "category" not in equipments.columns:
-        raise ValidationError("`equipments` needs a `category` column; load it with `load_equipments()`")
+        raise ValidationError(
+            "`equipments` needs a `category` column; load it with `load_equipments()`"
+        )
     cats = list(categories)
     if not cats:
         raise ValidationError("`categories` is empty")
@@ -166,7 +168,9 @@ def summarise_by_zone(
             total = w.sum()
             for t in thresholds:
                 inside = w[np.nan_to_num(v, nan=np.inf) <= t].sum()
-                row[f"share_within_{t}min_{cat}_pct"] = 100.0 * inside / total if total > 0 else np.nan
+                row[f"share_within_{t}min_{cat}_pct"] = (
+                    100.0 * inside / total if total > 0 else np.nan
+                )
         rows[key] = row
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = zone
@@ -298,7 +302,9 @@ def huff_probabilities(
         raise ValidationError(f"`beta` must be positive, got {beta!r}")
     a = cost["target"].map(attractiveness).to_numpy(dtype=float)
     if np.isnan(a).any() or (a <= 0).any():
-        raise ValidationError("`attractiveness` must give a positive value for every target of `cost`")
+        raise ValidationError(
+            "`attractiveness` must give a positive value for every target of `cost`"
+        )
     u = a * np.maximum(cost["dist_m"].to_numpy(), min_dist_m) ** -beta
     total = pd.Series(u).groupby(cost["origin"].to_numpy()).transform("sum").to_numpy()
     out = cost.copy()
@@ -309,5 +315,9 @@ def huff_probabilities(
 def huff_expected_customers(probabilities: pd.DataFrame, demand: pd.Series) -> pd.Series:
     """Expected residents per store: :math:`E_j = \\sum_i P_i P_{ij}` (named ``huff_expected_residents``)."""
     pop = probabilities["origin"].map(demand).fillna(0.0).to_numpy()
-    expected = pd.Series(pop * probabilities["p"].to_numpy()).groupby(probabilities["target"].to_numpy()).sum()
+    expected = (
+        pd.Series(pop * probabilities["p"].to_numpy())
+        .groupby(probabilities["target"].to_numpy())
+        .sum()
+    )
     return expected.rename("huff_expected_residents")

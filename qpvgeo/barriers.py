@@ -59,18 +59,28 @@ class Barriers:
 def _rail(data_dir, offline) -> gpd.GeoDataFrame:
     path = sources.fetch("rail_lines", data_dir, offline=offline)
     src = f"rail lines file {path.name!r}"
-    gdf = pick_columns(read_layer(path, source=src), {"mode": (), "name": ("res_com", "indice_lig")}, source=src)
+    gdf = pick_columns(
+        read_layer(path, source=src), {"mode": (), "name": ("res_com", "indice_lig")}, source=src
+    )
     gdf = to_project_crs(gdf, source=src)
     gdf = gdf[gdf["mode"].isin(BARRIER_RAIL_MODES)]
-    return gpd.GeoDataFrame({"kind": "rail", "name": gdf["name"].astype(str).values, "source": "IDFM"},
-                            geometry=gdf.geometry.values, index=range(len(gdf)), crs=settings.crs)
+    return gpd.GeoDataFrame(
+        {"kind": "rail", "name": gdf["name"].astype(str).values, "source": "IDFM"},
+        geometry=gdf.geometry.values,
+        index=range(len(gdf)),
+        crs=settings.crs,
+    )
 
 
 def _seine(data_dir, offline) -> gpd.GeoDataFrame:
     path = sources.fetch("seine", data_dir, offline=offline)
     gdf = to_project_crs(read_layer(path, source=f"waterway file {path.name!r}"), source=path.name)
-    return gpd.GeoDataFrame({"kind": "water", "name": "Seine", "source": "OSM"},
-                            geometry=gdf.geometry.values, index=range(len(gdf)), crs=settings.crs)
+    return gpd.GeoDataFrame(
+        {"kind": "water", "name": "Seine", "source": "OSM"},
+        geometry=gdf.geometry.values,
+        index=range(len(gdf)),
+        crs=settings.crs,
+    )
 
 
 def _osm_barriers(zone, dep: str, data_dir, offline: bool) -> gpd.GeoDataFrame | None:
@@ -85,15 +95,23 @@ def _osm_barriers(zone, dep: str, data_dir, offline: bool) -> gpd.GeoDataFrame |
     ox.settings.cache_folder = str(sources.osmnx_cache_dir(data_dir))
     poly = gpd.GeoSeries([zone], crs=settings.crs).to_crs(4326).iloc[0]
     try:
-        feats = ox.features_from_polygon(poly, tags={"highway": ["motorway", "trunk"], "waterway": ["river", "canal"]})
+        feats = ox.features_from_polygon(
+            poly, tags={"highway": ["motorway", "trunk"], "waterway": ["river", "canal"]}
+        )
     except Exception as exc:  # no network, Overpass errors
-        warnings.warn(f"OSM barriers could not be downloaded ({exc}); roads and rivers not assessed", stacklevel=3)
+        warnings.warn(
+            f"OSM barriers could not be downloaded ({exc}); roads and rivers not assessed",
+            stacklevel=3,
+        )
         return None
     feats = feats[feats.geom_type.isin(["LineString", "MultiLineString"])].to_crs(settings.crs)
     kind = feats.get("highway").notna().map({True: "road", False: "water"})
     name = feats.get("ref", pd.Series(index=feats.index, dtype=object)).fillna(feats.get("name"))
-    out = gpd.GeoDataFrame({"kind": kind, "name": name.astype(str), "source": "OSM"},
-                           geometry=feats.geometry.values, crs=settings.crs)
+    out = gpd.GeoDataFrame(
+        {"kind": kind, "name": name.astype(str), "source": "OSM"},
+        geometry=feats.geometry.values,
+        crs=settings.crs,
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.gpkg")
     out.to_file(tmp, driver="GPKG")
@@ -102,15 +120,23 @@ def _osm_barriers(zone, dep: str, data_dir, offline: bool) -> gpd.GeoDataFrame |
 
 
 def load_barriers(
-    dep: str, *, buffer_m: float = 2000.0, data_dir: str | PathLike | None = None, offline: bool | None = None
+    dep: str,
+    *,
+    buffer_m: float = 2000.0,
+    data_dir: str | PathLike | None = None,
+    offline: bool | None = None,
 ) -> Barriers:
     """Barrier lines in and around a département (within ``buffer_m`` of its outline)."""
     offline = settings.offline if offline is None else offline
-    zone = departement_outline(load_communes(dep, data_dir=data_dir, offline=offline)).buffer(buffer_m)
+    zone = departement_outline(load_communes(dep, data_dir=data_dir, offline=offline)).buffer(
+        buffer_m
+    )
     parts, assessed, notes = [], dict.fromkeys(KINDS, "no"), []
     for kind, key, loader in (("rail", "rail_lines", _rail), ("water", "seine", _seine)):
         if sources.find(key, data_dir) is None and offline:
-            notes.append(f"no {kind} barrier file ({sources.dataset(key).files[-1]!r}): not assessed")
+            notes.append(
+                f"no {kind} barrier file ({sources.dataset(key).files[-1]!r}): not assessed"
+            )
             continue
         parts.append(loader(data_dir, offline))
         assessed[kind] = "yes" if kind == "rail" else "partial"
@@ -124,8 +150,11 @@ def load_barriers(
         parts.append(osm)
         assessed["road"] = "yes"
         assessed["water"] = "yes"
-    lines = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=settings.crs) if parts else \
-        gpd.GeoDataFrame({"kind": [], "name": [], "source": []}, geometry=[], crs=settings.crs)
+    lines = (
+        gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=settings.crs)
+        if parts
+        else gpd.GeoDataFrame({"kind": [], "name": [], "source": []}, geometry=[], crs=settings.crs)
+    )
     lines = lines[lines.intersects(zone)]
     if lines.geometry.is_empty.any():
         raise ValidationError("barrier lines with empty geometries")

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import warnings
 from pathlib import Path
 
 from . import __version__, settings, sources
@@ -36,10 +35,14 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="compute the indicators, tables and maps")
     run.add_argument("--dep", required=True, help="département code, e.g. 91")
-    run.add_argument("--qpv", nargs="+", metavar="CODE", help="only these QPV (codes such as QN09106M)")
+    run.add_argument(
+        "--qpv", nargs="+", metavar="CODE", help="only these QPV (codes such as QN09106M)"
+    )
     run.add_argument("--data-dir", help="data directory (default: $QPVGEO_DATA_DIR, else ./data)")
     run.add_argument("--out", default=".", help="output folder (default: the current folder)")
-    run.add_argument("--offline", action="store_true", help="never download; use the data directory only")
+    run.add_argument(
+        "--offline", action="store_true", help="never download; use the data directory only"
+    )
     run.add_argument("--overwrite", action="store_true", help="replace outputs of an earlier run")
     run.add_argument(
         "--crowfly-fallback",
@@ -47,8 +50,13 @@ def _parser() -> argparse.ArgumentParser:
         help=f"where a QPV has no street network, estimate times as straight-line distance × "
         f"{settings.detour_factor} (labelled as such); by default they stay empty",
     )
-    run.add_argument("--walk-speed", type=float, default=None, metavar="KMH",
-                     help=f"walking speed in km/h (default {settings.walk_speed_kmh})")
+    run.add_argument(
+        "--walk-speed",
+        type=float,
+        default=None,
+        metavar="KMH",
+        help=f"walking speed in km/h (default {settings.walk_speed_kmh})",
+    )
 
     data = sub.add_parser("data", help="list the datasets: present or missing, source, licence")
     data.add_argument("--data-dir", help="data directory (default: $QPVGEO_DATA_DIR, else ./data)")
@@ -58,7 +66,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
     )
     try:
         if args.command == "data":
@@ -75,8 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # last resort: one line, not a traceback
         if args.debug:
             raise
-        print(f"qpvgeo: unexpected error: {type(exc).__name__}: {exc} (rerun with --debug for details)",
-              file=sys.stderr)
+        print(
+            f"qpvgeo: unexpected error: {type(exc).__name__}: {exc} (rerun with --debug for details)",
+            file=sys.stderr,
+        )
         return 1
 
 
@@ -95,18 +106,23 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import math
 
     if args.walk_speed is not None and not (math.isfinite(args.walk_speed) and args.walk_speed > 0):
-        raise QpvgeoError(f"--walk-speed must be a positive number of km/h, got {args.walk_speed!r}")
+        raise QpvgeoError(
+            f"--walk-speed must be a positive number of km/h, got {args.walk_speed!r}"
+        )
     from . import export, maps, pipeline
 
     out = Path(args.out)
-    names = [export.TABLE, export.GEOPACKAGE, export.PROVENANCE, export.OVERVIEW_MAP]
+    names = [export.TABLE, export.GEOPACKAGE, export.PROVENANCE, *maps.MAPS]
     speed = settings.walk_speed_kmh
     try:
         if args.walk_speed is not None:
             settings.walk_speed_kmh = args.walk_speed
         with export.staged_outputs(out, names, overwrite=args.overwrite) as stage:
             result = pipeline.run(
-                args.dep, args.qpv, data_dir=args.data_dir, offline=args.offline,
+                args.dep,
+                args.qpv,
+                data_dir=args.data_dir,
+                offline=args.offline,
                 crowfly_fallback=args.crowfly_fallback,
             )
             export.write_table(result.indicators, stage / export.TABLE)
@@ -128,10 +144,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 },
                 stage / export.GEOPACKAGE,
             )
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", category=UserWarning)
-                m = maps.overview_map(result.qpv, result.indicators, result.equipments)
-            maps.save_map(m, stage / export.OVERVIEW_MAP)
+            maps.export_maps(result, stage)
             export.write_provenance(
                 export.provenance(result.parameters, result.messages), stage / export.PROVENANCE
             )
@@ -139,8 +152,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         settings.walk_speed_kmh = speed
     table = result.indicators
     n_net = int((table["network_status"] != pipeline.NONE).sum())
-    print(f"qpvgeo: {len(table)} QPV of département {args.dep}; street network for {n_net}, "
-          f"none for {len(table) - n_net} (values left empty{' or crow-fly' if args.crowfly_fallback else ''})")
+    print(
+        f"qpvgeo: {len(table)} QPV of département {args.dep}; street network for {n_net}, "
+        f"none for {len(table) - n_net} (values left empty{' or crow-fly' if args.crowfly_fallback else ''})"
+    )
     for msg in result.messages:
         print(f"  note: {msg}")
     for name in names:

@@ -37,7 +37,9 @@ def _places(equipments: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return equipments
 
 
-def network_distances(network: WalkNetwork, points: gpd.GeoDataFrame, *, cutoff_m: float) -> pd.DataFrame:
+def network_distances(
+    network: WalkNetwork, points: gpd.GeoDataFrame, *, cutoff_m: float
+) -> pd.DataFrame:
     """Long table of network distances between all pairs of ``points`` within ``cutoff_m`` (i ≠ j)."""
     from .engine import distances_within
 
@@ -99,13 +101,22 @@ def colocation_quotients(
         raise ValidationError(f"`bandwidth_m` must be positive, got {bandwidth_m!r}")
     is_a, is_b = labels == "A", labels == "B"
     n_a, n_b = int(is_a.sum()), int(is_b.sum())
-    out = {"clq": np.nan, "p_colocation": np.nan, "p_isolation": np.nan, "n_a": n_a, "n_b": n_b, "n": n}
+    out = {
+        "clq": np.nan,
+        "p_colocation": np.nan,
+        "p_isolation": np.nan,
+        "n_a": n_a,
+        "n_b": n_b,
+        "n": n,
+    }
     local = np.full(n, np.nan)
     local_p = np.full(n, np.nan)
     if n_a == 0 or n_b == 0 or n < 3 or len(pairs) == 0:
         return out, local, local_p
     w = np.exp(-0.5 * (pairs["dist_m"].to_numpy() / bandwidth_m) ** 2)
-    W = sparse.csr_array((w, (pairs["origin"].to_numpy(), pairs["target"].to_numpy())), shape=(n, n))
+    W = sparse.csr_array(
+        (w, (pairs["origin"].to_numpy(), pairs["target"].to_numpy())), shape=(n, n)
+    )
     rowsum = W.sum(axis=1)
     has = rowsum > 0
     expected = n_b / (n - 1)
@@ -170,18 +181,31 @@ def nearest_service_pairs(
     )  # fmt: skip
     best = pairs.loc[pairs.groupby("origin")["dist_m"].idxmin()] if len(pairs) else pairs
     oi, ti = best["origin"].to_numpy(), best["target"].to_numpy()
-    lines = shapely.linestrings(
-        np.stack([
-            np.column_stack([shops.geometry.x.to_numpy()[oi], shops.geometry.y.to_numpy()[oi]]),
-            np.column_stack([services.geometry.x.to_numpy()[ti], services.geometry.y.to_numpy()[ti]]),
-        ], axis=1)
-    ) if len(best) else []
+    lines = (
+        shapely.linestrings(
+            np.stack(
+                [
+                    np.column_stack(
+                        [shops.geometry.x.to_numpy()[oi], shops.geometry.y.to_numpy()[oi]]
+                    ),
+                    np.column_stack(
+                        [services.geometry.x.to_numpy()[ti], services.geometry.y.to_numpy()[ti]]
+                    ),
+                ],
+                axis=1,
+            )
+        )
+        if len(best)
+        else []
+    )
     out = gpd.GeoDataFrame(
         {
             "shop_id": shops.index.to_numpy()[oi],
             "shop_label": shops["label_fr"].to_numpy()[oi] if "label_fr" in shops else None,
             "service_id": services.index.to_numpy()[ti],
-            "service_label": services["label_fr"].to_numpy()[ti] if "label_fr" in services else None,
+            "service_label": services["label_fr"].to_numpy()[ti]
+            if "label_fr" in services
+            else None,
             "walk_min": best["dist_m"].to_numpy() / speed,
         },
         geometry=lines,
@@ -212,7 +236,8 @@ def polarites(
     n = len(points)
     close = pairs[pairs["dist_m"] <= link_m]
     graph = sparse.csr_array(
-        (np.ones(len(close)), (close["origin"].to_numpy(), close["target"].to_numpy())), shape=(n, n)
+        (np.ones(len(close)), (close["origin"].to_numpy(), close["target"].to_numpy())),
+        shape=(n, n),
     )
     _, comp = csgraph.connected_components(graph, directed=False)
     sizes = np.bincount(comp)
@@ -224,15 +249,22 @@ def polarites(
     for pid in range(len(ranks)):
         members = points.iloc[np.flatnonzero(ids == pid)]
         counts = members["label_fr"].value_counts()
-        rows.append({
-            "polarite": pid,
-            "n_places": len(members),
-            "n_commerces": int(members["is_commerce"].sum()),
-            "n_services_publics": int(members["is_public_service"].sum()),
-            "mixte": bool(members["is_commerce"].any() and members["is_public_service"].any()),
-            "composition": ", ".join(f"{lab} ({k})" for lab, k in counts.items()),
-            "geometry": shapely.convex_hull(shapely.union_all(members.geometry.values)).buffer(30),
-        })
-    gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=settings.crs) if rows else \
-        gpd.GeoDataFrame({"polarite": []}, geometry=[], crs=settings.crs)
+        rows.append(
+            {
+                "polarite": pid,
+                "n_places": len(members),
+                "n_commerces": int(members["is_commerce"].sum()),
+                "n_services_publics": int(members["is_public_service"].sum()),
+                "mixte": bool(members["is_commerce"].any() and members["is_public_service"].any()),
+                "composition": ", ".join(f"{lab} ({k})" for lab, k in counts.items()),
+                "geometry": shapely.convex_hull(shapely.union_all(members.geometry.values)).buffer(
+                    30
+                ),
+            }
+        )
+    gdf = (
+        gpd.GeoDataFrame(rows, geometry="geometry", crs=settings.crs)
+        if rows
+        else gpd.GeoDataFrame({"polarite": []}, geometry=[], crs=settings.crs)
+    )
     return pd.Series(ids, index=points.index, name="polarite"), gdf

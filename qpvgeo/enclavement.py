@@ -76,7 +76,9 @@ def perimeter_share_lined(
     return _lined(boundaries, _zone(barriers.lines, kinds, buffer_m)).rename(name)
 
 
-def main_barrier(qpv: gpd.GeoDataFrame, barriers: Barriers, *, buffer_m: dict[str, float] | None = None) -> pd.Series:
+def main_barrier(
+    qpv: gpd.GeoDataFrame, barriers: Barriers, *, buffer_m: dict[str, float] | None = None
+) -> pd.Series:
     """Name of the barrier lining the longest stretch of each QPV's boundary (NaN if none)."""
     assert_project_crs(qpv, "qpv")
     buffer_m = {**BUFFER_M, **(buffer_m or {})}
@@ -101,7 +103,9 @@ def main_barrier(qpv: gpd.GeoDataFrame, barriers: Barriers, *, buffer_m: dict[st
     return out
 
 
-def barrier_indicators(qpv: gpd.GeoDataFrame, barriers: Barriers, *, ring_m: float = 200.0) -> pd.DataFrame:
+def barrier_indicators(
+    qpv: gpd.GeoDataFrame, barriers: Barriers, *, ring_m: float = 200.0
+) -> pd.DataFrame:
     """All barrier indicators of :mod:`qpvgeo.enclavement`, one column each, plus what was assessed."""
     cols = [perimeter_share_lined(qpv, barriers, k) for k in KINDS]
     cols.append(perimeter_share_lined(qpv, barriers))
@@ -122,7 +126,9 @@ def _crossing_points(boundary: shapely.Geometry, edges: np.ndarray) -> list[shap
         if inter.is_empty:
             continue
         for part in getattr(inter, "geoms", [inter]):
-            pts.append(part if isinstance(part, shapely.Point) else part.interpolate(0.5, normalized=True))
+            pts.append(
+                part if isinstance(part, shapely.Point) else part.interpolate(0.5, normalized=True)
+            )
     return pts
 
 
@@ -181,7 +187,9 @@ def street_structure(qpv: gpd.GeoDataFrame, network) -> pd.DataFrame:
       inside the QPV. NaN where the QPV holds no complete block.
     """
     assert_project_crs(qpv, "qpv")
-    degree = np.bincount(np.concatenate([network.edge_u, network.edge_v]), minlength=network.n_nodes)
+    degree = np.bincount(
+        np.concatenate([network.edge_u, network.edge_v]), minlength=network.n_nodes
+    )
     xy = (network.node_x, network.node_y)
     rows = {}
     for code, geom in zip(qpv.index, qpv.geometry, strict=True):
@@ -189,12 +197,22 @@ def street_structure(qpv: gpd.GeoDataFrame, network) -> pd.DataFrame:
         n_nodes = int(inside.sum())
         area_km2 = geom.area / 1e6
         idx = network.tree.query(geom.buffer(200), predicate="intersects")
-        blocks = shapely.get_parts(shapely.polygonize(shapely.node(shapely.union_all(network.edge_geometry[idx])).geoms))
-        blocks = blocks[shapely.contains(geom, shapely.point_on_surface(blocks))] if len(blocks) else blocks
+        blocks = shapely.get_parts(
+            shapely.polygonize(shapely.node(shapely.union_all(network.edge_geometry[idx])).geoms)
+        )
+        blocks = (
+            blocks[shapely.contains(geom, shapely.point_on_surface(blocks))]
+            if len(blocks)
+            else blocks
+        )
         rows[code] = {
             "intersection_density_per_km2": float((degree[inside] >= 3).sum()) / area_km2,
-            "dead_end_share_pct": 100.0 * float((degree[inside] == 1).sum()) / n_nodes if n_nodes else np.nan,
-            "mean_block_size_ha": float(shapely.area(blocks).mean() / 1e4) if len(blocks) else np.nan,
+            "dead_end_share_pct": 100.0 * float((degree[inside] == 1).sum()) / n_nodes
+            if n_nodes
+            else np.nan,
+            "mean_block_size_ha": float(shapely.area(blocks).mean() / 1e4)
+            if len(blocks)
+            else np.nan,
         }
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis(qpv.index.name)
 
@@ -252,9 +270,15 @@ def detour_index(
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(crow > 1.0, net_d / crow, np.nan)
         ratio[ratio > max_factor] = np.nan
-    weights = origins["population"].to_numpy(dtype=float) if "population" in origins else np.ones(len(origins))
+    weights = (
+        origins["population"].to_numpy(dtype=float)
+        if "population" in origins
+        else np.ones(len(origins))
+    )
     out = {
-        key: weighted_median(ratio[origins.index.get_indexer(idx)], weights[origins.index.get_indexer(idx)])
+        key: weighted_median(
+            ratio[origins.index.get_indexer(idx)], weights[origins.index.get_indexer(idx)]
+        )
         for key, idx in origins.groupby(zone).groups.items()
     }
     return pd.Series(out, name=name, dtype=float).rename_axis(zone)
@@ -272,7 +296,9 @@ COMPOSITE_COMPONENTS: dict[str, tuple[float, float]] = {
 COMPOSITE_WEIGHTS: dict[str, float] = dict.fromkeys(COMPOSITE_COMPONENTS, 1.0)
 
 
-def enclavement_index(table: pd.DataFrame, *, weights: dict[str, float] | None = None) -> pd.DataFrame:
+def enclavement_index(
+    table: pd.DataFrame, *, weights: dict[str, float] | None = None
+) -> pd.DataFrame:
     """Transparent composite enclavement index (0 open – 1 cut off) and a CEREMA-like typology.
 
     Each component is rescaled linearly between the value where it signals
@@ -305,7 +331,11 @@ def enclavement_index(table: pd.DataFrame, *, weights: dict[str, float] | None =
     ]
     share = table.get("share_perimeter_barrier_pct", pd.Series(np.nan, index=table.index))
     ring = table.get("share_ring200m_barrier_pct", pd.Series(np.nan, index=table.index))
-    kind = np.where(share >= 25, "forte coupure", np.where((share >= 5) | (ring >= 10), "coupure modérée", "pas de coupure"))
+    kind = np.where(
+        share >= 25,
+        "forte coupure",
+        np.where((share >= 5) | (ring >= 10), "coupure modérée", "pas de coupure"),
+    )
     kind = pd.Series(kind, index=table.index).where(share.notna(), "non évalué")
     if "share_perimeter_road_pct" in table.columns:
         roads_missing = table["share_perimeter_road_pct"].isna() & share.notna()
@@ -320,13 +350,17 @@ def crossing_points(qpv: gpd.GeoDataFrame, network) -> gpd.GeoDataFrame:
     codes, pts = [], []
     for code, geom in zip(qpv.index, qpv.geometry, strict=True):
         boundary = geom.boundary
-        found = _crossing_points(boundary, network.edge_geometry[network.tree.query(boundary, predicate="intersects")])
+        found = _crossing_points(
+            boundary, network.edge_geometry[network.tree.query(boundary, predicate="intersects")]
+        )
         codes.extend([code] * len(found))
         pts.extend(found)
     return gpd.GeoDataFrame({qpv.index.name or "code_qp": codes}, geometry=pts, crs=qpv.crs)
 
 
-def detour_paths(qpv: gpd.GeoDataFrame, network, targets: gpd.GeoDataFrame, *, label: str) -> gpd.GeoDataFrame:
+def detour_paths(
+    qpv: gpd.GeoDataFrame, network, targets: gpd.GeoDataFrame, *, label: str
+) -> gpd.GeoDataFrame:
     """From each QPV's representative point to its nearest target (as the crow flies):
     the straight line and the shortest street path, for maps.
 
@@ -356,12 +390,21 @@ def detour_paths(qpv: gpd.GeoDataFrame, network, targets: gpd.GeoDataFrame, *, l
         p = starts.geometry.iloc[i]
         _, k = cKDTree(txy).query([p.x, p.y])
         target_pt = targets.geometry.iloc[ok_t[k]]
-        a = network.edge_u[s["edge"].iloc[i]] if s["offset_m"].iloc[i] < network.edge_length[s["edge"].iloc[i]] / 2 \
+        a = (
+            network.edge_u[s["edge"].iloc[i]]
+            if s["offset_m"].iloc[i] < network.edge_length[s["edge"].iloc[i]] / 2
             else network.edge_v[s["edge"].iloc[i]]
+        )
         e = t_snap["edge"].iloc[ok_t[k]]
-        b = network.edge_u[e] if t_snap["offset_m"].iloc[ok_t[k]] < network.edge_length[e] / 2 else network.edge_v[e]
+        b = (
+            network.edge_u[e]
+            if t_snap["offset_m"].iloc[ok_t[k]] < network.edge_length[e] / 2
+            else network.edge_v[e]
+        )
         try:
-            path = nx.shortest_path(network.graph, network.node_ids[a], network.node_ids[b], weight="length")
+            path = nx.shortest_path(
+                network.graph, network.node_ids[a], network.node_ids[b], weight="length"
+            )
         except nx.NetworkXNoPath:
             continue
         coords = [(network.graph.nodes[path[0]]["x"], network.graph.nodes[path[0]]["y"])]
@@ -375,6 +418,14 @@ def detour_paths(qpv: gpd.GeoDataFrame, network, targets: gpd.GeoDataFrame, *, l
         straight = shapely.LineString([(p.x, p.y), (target_pt.x, target_pt.y)])
         ratio = route.length / straight.length if straight.length > 1 else np.nan
         for kind, geom in (("vol d'oiseau", straight), ("itinéraire", route)):
-            rows.append({"code_qp": code, "kind": kind, "target": label, "length_m": geom.length,
-                         "detour_index": ratio, "geometry": geom})
+            rows.append(
+                {
+                    "code_qp": code,
+                    "kind": kind,
+                    "target": label,
+                    "length_m": geom.length,
+                    "detour_index": ratio,
+                    "geometry": geom,
+                }
+            )
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=qpv.crs)

@@ -28,7 +28,6 @@ from ._errors import QpvgeoError
 TABLE = "tables/indicators_qpv.csv"
 GEOPACKAGE = "tables/qpvgeo.gpkg"
 PROVENANCE = "tables/provenance.json"
-OVERVIEW_MAP = "maps/qpv_overview.html"
 
 
 class OutputExistsError(QpvgeoError, FileExistsError):
@@ -36,7 +35,9 @@ class OutputExistsError(QpvgeoError, FileExistsError):
 
 
 @contextmanager
-def staged_outputs(out_dir: str | os.PathLike, names: list[str], *, overwrite: bool = False) -> Iterator[Path]:
+def staged_outputs(
+    out_dir: str | os.PathLike, names: list[str], *, overwrite: bool = False
+) -> Iterator[Path]:
     """Yield a staging folder; on success move its files to ``out_dir`` atomically.
 
     Parameters
@@ -96,7 +97,18 @@ def write_geopackage(layers: dict[str, gpd.GeoDataFrame], path: Path) -> Path:
 def provenance(parameters: dict, messages: list[str]) -> dict:
     """The provenance record: data files (with SHA-256), parameters, versions, messages."""
     libs = {}
-    for lib in ("numpy", "pandas", "geopandas", "shapely", "pyogrio", "osmnx", "networkx", "scipy", "numba", "folium"):
+    for lib in (
+        "numpy",
+        "pandas",
+        "geopandas",
+        "shapely",
+        "pyogrio",
+        "osmnx",
+        "networkx",
+        "scipy",
+        "numba",
+        "folium",
+    ):
         try:
             libs[lib] = version(lib)
         except PackageNotFoundError:

@@ -72,7 +72,9 @@ def _edge_lookup(net: WalkNetwork) -> sparse.csr_array:
     # the last duplicate wins when converting through a dict of keys
     table = dict(zip(zip(rows.tolist(), cols.tolist(), strict=True), vals.tolist(), strict=True))
     r, c = np.array(list(table)).T if table else (np.array([], int), np.array([], int))
-    return sparse.csr_array((np.array(list(table.values())), (r, c)), shape=(net.n_nodes, net.n_nodes))
+    return sparse.csr_array(
+        (np.array(list(table.values())), (r, c)), shape=(net.n_nodes, net.n_nodes)
+    )
 
 
 def street_flows(
@@ -110,7 +112,9 @@ def street_flows(
         if not np.isfinite(value) or value <= 0:
             raise ValidationError(f"`{name}` must be a positive distance in metres, got {value!r}")
     if "population" not in origins.columns:
-        raise ValidationError("`origins` needs a `population` column (see qpvgeo.origins.grid_origins)")
+        raise ValidationError(
+            "`origins` needs a `population` column (see qpvgeo.origins.grid_origins)"
+        )
     o_node = _nearer_node(network, snap_points(network, origins))
     d_node = _nearer_node(network, snap_points(network, destinations))
     pop = origins["population"].fillna(0.0).to_numpy(dtype=float)
@@ -120,11 +124,14 @@ def street_flows(
     edge_flow = np.zeros(network.n_edges)
     trips_to = np.zeros(len(destinations))
     if len(d_ok) == 0 or len(o_node) == 0:
-        return (pd.Series(edge_flow, name="flow_trips"),
-                pd.Series(trips_to, index=destinations.index, name="trips_to"))
+        return (
+            pd.Series(edge_flow, name="flow_trips"),
+            pd.Series(trips_to, index=destinations.index, name="trips_to"),
+        )
     unique_dest, inverse = np.unique(d_node[d_ok], return_inverse=True)
-    dist, pred = csgraph.dijkstra(network.csr, directed=False, indices=unique_dest,
-                                  limit=cutoff_m, return_predecessors=True)
+    dist, pred = csgraph.dijkstra(
+        network.csr, directed=False, indices=unique_dest, limit=cutoff_m, return_predecessors=True
+    )
     # decay weights of each origin towards each destination point, normalised per origin
     w_dest = np.exp(-dist[inverse][:, o_node] / decay_m)  # (n_dest_points, n_origins); inf -> 0
     total = w_dest.sum(axis=0)
@@ -143,8 +150,10 @@ def street_flows(
             continue
         edges = np.asarray(lookup[v, pred[row][v]]).ravel().astype(np.int64) - 1
         np.add.at(edge_flow, edges, flow[v])
-    return (pd.Series(edge_flow, name="flow_trips"),
-            pd.Series(trips_to, index=destinations.index, name="trips_to"))
+    return (
+        pd.Series(edge_flow, name="flow_trips"),
+        pd.Series(trips_to, index=destinations.index, name="trips_to"),
+    )
 
 
 def footfall_potential(
@@ -152,9 +161,14 @@ def footfall_potential(
 ) -> pd.Series:
     """Footfall potential of each shop: trips passing its street segment plus trips ending there."""
     snapped = snap_points(network, shops)
-    passing = np.where(snapped["on_network"], edge_flow.reindex(snapped["edge"].clip(lower=0)).to_numpy(), np.nan)
-    return pd.Series(passing + trips_to.reindex(shops.index).fillna(0.0).to_numpy(),
-                     index=shops.index, name="footfall_potential_trips")
+    passing = np.where(
+        snapped["on_network"], edge_flow.reindex(snapped["edge"].clip(lower=0)).to_numpy(), np.nan
+    )
+    return pd.Series(
+        passing + trips_to.reindex(shops.index).fillna(0.0).to_numpy(),
+        index=shops.index,
+        name="footfall_potential_trips",
+    )
 
 
 def candidate_segments(

@@ -42,13 +42,17 @@ def node_distances(
     costs = np.maximum(costs, 1e-9)  # csgraph drops explicit zeros
     extra = sparse.csr_array((costs, (np.full(len(cols), n), cols)), shape=(n + 1, n + 1))
     csr = net.csr
-    base = sparse.csr_array((csr.data, csr.indices, np.append(csr.indptr, csr.indptr[-1])), shape=(n + 1, n + 1))
+    base = sparse.csr_array(
+        (csr.data, csr.indices, np.append(csr.indptr, csr.indptr[-1])), shape=(n + 1, n + 1)
+    )
     graph = sparse.csr_array(base + extra)
     dist = csgraph.dijkstra(graph, directed=True, indices=n, limit=limit_m)
     return dist[:n]
 
 
-def reached_segments(net: WalkNetwork, node_dist: np.ndarray, reach_m: float) -> list[shapely.LineString]:
+def reached_segments(
+    net: WalkNetwork, node_dist: np.ndarray, reach_m: float
+) -> list[shapely.LineString]:
     """Parts of each edge within ``reach_m`` of the sources, given node distances."""
     du = node_dist[net.edge_u]
     dv = node_dist[net.edge_v]
@@ -102,7 +106,9 @@ def isochrones(
         raise ValidationError(f"`minutes` must be positive durations, got {minutes!r}")
     speed = metres_per_minute(walk_speed_kmh)
     reach = [m * speed for m in minutes]
-    dist = node_distances(net, points["edge"].to_numpy(), points["offset_m"].to_numpy(), limit_m=max(reach))
+    dist = node_distances(
+        net, points["edge"].to_numpy(), points["offset_m"].to_numpy(), limit_m=max(reach)
+    )
     on = points["edge"].to_numpy() >= 0
     own_edge = points["edge"].to_numpy()[on]
     own_off = points["offset_m"].to_numpy()[on]
@@ -112,6 +118,16 @@ def isochrones(
         for e, t in zip(own_edge, own_off, strict=True):  # along the points' own edges
             geom = net.edge_geometry[e]
             scale = geom.length / net.edge_length[e]
-            segs.append(shapely.ops.substring(geom, max(0.0, t - r) * scale, min(net.edge_length[e], t + r) * scale))
-        polys.append(shapely.union_all(shapely.buffer(np.array(segs, dtype=object), frontage_m)) if segs else shapely.Polygon())
-    return gpd.GeoDataFrame({"minutes": list(minutes), "reach_m": reach}, geometry=polys, crs=settings.crs)
+            segs.append(
+                shapely.ops.substring(
+                    geom, max(0.0, t - r) * scale, min(net.edge_length[e], t + r) * scale
+                )
+            )
+        polys.append(
+            shapely.union_all(shapely.buffer(np.array(segs, dtype=object), frontage_m))
+            if segs
+            else shapely.Polygon()
+        )
+    return gpd.GeoDataFrame(
+        {"minutes": list(minutes), "reach_m": reach}, geometry=polys, crs=settings.crs
+    )

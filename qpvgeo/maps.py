@@ -741,3 +741,1129 @@ def _inline_leaflet(page: str) -> str:
     page = script.sub(lambda _: f"<script>{js}</script>", page, count=1)
     page = link.sub(lambda _: f"<style>{css}</style>", page, count=1)
     return page
+
+
+# ---------------------------------------------------------------------------
+# shared pieces of the access and enclavement maps
+
+#: geometries are simplified by this much (metres) before being drawn
+DISPLAY_TOLERANCE_M = 2.0
+
+#: the categories of the competition-aware indicators (``fca2_`` / ``e2sfca_`` columns)
+FCA_CATEGORIES = ("pharmacie", "medecin_generaliste", "boulangerie", "alimentaire")
+#: everyday categories drawn on the access map (one layer each) besides the mapped one
+ACCESS_CATEGORIES = (
+    "pharmacie", "medecin_generaliste", "boulangerie", "supermarche", "superette", "epicerie",
+)  # fmt: skip
+_PSEUDO_LABELS = {"alimentaire": "Commerces alimentaires"}
+
+#: colours of the isochrones (5, 10, 15 min): the nearer, the darker
+ISOCHRONE_COLOURS = {5: "#3f007d", 10: "#6a51a3", 15: "#9e9ac8"}
+#: colour classes of the enclavement index (0 open - 1 cut off)
+_INDEX_BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+_INDEX_COLOURS = ("#fef0d9", "#fdcc8a", "#fc8d59", "#e34a33", "#b30000")
+#: colours of the typology of cuts
+TYPE_COLOURS = {
+    "forte coupure": "#b2182b",
+    "coupure modérée": "#f4a582",
+    "pas de coupure": "#92c5de",
+}
+#: barrier lines
+BARRIER_STYLES = {
+    "rail": {"color": "#252525", "weight": 4, "opacity": 0.9, "dashArray": "10 4"},
+    "water": {"color": "#1f78b4", "weight": 4.5, "opacity": 0.9},
+    "road": {"color": "#e6550d", "weight": 4.5, "opacity": 0.9},
+}
+BARRIER_LABELS = {
+    "rail": "voies ferrées",
+    "water": "cours d'eau",
+    "road": "autoroutes et voies rapides",
+}
+#: street flow classes: colours and line widths (thicker = more flow)
+_FLOW_COLOURS = ("#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026")
+_FLOW_WEIGHTS = (1.5, 2.5, 3.5, 5.0, 7.0)
+_FLOW_QUANTILES = (0.5, 0.75, 0.9, 0.97)
+_BARRIER_ONE = {"rail": "Voie ferrée", "water": "Cours d'eau", "road": "Autoroute ou voie rapide"}
+CANDIDATE_COLOUR = "#00bcd4"
+DETOUR_COLOUR = "#6a3d9a"
+
+_DRIVE_NOTE = (
+    "Réseau de rues : réseau routier OpenStreetMap, sans trottoirs ni cheminements "
+    "piétons : temps et flux sont approchés sur les rues."
+)
+_COMPONENTS_FR = {
+    "share_perimeter_barrier_pct": "coupures en bordure",
+    "crossings_per_km": "franchissements par km",
+    "longest_without_crossing_m": "plus long tronçon sans franchissement",
+    "detour_gare": "détour vers la gare",
+    "detour_supermarche": "détour vers le supermarché",
+}
+
+
+def category_label(category: str) -> str:
+    """French label of a category, ``alimentaire`` (all food retail) included."""
+    return _PSEUDO_LABELS.get(category) or nomenclature.label(category)
+
+
+def _esc(x: object) -> str:
+    if x is None or (not isinstance(x, str) and pd.isna(x)):
+        return ""
+    return html.escape(str(x), quote=False)
+
+
+def _fmt(value: object, unit: str = "", digits: int = 1, missing: str = "non calculé") -> str:
+    """French number with its unit, or ``missing`` for NaN."""
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return missing
+    if not math.isfinite(v):
+        return missing
+    return f"{_fr_number(v, digits)} {unit}".rstrip()
+
+
+def _col(table: pd.DataFrame, column: str) -> pd.Series:
+    if column in table.columns:
+        return pd.to_numeric(table[column], errors="coerce")
+    return pd.Series(np.nan, index=table.index, dtype=float)
+
+
+def _display(gdf: gpd.GeoDataFrame, tolerance: float = DISPLAY_TOLERANCE_M) -> gpd.GeoDataFrame:
+    """Simplified (in metres) and reprojected to WGS84 with rounded coordinates."""
+    if len(gdf) == 0:
+        return gdf.to_crs(4326)
+    geoms = gdf.geometry.simplify(tolerance, preserve_topology=True)
+    return _to_wgs84(gdf.set_geometry(geoms))
+
+
+def _new_map() -> folium.Map:
+    m = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)
+    m.default_js = [("leaflet", _LEAFLET_JS_URL)]
+    m.default_css = [("leaflet_css", _LEAFLET_CSS_URL)]
+    folium.TileLayer(
+        "OpenStreetMap", name="Fond de carte OpenStreetMap", attr=attribution(), opacity=0.6
+    ).add_to(m)
+    return m
+
+
+def _pane(m: folium.Map, name: str, z_index: int) -> str:
+    """A pane fixes the drawing order whatever the order layers are switched on."""
+    folium.map.CustomPane(name, z_index=z_index, pointer_events=True).add_to(m)
+    return name
+
+
+def _fit(m: folium.Map, qpv: gpd.GeoDataFrame, focus: Sequence[str] | None) -> None:
+    view = qpv
+    if focus is not None:
+        unknown = [c for c in focus if c not in qpv.index]
+        if unknown:
+            raise ValidationError(f"`focus` codes not in `qpv`: {unknown!r}")
+        view = qpv.loc[list(focus)]
+    xmin, ymin, xmax, ymax = view.to_crs(4326).total_bounds
+    # keep the QPV clear of the legend (left), the title (top) and the layer control (right)
+    m.fit_bounds(
+        [[ymin, xmin], [ymax, xmax]], padding_top_left=(340, 70), padding_bottom_right=(350, 20)
+    )
+
+
+def _geojson_group(
+    gdf: gpd.GeoDataFrame,
+    *,
+    name: str,
+    style,
+    show: bool = True,
+    pane: str | None = None,
+    fields: list[str] | None = None,
+    aliases: list[str] | None = None,
+    interactive: bool = True,
+    highlight: bool = False,
+    marker: folium.CircleMarker | None = None,
+) -> folium.FeatureGroup:
+    """One FeatureGroup (a line of the layer control) holding one GeoJson layer."""
+    group = folium.FeatureGroup(name=name, show=show)
+    if len(gdf) == 0:
+        return group
+    kwargs = {}
+    if pane:
+        kwargs["pane"] = pane
+    if not interactive:
+        kwargs["interactive"] = False
+    folium.GeoJson(
+        gdf.to_json(drop_id=True),
+        style_function=style,
+        highlight_function=(lambda f: {"weight": 4, "color": "#000000"}) if highlight else None,
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True)
+        if fields and interactive
+        else None,
+        marker=marker,
+        control=False,
+        **kwargs,
+    ).add_to(group)
+    return group
+
+
+def _step_labels(bounds: Sequence[float], unit: str, digits: int) -> list[str]:
+    suffix = f" {unit}" if unit else ""
+    b = [_fr_number(x, digits) for x in bounds]
+    return [f"de {b[i]} à {b[i + 1]}{suffix}" for i in range(len(b) - 1)]
+
+
+def _step_colour(value: float, bounds: Sequence[float], colours: Sequence[str]) -> str:
+    """Colour of the class holding ``value`` (``""`` for NaN); values beyond the ends clip."""
+    if value is None or not math.isfinite(value):
+        return ""
+    i = int(np.searchsorted(np.asarray(bounds[1:-1]), value, side="right"))
+    return colours[min(max(i, 0), len(colours) - 1)]
+
+
+def _nice_step(top: float, n: int) -> float:
+    """Smallest 'round' step (1, 2, 2.5, 5 × 10^k) with ``n`` steps covering ``top``."""
+    top = max(float(top), 1e-9)
+    k = math.floor(math.log10(top / n))
+    for mult in (1, 2, 2.5, 5, 10):
+        step = mult * 10**k
+        if step * n >= top:
+            return step
+    return 10 ** (k + 1)
+
+
+def _nice(x: float) -> float:
+    """Round to two significant digits."""
+    if x <= 0:
+        return 0.0
+    return float(round(x, -int(math.floor(math.log10(x))) + 1))
+
+
+def _swatch(kind: str, colour: str, text: str, extra: str = "") -> str:
+    """One legend line: ``case`` (area), ``ligne`` (line), ``point`` (marker), HTML-escaped text."""
+    span = f'<span class="{kind}" style="{extra}background:{colour};"></span>'
+    return f"<div>{span}{_esc(text)}</div>"
+
+
+def _line_swatch(colour: str, text: str, *, weight: float = 4, dash: str = "") -> str:
+    style = f"border-top: {max(weight, 1.5):.1f}px {'dashed' if dash else 'solid'} {colour};"
+    return f'<div><span class="ligne" style="{style}"></span>{_esc(text)}</div>'
+
+
+class _BlockLegend(MacroElement):
+    """French legend box (bottom left) made of titled blocks of pre-rendered lines."""
+
+    _template = Template(
+        """
+{% macro header(this, kwargs) %}
+<style>
+  .leaflet-container .leaflet-control-attribution { font-size: 11px; }
+  .leaflet-container .leaflet-control-layers { font-size: 13px; max-width: 330px; }
+  .leaflet-control-layers label { white-space: normal; margin-bottom: 2px; }
+  .leaflet-container .leaflet-tooltip { font-size: 13px; max-width: 420px; white-space: normal; }
+  .qpvgeo-legend { position: fixed; bottom: 64px; left: 10px; z-index: 1000; color: #222;
+    background: rgba(255,255,255,0.94); padding: 8px 10px; border-radius: 6px;
+    box-shadow: 0 1px 5px rgba(0,0,0,0.35); font: 12px/1.35 Arial, Helvetica, sans-serif;
+    width: 300px; max-height: calc(100vh - 150px); overflow-y: auto; }
+  .qpvgeo-legend .titre { font-weight: bold; margin: 8px 0 3px; }
+  .qpvgeo-legend .titre:first-child { margin-top: 0; }
+  .qpvgeo-legend .case { display: inline-block; width: 16px; height: 11px; margin-right: 6px;
+    vertical-align: middle; border: 1px solid #333; }
+  .qpvgeo-legend .sans { background: #9e9e9e; opacity: 0.8; border: 1.5px dashed #424242; }
+  .qpvgeo-legend .ligne { display: inline-block; width: 24px; height: 0; margin-right: 6px;
+    vertical-align: middle; }
+  .qpvgeo-legend .point { display: inline-block; width: 10px; height: 10px; margin: 0 9px 0 3px;
+    border-radius: 50%; vertical-align: middle; border: 1px solid #555; }
+  .qpvgeo-legend .aide { margin-top: 3px; color: #555; }
+  .qpvgeo-legend .en-ligne { display: inline-block; margin-right: 8px; white-space: nowrap; }
+</style>
+{% endmacro %}
+{% macro html(this, kwargs) %}
+<div class="qpvgeo-legend">
+  {% for title, lines in this.blocks %}
+  <div class="titre">{{ title }}</div>
+  {% for line in lines %}{{ line }}
+  {% endfor %}
+  {% endfor %}
+</div>
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, blocks: list[tuple[str, list[str]]]) -> None:
+        super().__init__()
+        self._name = "QpvgeoLegend"
+        self.blocks = [(html.escape(t, quote=False), lines) for t, lines in blocks]
+
+
+def _note(text: str) -> str:
+    return f'<div class="aide">{_esc(text)}</div>'
+
+
+# ---------------------------------------------------------------------------
+# access map
+
+
+def access_map(
+    qpv: gpd.GeoDataFrame,
+    indicators: pd.DataFrame,
+    equipments: gpd.GeoDataFrame,
+    isochrones: gpd.GeoDataFrame,
+    *,
+    category: str = "pharmacie",
+    focus: Sequence[str] | None = None,
+    title: str | None = None,
+    show_equipments: bool | None = None,
+) -> folium.Map:
+    """Map of the access of each QPV to one category: supply per resident, time, isochrones.
+
+    Two QPV layers, switched in the layer control: the supply available per
+    1,000 residents within 15 min taking the competition of the other
+    residents into account (E2SFCA, shown when the map opens) and the median
+    walking time. The 5/10/15 min isochrones of each QPV are drawn as light
+    nested areas (one layer per duration, under the QPV). The equipments of
+    the category and of the other everyday categories within
+    :data:`EQUIPMENT_RADIUS_M` of a QPV are one layer each. Tooltips give,
+    per QPV: median time, share of residents within 10 min, number of
+    equipments within 10 min, E2SFCA and 2SFCA per 1,000 residents, the
+    median time in the rest of the commune, the INSEE proximity-range
+    coverage and the Huff share of food shopping done near the QPV.
+
+    Parameters
+    ----------
+    qpv, indicators, equipments
+        As for :func:`overview_map` (``RunResult.qpv``, ``.indicators``,
+        ``.equipments``).
+    isochrones : GeoDataFrame
+        EPSG:2154, columns ``code_qp``, ``minutes``, ``reach_m``
+        (``RunResult.isochrones``); may be empty.
+    category : str
+        ``pharmacie``, ``medecin_generaliste``, ``boulangerie``,
+        ``alimentaire`` (all food retail) or any category with a
+        ``walk_min_median_<category>`` column.
+    focus : sequence of str, optional
+        QPV codes the map opens on (default: all QPV).
+    title : str, optional
+        Title shown on the map.
+    show_equipments : bool, optional
+        Whether the layer of ``category`` is on when the map opens (the
+        others start off). Default: on for at most
+        :data:`SHOW_EQUIPMENTS_MAX_QPV` QPV in view.
+
+    Returns
+    -------
+    folium.Map
+        Not saved: pass it to :func:`save_map`.
+
+    Raises
+    ------
+    CRSError
+        If a layer is not in EPSG:2154.
+    MissingColumnError
+        If ``indicators`` has neither ``e2sfca_<category>_per_1000`` nor
+        ``walk_min_median_<category>``, or a layer lacks a needed column.
+    ValidationError
+        If ``qpv`` is empty or ``focus`` names an unknown QPV.
+    """
+    assert_project_crs(qpv, "qpv")
+    assert_project_crs(equipments, "equipments")
+    assert_project_crs(isochrones, "isochrones")
+    if len(qpv) == 0:
+        raise ValidationError("`qpv` holds no QPV: nothing to map")
+    e2_col, time_col = f"e2sfca_{category}_per_1000", f"walk_min_median_{category}"
+    if e2_col not in indicators.columns and time_col not in indicators.columns:
+        raise MissingColumnError(
+            f"`indicators` has neither {e2_col!r} nor {time_col!r}: no access figure for "
+            f"category {category!r} (competition-aware ones exist for {FCA_CATEGORIES!r})"
+        )
+    for col in ("category", "code"):
+        if col not in equipments.columns:
+            raise MissingColumnError(f"`equipments` has no column {col!r}")
+    if len(isochrones):
+        for col in ("code_qp", "minutes"):
+            if col not in isochrones.columns:
+                raise MissingColumnError(f"`isochrones` has no column {col!r}")
+    label = category_label(category)
+
+    table = _access_table(qpv, indicators, category)
+    wgs = _display(table)
+    m = _new_map()
+    iso_pane = _pane(m, "isochrones", 380)
+
+    blocks: list[tuple[str, list[str]]] = []
+    no_value = {
+        **NO_VALUE_STYLE,
+        "fillOpacity": 0.35,
+    }
+    fields = [c for c in _ACCESS_FIELDS if c in wgs.columns]
+    aliases = [_ACCESS_FIELDS[c] for c in fields]
+    props = wgs[[*fields, "geometry"]]
+    if e2_col in indicators.columns:
+        values = _col(table, e2_col).to_numpy()
+        finite = values[np.isfinite(values)]
+        step = _nice_step(finite.max() if len(finite) else 1.0, len(_SHARE_COLOURS))
+        bounds = [i * step for i in range(len(_SHARE_COLOURS) + 1)]
+        digits = 2 if step < 0.1 else 1 if step < 1 else 0
+        if step in (0.25, 2.5, 0.025):
+            digits += 1
+        fills = [_step_colour(v, bounds, _SHARE_COLOURS) for v in values]
+        layer = props.assign(_fill=fills)
+        _geojson_group(
+            layer,
+            name="QPV : offre pour 1 000 habitants (E2SFCA)",
+            style=lambda f: _qpv_style(f["properties"]["_fill"], no_value),
+            fields=fields,
+            aliases=aliases,
+            highlight=True,
+        ).add_to(m)
+        blocks.append(
+            (
+                f"{label} : offre pour 1 000 habitants à 15 min (E2SFCA)",
+                [
+                    _swatch("case", c, t)
+                    for c, t in zip(_SHARE_COLOURS, _step_labels(bounds, "", digits), strict=True)
+                ]
+                + [
+                    _note(
+                        "Équipements à 15 min de marche pour 1 000 habitants, compte tenu des "
+                        "autres habitants qui les partagent (rouge = offre faible)."
+                    )
+                ],
+            )
+        )
+    if time_col in indicators.columns:
+        values = _col(table, time_col)
+        cmap = indicator_colormap(time_col, values)
+        fills = [cmap.rgb_hex_str(v) if pd.notna(v) else "" for v in values]
+        _geojson_group(
+            props.assign(_fill=fills),
+            name="QPV : temps de marche médian",
+            show=e2_col not in indicators.columns,
+            style=lambda f: _qpv_style(f["properties"]["_fill"], no_value),
+            fields=fields,
+            aliases=aliases,
+            highlight=True,
+        ).add_to(m)
+        lines = [_swatch("case", c, t) for c, t in _class_labels(cmap, time_col)]
+        if e2_col in indicators.columns:
+            lines.append(_note("Couche à activer dans le menu en haut à droite."))
+        blocks.append((f"{label} : temps de marche médian", lines))
+    blocks[-1][1].append('<div><span class="case sans"></span>QPV sans valeur calculée</div>')
+
+    iso_lines = []
+    iso = isochrones[isochrones["code_qp"].isin(qpv.index)] if len(isochrones) else isochrones
+    for minutes in sorted(ISOCHRONE_COLOURS, reverse=True):  # 15 min first: under the others
+        sub = iso[iso["minutes"] == minutes] if len(iso) else iso
+        colour = ISOCHRONE_COLOURS[minutes]
+        layer = _display(
+            gpd.GeoDataFrame(
+                {"code": list(sub["code_qp"])}, geometry=sub.geometry.values, crs=isochrones.crs
+            )
+        )
+        _geojson_group(
+            layer,
+            name=f"Isochrones {minutes} min",
+            style=lambda f, c=colour: {
+                "color": c,
+                "weight": 1,
+                "opacity": 0.55,
+                "fillColor": c,
+                "fillOpacity": 0.07,
+            },
+            pane=iso_pane,
+            interactive=False,
+        ).add_to(m)
+        reach = sub["reach_m"].iloc[0] if len(sub) and "reach_m" in sub.columns else None
+        extra = f" (≈ {_fr_number(reach, 0)} m sur les rues)" if reach is not None else ""
+        iso_lines.append(_swatch("case", colour, f"{minutes} min à pied{extra}", "opacity:0.35;"))
+    n_iso = int(iso["code_qp"].nunique()) if len(iso) else 0
+    iso_lines.reverse()
+    iso_lines.append(
+        _note(
+            f"Zones atteintes à pied depuis les habitants du QPV ({n_iso} QPV avec un réseau de "
+            "rues ; aucune isochrone pour les autres)."
+        )
+    )
+    blocks.append(("Isochrones (zones atteintes à pied)", iso_lines))
+
+    main_cats = _main_categories(category, equipments)
+    wanted = list(dict.fromkeys([*main_cats, *ACCESS_CATEGORIES]))
+    cats = [c for c in wanted if c in set(equipments["category"])]
+    colours = category_colours(cats)
+    near = _equipments_near(equipments, qpv, cats)
+    view_n = len(focus) if focus is not None else len(qpv)
+    if show_equipments is None:
+        show_equipments = view_n <= SHOW_EQUIPMENTS_MAX_QPV
+    eq_lines = []
+    for cat in cats:
+        sub = near[near["category"] == cat]
+        group = folium.FeatureGroup(
+            name=f"{nomenclature.label(cat)} ({len(sub)})",
+            show=bool(show_equipments and cat in main_cats),
+        )
+        if len(sub):
+            _equipment_layer(sub, colours[cat]).add_to(group)
+        group.add_to(m)
+        eq_lines.append(_swatch("point", colours[cat], f"{nomenclature.label(cat)} ({len(sub)})"))
+    eq_lines.append(_note("Affichez ou masquez chaque couche dans le menu en haut à droite."))
+    blocks.append(
+        (f"Équipements à moins de {_fr_number(EQUIPMENT_RADIUS_M / 1000, 1)} km d'un QPV", eq_lines)
+    )
+    blocks.append(("Méthode", [_note(_DRIVE_NOTE)]))
+
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    _BlockLegend(blocks).add_to(m)
+    n_val = int(_col(table, e2_col if e2_col in indicators.columns else time_col).notna().sum())
+    _TitleBox(
+        title=title or f"Accès à pied des QPV — {label}",
+        subtitle=f"{len(table)} QPV, dont {n_val} avec une valeur calculée (réseau de rues)",
+    ).add_to(m)
+    _fit(m, qpv, focus)
+    return m
+
+
+_ACCESS_FIELDS = {
+    "code": "Code",
+    "quartier": "Quartier",
+    "commune": "Commune",
+    "temps": "Temps de marche médian",
+    "reste": "Reste de la commune (temps médian)",
+    "part10": "Habitants à moins de 10 min",
+    "n10": "Équipements à moins de 10 min",
+    "e2sfca": "Offre pour 1 000 habitants (E2SFCA)",
+    "fca2": "Offre pour 1 000 habitants (2SFCA)",
+    "gamme": "Gamme de proximité INSEE couverte à 10 min",
+    "huff": "Courses alimentaires faites à moins de 300 m (modèle de Huff)",
+    "reseau": "Réseau de rues",
+    "methode": "Méthode",
+}
+
+
+def _qpv_style(fill: str, no_value: dict) -> dict:
+    if not fill:
+        return dict(no_value)
+    return {
+        "fillColor": fill,
+        "color": "#222222",
+        "weight": 2.5,
+        "fillOpacity": 0.7,
+        "opacity": 0.9,
+    }
+
+
+def _main_categories(category: str, equipments: gpd.GeoDataFrame) -> list[str]:
+    if category == "alimentaire" and "is_food_retail" in equipments.columns:
+        is_food = equipments["is_food_retail"].fillna(False).astype(bool)
+        food = equipments.loc[is_food, "category"]
+        order = list(nomenclature.categories().index)
+        return sorted(set(food), key=lambda c: order.index(c) if c in order else len(order))
+    return [category]
+
+
+def _access_table(
+    qpv: gpd.GeoDataFrame, indicators: pd.DataFrame, category: str
+) -> gpd.GeoDataFrame:
+    """One row per QPV with the French strings of the access tooltip (and the raw values)."""
+    time_col = f"walk_min_median_{category}"
+    key = time_col if time_col in indicators.columns else f"e2sfca_{category}_per_1000"
+    base = _qpv_table(qpv, indicators, key).drop(columns=["valeur", "_value"])
+    ind = indicators.reindex(qpv.index)
+    t, rest = _col(ind, time_col), _col(ind, f"{time_col}_rest_commune")
+    comparison = []
+    for tq, tr in zip(t, rest, strict=True):
+        if not math.isfinite(tr):
+            comparison.append("non calculé")
+            continue
+        text = _fmt(tr, "min")
+        if math.isfinite(tq):
+            gap = tq - tr
+            if abs(gap) < 0.5:
+                text += " (équivalent au QPV)"
+            else:
+                more = "de plus" if gap > 0 else "de moins"
+                text += f" (QPV : {_fr_number(abs(gap), 1)} min {more})"
+        comparison.append(text)
+    out = base.assign(
+        temps=[_fmt(v, "min") for v in t],
+        reste=comparison,
+        part10=[_fmt(v, "%", 0) for v in _col(ind, f"share_within_10min_{category}_pct")],
+        n10=[_fmt(v, "", 1) for v in _col(ind, f"n_{category}_within_10min")],
+        e2sfca=[_fmt(v, "", 2) for v in _col(ind, f"e2sfca_{category}_per_1000")],
+        fca2=[_fmt(v, "", 2) for v in _col(ind, f"fca2_{category}_per_1000")],
+        gamme=[_fmt(v, "%", 0) for v in _col(ind, "gamme_proximite_within_10min_pct")],
+        huff=[_fmt(v, "%", 0) for v in _col(ind, "huff_share_nearby_pct")],
+    )
+    if time_col not in indicators.columns:
+        out = out.drop(columns=["temps", "reste", "part10", "n10"])
+    if f"e2sfca_{category}_per_1000" not in indicators.columns:
+        out = out.drop(columns=["e2sfca", "fca2"])
+    for col in (time_col, f"e2sfca_{category}_per_1000"):
+        if col in indicators.columns:
+            out[col] = _col(ind, col).to_numpy()
+    return out
+
+
+# ---------------------------------------------------------------------------
+# enclavement map
+
+
+def enclavement_map(
+    qpv: gpd.GeoDataFrame,
+    indicators: pd.DataFrame,
+    barriers,
+    streets: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame,
+    crossings: gpd.GeoDataFrame,
+    detours: gpd.GeoDataFrame,
+    equipments: gpd.GeoDataFrame,
+    *,
+    focus: Sequence[str] | None = None,
+    title: str | None = None,
+) -> folium.Map:
+    """Map of how enclaved each QPV is and where pedestrians would flow around it.
+
+    Layers: the QPV coloured by ``enclavement_index`` (0 open – 1 cut off;
+    a dotted outline when the index rests on the barrier share only, for
+    lack of a street network) or by ``enclavement_type``; the barrier lines
+    (rail, water, roads when assessed); the points where streets cross each
+    QPV boundary; the detour to the nearest station (dashed straight line,
+    solid street route); the street segments coloured and sized by their
+    expected pedestrian flow; the candidate segments (high footfall
+    potential, no shop within 150 m); the shops sized by their footfall
+    potential. The legend says which barrier kinds were not assessed.
+
+    Parameters
+    ----------
+    qpv, indicators
+        ``RunResult.qpv`` and ``RunResult.indicators`` (with
+        ``enclavement_index``, ``enclavement_type`` and, when present, the
+        barrier, crossing, street-structure and detour columns).
+    barriers : qpvgeo.barriers.Barriers
+        ``.lines`` (EPSG:2154, ``kind`` rail/water/road, ``name``) and
+        ``.assessed`` (kind → ``"yes"`` / ``"partial"`` / ``"no"``).
+    streets : GeoDataFrame
+        Street segments with ``flow_trips`` (``RunResult.streets``).
+    candidates : GeoDataFrame
+        Candidate segments with ``flow_trips`` and ``code_qp``.
+    crossings : GeoDataFrame
+        Boundary crossing points with ``code_qp``.
+    detours : GeoDataFrame
+        Lines with ``code_qp``, ``kind`` (« vol d'oiseau » / « itinéraire »),
+        ``length_m`` and ``detour_index``.
+    equipments : GeoDataFrame
+        Equipments; those with a ``footfall_potential_trips`` value are drawn.
+    focus : sequence of str, optional
+        QPV codes the map opens on (default: all QPV).
+    title : str, optional
+        Title shown on the map.
+
+    Raises
+    ------
+    CRSError
+        If a layer is not in EPSG:2154.
+    MissingColumnError
+        If ``indicators`` has no ``enclavement_index`` or a layer lacks a
+        needed column.
+    ValidationError
+        If ``qpv`` is empty or ``focus`` names an unknown QPV.
+    """
+    lines = barriers.lines
+    assessed = dict(getattr(barriers, "assessed", {}) or {})
+    for gdf, name in (
+        (qpv, "qpv"), (lines, "barriers.lines"), (streets, "streets"), (candidates, "candidates"),
+        (crossings, "crossings"), (detours, "detours"), (equipments, "equipments"),
+    ):  # fmt: skip
+        assert_project_crs(gdf, name)
+    if len(qpv) == 0:
+        raise ValidationError("`qpv` holds no QPV: nothing to map")
+    if "enclavement_index" not in indicators.columns:
+        raise MissingColumnError("`indicators` has no column 'enclavement_index'")
+    for gdf, name, cols in (
+        (lines, "barriers.lines", ("kind",)),
+        (streets, "streets", ("flow_trips",)),
+        (candidates, "candidates", ("flow_trips",)),
+        (detours, "detours", ("kind",)),
+    ):
+        missing = [c for c in cols if len(gdf) and c not in gdf.columns]
+        if missing:
+            raise MissingColumnError(f"`{name}` has no column {missing[0]!r}")
+
+    table = _enclavement_table(qpv, indicators)
+    wgs = _display(table)
+    m = _new_map()
+    panes = {
+        "rues": _pane(m, "rues", 405),
+        "candidats": _pane(m, "candidats", 410),
+        "coupures": _pane(m, "coupures", 420),
+        "detours": _pane(m, "detours", 430),
+        "points": _pane(m, "points", 440),
+    }
+    # at the scale of a département, points would hide the small QPV: they start off
+    show_points = (len(focus) if focus is not None else len(qpv)) <= SHOW_EQUIPMENTS_MAX_QPV
+    fields = [c for c in _ENCLAVE_FIELDS if c in wgs.columns]
+    aliases = [_ENCLAVE_FIELDS[c] for c in fields]
+    props = wgs[[*fields, "geometry"]]
+    blocks: list[tuple[str, list[str]]] = []
+
+    # QPV by index
+    index = _col(table, "enclavement_index")
+    partial = table["_partial"].to_numpy()
+    no_value = {**NO_VALUE_STYLE, "fillOpacity": 0.3}
+    fills = [_step_colour(v, _INDEX_BINS, _INDEX_COLOURS) for v in index]
+    _geojson_group(
+        props.assign(_fill=fills, _partiel=partial),
+        name="QPV : indice d'enclavement",
+        style=lambda f: _enclave_style(
+            f["properties"]["_fill"], f["properties"]["_partiel"], no_value
+        ),
+        fields=fields,
+        aliases=aliases,
+        highlight=True,
+    ).add_to(m)
+    idx_labels = _step_labels(_INDEX_BINS, "", 1)
+    idx_labels[0] += " (ouvert)"
+    idx_labels[-1] += " (très enclavé)"
+    idx_lines = [_swatch("case", c, t) for c, t in zip(_INDEX_COLOURS, idx_labels, strict=True)]
+    n_partial = int(partial.sum())
+    if n_partial:
+        idx_lines.append(
+            '<div><span class="case" style="background:#fdcc8a;border:1.5px dotted #222;">'
+            f"</span>Contour pointillé : indice partiel ({n_partial} QPV sans réseau de rues : "
+            "coupures en bordure seulement)</div>"
+        )
+    if index.isna().any():
+        idx_lines.append('<div><span class="case sans"></span>QPV sans indice calculé</div>')
+    blocks.append(("Indice d'enclavement (0 ouvert – 1 très enclavé)", idx_lines))
+
+    # QPV by type
+    kinds = [_base_type(t) for t in table["_type"]]
+    _geojson_group(
+        props.assign(_fill=[TYPE_COLOURS.get(k, "") for k in kinds]),
+        name="QPV : type de coupure",
+        show=False,
+        style=lambda f: _enclave_style(f["properties"]["_fill"], False, no_value),
+        fields=fields,
+        aliases=aliases,
+        highlight=True,
+    ).add_to(m)
+    counts = pd.Series(kinds).value_counts()
+    type_lines = [
+        _swatch("case", c, f"{k} ({int(counts.get(k, 0))} QPV)") for k, c in TYPE_COLOURS.items()
+    ]
+    blocks.append(("Type de coupure, d'après le Cerema (couche à activer)", type_lines))
+
+    # barriers
+    zone = shapely.union_all(qpv.geometry.values).buffer(3000.0)
+    near_lines = lines[lines.intersects(zone)] if len(lines) else lines
+    bar_lines = []
+    for kind in ("rail", "water", "road"):
+        sub = near_lines[near_lines["kind"] == kind] if len(near_lines) else near_lines
+        status = assessed.get(kind, "yes" if len(sub) else "no")
+        if status == "no" and len(sub) == 0:
+            continue
+        one = _BARRIER_ONE[kind]
+        names = sub["name"] if "name" in sub.columns else pd.Series(None, index=sub.index)
+        layer = gpd.GeoDataFrame(
+            {"nom": [f"{one} : {_esc(n)}" if _esc(n) and str(n) != "nan" else one
+                     for n in names]},
+            geometry=sub.geometry.values, crs=lines.crs,
+        )  # fmt: skip
+        style = BARRIER_STYLES[kind]
+        _geojson_group(
+            _display(layer, 5.0),
+            name=f"Coupures : {BARRIER_LABELS[kind]} ({len(sub)})",
+            style=lambda f, s=style: dict(s),
+            pane=panes["coupures"],
+            fields=["nom"],
+            aliases=["Coupure"],
+        ).add_to(m)
+        text = BARRIER_LABELS[kind].capitalize()
+        if status == "partial":
+            text += " (évaluation partielle" + (" : Seine seulement)" if kind == "water" else ")")
+        bar_lines.append(
+            _line_swatch(
+                style["color"], text, weight=style["weight"], dash=style.get("dashArray", "")
+            )
+        )
+    if assessed.get("road") == "no":
+        bar_lines.append(
+            _note(
+                "Autoroutes et voies rapides : routes non évaluées (pas de données) ; "
+                "une coupure routière peut manquer."
+            )
+        )
+    blocks.append(("Coupures urbaines", bar_lines))
+
+    # streets by flow
+    flow_lines = []
+    if len(streets):
+        flows = pd.to_numeric(streets["flow_trips"], errors="coerce").fillna(0.0)
+        positive = flows[flows > 0]
+        cuts = (
+            sorted({_nice(float(positive.quantile(q))) for q in _FLOW_QUANTILES})
+            if len(positive)
+            else []
+        )
+        bounds = [0.0, *cuts]
+        klass = np.where(flows > 0, np.searchsorted(np.asarray(cuts), flows, side="right"), -1)
+        layer = gpd.GeoDataFrame(
+            {
+                "flux": [_fmt(v, "trajets", 0) for v in flows],
+                "_k": klass.astype(int),
+            },
+            geometry=streets.geometry.values,
+            crs=streets.crs,
+        )
+        ncls = len(cuts) + 1
+        colours = _FLOW_COLOURS[len(_FLOW_COLOURS) - ncls :]
+        weights = _FLOW_WEIGHTS[len(_FLOW_WEIGHTS) - ncls :]
+
+        def flow_style(f, colours=colours, weights=weights):
+            k = f["properties"]["_k"]
+            if k < 0:
+                return {"color": "#8c8c8c", "weight": 1, "opacity": 0.5}
+            return {"color": colours[k], "weight": weights[k], "opacity": 0.9, "lineCap": "round"}
+
+        _geojson_group(
+            _display(layer),
+            name="Rues : flux piéton potentiel",
+            style=flow_style,
+            pane=panes["rues"],
+            fields=["flux"],
+            aliases=["Flux piéton potentiel"],
+        ).add_to(m)
+        b = [_fr_number(x, 0) for x in bounds]
+        for i in range(ncls):
+            text = f"plus de {b[i]}" if i == ncls - 1 else f"de {b[i]} à {b[i + 1]}"
+            flow_lines.append(_line_swatch(colours[i], text + " trajets", weight=weights[i]))
+        flow_lines.append(_line_swatch("#8c8c8c", "aucun trajet estimé", weight=1))
+        flow_lines.append(
+            _note(
+                "Trajets à pied estimés des habitants vers les commerces et services, "
+                "cumulés par rue (valeur relative, pour comparer les rues)."
+            )
+        )
+    # candidates
+    cand = candidates
+    cand_name = "Emplacements candidats : fort passage potentiel, aucun commerce à moins de 150 m"
+    cand_layer = gpd.GeoDataFrame(
+        {
+            "quartier": [_esc(c) for c in cand.get("code_qp", pd.Series("", index=cand.index))],
+            "flux": [_fmt(v, "trajets", 0) for v in cand.get("flow_trips", [])],
+        },
+        geometry=cand.geometry.values,
+        crs=cand.crs,
+    )
+    _geojson_group(
+        _display(cand_layer),
+        name=f"{cand_name} ({len(cand)})",
+        style=lambda f: {
+            "color": CANDIDATE_COLOUR,
+            "weight": 9,
+            "opacity": 0.95,
+            "lineCap": "round",
+        },
+        pane=panes["candidats"],
+        fields=["quartier", "flux"],
+        aliases=["Emplacement candidat près du QPV", "Flux piéton potentiel"],
+    ).add_to(m)
+    flow_lines.append(_line_swatch(CANDIDATE_COLOUR, f"{cand_name} ({len(cand)})", weight=9))
+    blocks.append(("Flux piéton potentiel (trajets par rue)", flow_lines))
+
+    # shops by footfall potential
+    shop_lines = []
+    if "footfall_potential_trips" in equipments.columns:
+        shops = equipments[
+            pd.to_numeric(equipments["footfall_potential_trips"], errors="coerce").notna()
+        ]
+        foot = pd.to_numeric(shops["footfall_potential_trips"])
+        top = float(foot.max()) if len(foot) and foot.max() > 0 else 1.0
+        cats = sorted(set(shops["category"]))
+        colours_cat = category_colours(cats)
+        group = folium.FeatureGroup(
+            name=f"Commerces : potentiel de passage ({len(shops)})", show=show_points
+        )
+        if len(shops):
+            pts = _display(gpd.GeoDataFrame(
+                {
+                    "nom": [_esc(row.get("label_fr") or nomenclature.label(row["category"]))
+                            for _, row in shops.iterrows()],
+                    "passage": [_fmt(v, "trajets", 0) for v in foot],
+                    "_r": [round(3 + 9 * math.sqrt(max(v, 0) / top), 1) for v in foot],
+                    "_c": [colours_cat[c] for c in shops["category"]],
+                },
+                geometry=shops.geometry.values,
+                crs=shops.crs,
+            ))  # fmt: skip
+            folium.GeoJson(
+                pts.to_json(drop_id=True),
+                marker=folium.CircleMarker(radius=5, weight=1, fill=True, pane=panes["points"]),
+                style_function=lambda f: {
+                    "radius": f["properties"]["_r"],
+                    "fillColor": f["properties"]["_c"],
+                    "color": "#ffffff",
+                    "weight": 1,
+                    "fillOpacity": 0.85,
+                },
+                tooltip=folium.GeoJsonTooltip(
+                    fields=["nom", "passage"], aliases=["Commerce", "Passage potentiel"]
+                ),
+                control=False,
+            ).add_to(group)
+        group.add_to(m)
+        shop_lines.append(
+            "<div>"
+            + "".join(
+                f'<span class="en-ligne"><span class="point" style="background:'
+                f'{colours_cat[c]};"></span>{_esc(nomenclature.label(c))}</span>'
+                for c in cats
+            )
+            + "</div>"
+        )
+        shop_lines.append(
+            _note(
+                "Taille : trajets passant devant le commerce ou s'y arrêtant "
+                f"(jusqu'à {_fr_number(top, 0)})."
+            )
+        )
+        blocks.append(("Commerces selon leur potentiel de passage", shop_lines))
+
+    # detours
+    det_lines = []
+    if len(detours):
+        rows = []
+        for _, row in detours.iterrows():
+            straight = str(row["kind"]).startswith("vol")
+            km = _fmt(_num(row.get("length_m")) / 1000, "km", 1)
+            target = (
+                "la gare la plus proche"
+                if row.get("target", "gare") == "gare"
+                else (f"l'équipement le plus proche ({_esc(row.get('target'))})")
+            )
+            if straight:
+                text = f"À vol d'oiseau vers {target} : {km}"
+            else:
+                text = (
+                    f"Itinéraire sur les rues vers {target} : {km}, soit "
+                    f"{_fmt(row.get('detour_index'), '', 2)} fois la distance à vol d'oiseau"
+                )
+            rows.append({"trajet": text, "qpv": _esc(row.get("code_qp")), "_droit": straight})
+        layer = gpd.GeoDataFrame(rows, geometry=detours.geometry.values, crs=detours.crs)
+        _geojson_group(
+            _display(layer),
+            name="Détours vers la gare la plus proche",
+            style=lambda f: {
+                "color": DETOUR_COLOUR,
+                "weight": 3 if f["properties"]["_droit"] else 4,
+                "opacity": 0.95,
+                "dashArray": "7 6" if f["properties"]["_droit"] else None,
+            },
+            pane=panes["detours"],
+            fields=["qpv", "trajet"],
+            aliases=["QPV", "Trajet"],
+        ).add_to(m)
+    det_lines.append(_line_swatch(DETOUR_COLOUR, "à vol d'oiseau", weight=3, dash="7 6"))
+    det_lines.append(_line_swatch(DETOUR_COLOUR, "itinéraire sur les rues", weight=4))
+
+    # crossings
+    cr = crossings
+    cr_layer = gpd.GeoDataFrame(
+        {"qpv": [_esc(c) for c in cr.get("code_qp", pd.Series("", index=cr.index))]},
+        geometry=cr.geometry.values,
+        crs=cr.crs,
+    )
+    group = folium.FeatureGroup(
+        name=f"Franchissements des limites des QPV ({len(cr)})", show=show_points
+    )
+    if len(cr):
+        folium.GeoJson(
+            _to_wgs84(cr_layer).to_json(drop_id=True),
+            marker=folium.CircleMarker(
+                radius=4,
+                color="#111111",
+                weight=1.5,
+                fill=True,
+                fill_color="#ffffff",
+                fill_opacity=1,
+                pane=panes["points"],
+            ),  # fmt: skip
+            tooltip=folium.GeoJsonTooltip(
+                fields=["qpv"], aliases=["Rue franchissant la limite du QPV"]
+            ),
+            control=False,
+        ).add_to(group)
+    group.add_to(m)
+    det_lines.append(
+        '<div><span class="point" style="background:#fff;border:1.5px solid #111;"></span>'
+        "Franchissement de la limite d'un QPV par une rue</div>"
+    )
+    blocks.append(("Détours et franchissements", det_lines))
+    blocks.append(("Méthode", [_note(_DRIVE_NOTE)]))
+
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    _BlockLegend(blocks).add_to(m)
+    n_full = int((~table["_partial"] & index.notna()).sum())
+    _TitleBox(
+        title=title or "Enclavement des QPV et flux piétons potentiels",
+        subtitle=f"{len(table)} QPV ; indice complet (franchissements, détours) pour {n_full} "
+        "QPV entièrement couverts par le réseau de rues",
+    ).add_to(m)
+    _fit(m, qpv, focus)
+    return m
+
+
+_ENCLAVE_FIELDS = {
+    "code": "Code",
+    "quartier": "Quartier",
+    "commune": "Commune",
+    "indice": "Indice d'enclavement (0 à 1)",
+    "composantes": "Calculé à partir de",
+    "type": "Type de coupure",
+    "bordure": "Périmètre bordé par une coupure",
+    "principale": "Coupure principale",
+    "franchissements": "Rues franchissant la limite",
+    "sans_franchissement": "Plus long tronçon de limite sans franchissement",
+    "detour_gare": "Détour vers la gare",
+    "detour_supermarche": "Détour vers le supermarché",
+    "intersections": "Densité d'intersections",
+    "impasses": "Part d'impasses",
+    "candidats": "Emplacements candidats",
+    "reseau": "Réseau de rues",
+}
+
+
+def _num(x: object) -> float:
+    try:
+        return float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _base_type(text: object) -> str:
+    t = "" if not isinstance(text, str) else text
+    return t.split(" (")[0] if t else "non évalué"
+
+
+def _enclave_style(fill: str, partial: bool, no_value: dict) -> dict:
+    if not fill:
+        return dict(no_value)
+    return {
+        "fillColor": fill,
+        "color": "#222222",
+        "weight": 2 if partial else 2.5,
+        "dashArray": "2 4" if partial else None,
+        "fillOpacity": 0.55,
+        "opacity": 0.9,
+    }
+
+
+def _enclavement_table(qpv: gpd.GeoDataFrame, indicators: pd.DataFrame) -> gpd.GeoDataFrame:
+    """One row per QPV with the French strings of the enclavement tooltip."""
+    base = _qpv_table(qpv, indicators, "enclavement_index").drop(columns=["valeur", "_value"])
+    ind = indicators.reindex(qpv.index)
+    idx = _col(ind, "enclavement_index")
+    comps = ind.get("enclavement_components", pd.Series("", index=ind.index)).fillna("")
+    comp_fr = [
+        ", ".join(_COMPONENTS_FR.get(c.strip(), c.strip()) for c in str(s).split(",") if c.strip())
+        or "—"
+        for s in comps
+    ]
+    partial = np.array([str(s).strip() == "share_perimeter_barrier_pct" for s in comps], dtype=bool)
+    types = ind.get("enclavement_type", pd.Series(np.nan, index=ind.index))
+    border = []
+    for code in ind.index:
+        parts = []
+        for kind, word in (("rail", "voie ferrée"), ("water", "cours d'eau"), ("road", "routes")):
+            v = (
+                _num(ind.at[code, f"share_perimeter_{kind}_pct"])
+                if (f"share_perimeter_{kind}_pct" in ind.columns)
+                else float("nan")
+            )
+            missing = "non évaluées" if kind == "road" else "non évalué"
+            parts.append(f"{word} {_fmt(v, '%', 0, missing=missing)}")
+        total = (
+            _fmt(_num(ind.at[code, "share_perimeter_barrier_pct"]), "%", 0)
+            if ("share_perimeter_barrier_pct" in ind.columns)
+            else "non évalué"
+        )
+        border.append(f"{total} ({', '.join(parts)})")
+    n_cr, cr_km = _col(ind, "n_crossings"), _col(ind, "crossings_per_km")
+    crossing_text = [
+        "non calculé (réseau de rues absent ou partiel)"
+        if not math.isfinite(n)
+        else f"{_fr_number(n, 0)} ({_fr_number(k, 1)} par km de limite)"
+        for n, k in zip(n_cr, cr_km, strict=True)
+    ]
+    na = "non calculé"
+    out = base.assign(
+        indice=[_fmt(v, "", 2) for v in idx],
+        composantes=comp_fr,
+        type=[_esc(t) if isinstance(t, str) else "non évalué" for t in types],
+        bordure=border,
+        principale=[
+            _esc(x) if isinstance(x, str) and x else "aucune"
+            for x in ind.get("main_barrier", pd.Series(None, index=ind.index))
+        ],
+        franchissements=crossing_text,
+        sans_franchissement=[_fmt(v, "m", 0) for v in _col(ind, "longest_without_crossing_m")],
+        detour_gare=[
+            _fmt(v, "", 2, na) + (" × la distance à vol d'oiseau" if math.isfinite(v) else "")
+            for v in _col(ind, "detour_gare")
+        ],
+        detour_supermarche=[
+            _fmt(v, "", 2, na) + (" × la distance à vol d'oiseau" if math.isfinite(v) else "")
+            for v in _col(ind, "detour_supermarche")
+        ],
+        intersections=[_fmt(v, "par km²", 0) for v in _col(ind, "intersection_density_per_km2")],
+        impasses=[_fmt(v, "%", 0) for v in _col(ind, "dead_end_share_pct")],
+        candidats=[_fmt(v, "", 0) for v in _col(ind, "n_candidate_segments")],
+    )
+    out["_partial"] = partial
+    out["_type"] = list(types)
+    out["enclavement_index"] = idx.to_numpy()
+    return out
+
+
+# ---------------------------------------------------------------------------
+# all the maps of a run
+
+
+def _build_overview(result) -> folium.Map:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)
+        return overview_map(result.qpv, result.indicators, result.equipments)
+
+
+def _build_access(result, *, category: str = "pharmacie") -> folium.Map:
+    return access_map(
+        result.qpv, result.indicators, result.equipments, result.isochrones, category=category
+    )
+
+
+def _build_enclavement(result) -> folium.Map:
+    return enclavement_map(
+        result.qpv, result.indicators, result.barriers, result.streets, result.candidates,
+        result.crossings, result.detours, result.equipments,
+    )  # fmt: skip
+
+
+#: the maps of a run: file (relative to the output folder) → builder taking a ``RunResult``
+MAPS = {
+    "maps/qpv_overview.html": _build_overview,
+    "maps/qpv_acces.html": _build_access,
+    "maps/qpv_enclavement.html": _build_enclavement,
+}
+
+
+def export_maps(result, out_dir: str | os.PathLike) -> list[Path]:
+    """Build and save (with :func:`save_map`) every map of :data:`MAPS` under ``out_dir``.
+
+    Parameters
+    ----------
+    result : qpvgeo.pipeline.RunResult
+        The run to map.
+    out_dir : str or path-like
+        Output folder; the maps go to ``out_dir/maps/``.
+
+    Returns
+    -------
+    list of Path
+        The pages written, in the order of :data:`MAPS`.
+    """
+    out = Path(out_dir)
+    return [save_map(build(result), out / name) for name, build in MAPS.items()]

@@ -34,8 +34,19 @@ log = logging.getLogger(__name__)
 # osmnx's "walk" network type, as its Overpass filter states it
 # (osmnx._overpass._get_network_filter("walk")), applied to ways already loaded.
 _WALK_EXCLUDED_HIGHWAY = (
-    "abandoned", "bus_guideway", "construction", "cycleway", "motor", "no", "planned",
-    "platform", "proposed", "raceway", "razed", "rest_area", "services",
+    "abandoned",
+    "bus_guideway",
+    "construction",
+    "cycleway",
+    "motor",
+    "no",
+    "planned",
+    "platform",
+    "proposed",
+    "raceway",
+    "razed",
+    "rest_area",
+    "services",
 )
 _WALK_EXCLUDED_TAGS = {
     "area": ("yes",),
@@ -47,7 +58,14 @@ _WALK_EXCLUDED_TAGS = {
     "sidewalk:left": ("separate",),
     "sidewalk:right": ("separate",),
 }
-_EXTRA_WAY_TAGS = ("foot", "sidewalk", "sidewalk:both", "sidewalk:left", "sidewalk:right", "footway")
+_EXTRA_WAY_TAGS = (
+    "foot",
+    "sidewalk",
+    "sidewalk:both",
+    "sidewalk:left",
+    "sidewalk:right",
+    "footway",
+)
 
 
 @dataclass(eq=False)
@@ -214,7 +232,9 @@ def walk_graph_from_polygon(polygon: shapely.Polygon | shapely.MultiPolygon) -> 
     return ox.graph_from_polygon(poly_wgs, network_type="walk", retain_all=True)
 
 
-def compile_network(G: nx.MultiDiGraph | nx.MultiGraph, *, name: str = "", kind: str = "walk") -> WalkNetwork:
+def compile_network(
+    G: nx.MultiDiGraph | nx.MultiGraph, *, name: str = "", kind: str = "walk"
+) -> WalkNetwork:
     """Project an osmnx graph to EPSG:2154, make it undirected and compile its arrays.
 
     Edge lengths become the projected geometry lengths (m) and are written back
@@ -280,7 +300,9 @@ def compile_network(G: nx.MultiDiGraph | nx.MultiGraph, *, name: str = "", kind:
     return net
 
 
-def load_network(path: str | Path, *, kind: str | None = None, simplify: bool = True) -> WalkNetwork:
+def load_network(
+    path: str | Path, *, kind: str | None = None, simplify: bool = True
+) -> WalkNetwork:
     """Load a network file (GraphML, or OSM XML ``.osm``/``.osm.bz2``) and compile it.
 
     ``kind`` defaults to ``"drive"`` when the file name says so, else ``"walk"``.
@@ -306,7 +328,9 @@ def load_network(path: str | Path, *, kind: str | None = None, simplify: bool = 
     return compile_network(G, name=path.name, kind=kind)
 
 
-def grid_network(n_side: int, spacing_m: float = 100.0, *, origin: tuple[float, float] = (650_000.0, 6_850_000.0)) -> WalkNetwork:
+def grid_network(
+    n_side: int, spacing_m: float = 100.0, *, origin: tuple[float, float] = (650_000.0, 6_850_000.0)
+) -> WalkNetwork:
     """A square street grid of ``n_side × n_side`` nodes (synthetic, for tests and benchmarks)."""
     G = nx.MultiDiGraph(crs=settings.crs)
     x0, y0 = origin
@@ -327,7 +351,10 @@ def grid_network(n_side: int, spacing_m: float = 100.0, *, origin: tuple[float, 
 
 
 def snap_points(
-    network: WalkNetwork, points: gpd.GeoSeries | gpd.GeoDataFrame, *, max_snap_m: float | None = None
+    network: WalkNetwork,
+    points: gpd.GeoSeries | gpd.GeoDataFrame,
+    *,
+    max_snap_m: float | None = None,
 ) -> pd.DataFrame:
     """Place points on the nearest street edge.
 

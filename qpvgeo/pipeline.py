@@ -20,7 +20,16 @@ import pandas as pd
 import shapely
 from tqdm.auto import tqdm
 
-from . import accessibility, barriers, enclavement, loaders, nomenclature, settings, sources, viability
+from . import (
+    accessibility,
+    barriers,
+    enclavement,
+    loaders,
+    nomenclature,
+    settings,
+    sources,
+    viability,
+)
 from ._errors import QpvgeoError
 from .network import WalkNetwork, coverage_share, load_network, walk_graph_from_polygon
 from .origins import grid_origins
@@ -84,7 +93,9 @@ def build_networks(
             sources.fetch(key, data_dir)  # recorded in the provenance
             shared[path.name] = load_network(path)
     rows = {}
-    for code, geom in tqdm(list(zip(qpv.index, qpv.geometry, strict=True)), desc="réseaux", leave=False):
+    for code, geom in tqdm(
+        list(zip(qpv.index, qpv.geometry, strict=True)), desc="réseaux", leave=False
+    ):
         own = root / walk_network_file(code)
         if not own.is_file() and not offline:
             _download_walk_network(code, geom, own, root)
@@ -119,7 +130,9 @@ def _download_walk_network(code: str, geom, target: Path, root: Path) -> None:
     try:
         G = walk_graph_from_polygon(geom.buffer(NETWORK_BUFFER_M))
     except Exception as exc:  # no network, Overpass errors: fall back to local files
-        warnings.warn(f"QPV {code}: OSM walk network download failed ({exc}); using local files", stacklevel=3)
+        warnings.warn(
+            f"QPV {code}: OSM walk network download failed ({exc}); using local files", stacklevel=3
+        )
         return
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".tmp.graphml")
@@ -142,8 +155,10 @@ def station_destinations(stations: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     heavy = stations[stations["modes"].str.contains("RER|TRAIN|TER", regex=True)]
     flags = dict.fromkeys(("is_commerce", "is_public_service", "is_food_retail"), False)
     return gpd.GeoDataFrame(
-        {"category": "gare", "label_fr": "Gare", **flags}, geometry=heavy.geometry.values,
-        index=heavy.index, crs=settings.crs,
+        {"category": "gare", "label_fr": "Gare", **flags},
+        geometry=heavy.geometry.values,
+        index=heavy.index,
+        crs=settings.crs,
     )
 
 
@@ -155,10 +170,14 @@ def area_origins(
     They are the demand around the QPV (2SFCA, Huff) and the "rest of the
     commune" the QPV is compared with. ``zone`` holds the commune code.
     """
-    codes = sorted({c for cs in qpv["insee_com"] for c in str(cs).split(",") if c in communes.index})
+    codes = sorted(
+        {c for cs in qpv["insee_com"] for c in str(cs).split(",") if c in communes.index}
+    )
     area = shapely.intersection(shapely.union_all(communes.loc[codes].geometry.values), net.extent)
     area = area.difference(shapely.union_all(qpv.geometry.values))
-    zones = gpd.GeoDataFrame({"zone": ["area"]}, geometry=[area], crs=settings.crs).set_index("zone")
+    zones = gpd.GeoDataFrame({"zone": ["area"]}, geometry=[area], crs=settings.crs).set_index(
+        "zone"
+    )
     grid = grid_origins(zones, iris, spacing_m=AREA_SPACING_M, zone_name="zone")
     joined = gpd.sjoin(grid, communes[["geometry"]].reset_index(), how="left", predicate="within")
     grid["zone"] = joined[~joined.index.duplicated()]["insee_com"].values
@@ -191,7 +210,11 @@ def access_indicators(
         net = networks.network_of(code)
         if net is not None:
             t = accessibility.network_time_to_nearest(net, o, equipments, categories)
-            methods[code] = accessibility.METHOD_NETWORK if net.kind == "walk" else accessibility.METHOD_DRIVE_PROXY
+            methods[code] = (
+                accessibility.METHOD_NETWORK
+                if net.kind == "walk"
+                else accessibility.METHOD_DRIVE_PROXY
+            )
         elif crowfly_fallback:
             t = accessibility.crowfly_time_to_nearest(o, equipments, categories)
             methods[code] = f"{accessibility.METHOD_CROWFLY} {settings.detour_factor}"
@@ -266,23 +289,44 @@ def network_access(
         medians = rest[[c for c in rest.columns if c.startswith("walk_min_median_")]]
         for code in codes:
             coms = [c for c in str(q.at[code, "insee_com"]).split(",") if c in medians.index]
-            row = medians.loc[coms].mean().add_suffix("_rest_commune") if coms else pd.Series(dtype=float)
+            row = (
+                medians.loc[coms].mean().add_suffix("_rest_commune")
+                if coms
+                else pd.Series(dtype=float)
+            )
             row.name = code
             rows.append(row)
         # cumulative opportunities and gamme coverage for the QPV origins
         opp = accessibility.opportunities_within(net, o, equipments, categories)
-        times = accessibility.network_time_to_nearest(net, o, equipments, sorted({
-            c for cats in groups["categories"] for c in cats if c in set(equipments["category"])
-        } | set(categories)))
+        times = accessibility.network_time_to_nearest(
+            net,
+            o,
+            equipments,
+            sorted(
+                {
+                    c
+                    for cats in groups["categories"]
+                    for c in cats
+                    if c in set(equipments["category"])
+                }
+                | set(categories)
+            ),
+        )
         cov, _ = accessibility.gamme_coverage(times, groups)
         per = opp.join(cov)
         # competition-aware access: demand = QPV origins + area origins
-        demand_pts = pd.concat([o[["population", "geometry"]], area[["population", "geometry"]]], ignore_index=True)
+        demand_pts = pd.concat(
+            [o[["population", "geometry"]], area[["population", "geometry"]]], ignore_index=True
+        )
         demand_pts = gpd.GeoDataFrame(demand_pts, crs=settings.crs)
         d_snap = snap_points(net, demand_pts)
         demand = demand_pts["population"].fillna(0.0)
         for cat in FCA_CATEGORIES:
-            sup = equipments[equipments["is_food_retail"]] if cat == "alimentaire" else equipments[equipments["category"] == cat]
+            sup = (
+                equipments[equipments["is_food_retail"]]
+                if cat == "alimentaire"
+                else equipments[equipments["category"] == cat]
+            )
             s_snap = snap_points(net, sup)
             on = s_snap["on_network"].to_numpy()
             cost = engine.distances_within(
@@ -307,7 +351,9 @@ def network_access(
         attract = pd.Series(food_on["category"].map(accessibility.HUFF_ATTRACTIVENESS).to_numpy())
         probs = accessibility.huff_probabilities(cost, attract)
         nearby = shapely.union_all(q.geometry.buffer(300).values)
-        store_nearby = shapely.contains_xy(nearby, food_on.geometry.x.to_numpy(), food_on.geometry.y.to_numpy())
+        store_nearby = shapely.contains_xy(
+            nearby, food_on.geometry.x.to_numpy(), food_on.geometry.y.to_numpy()
+        )
         qpv_probs = probs[probs["origin"] < len(o)]
         local = qpv_probs[store_nearby[qpv_probs["target"].to_numpy()]].groupby("origin")["p"].sum()
         share = np.full(len(o), np.nan)
@@ -316,8 +362,16 @@ def network_access(
         share[local.index.to_numpy()] = local.to_numpy()
         per["huff_share_nearby_pct"] = 100.0 * share
         shops = food_on[["category", "label_fr", "geometry"]].copy()
-        shops["huff_expected_residents"] = accessibility.huff_expected_customers(probs, demand).reindex(range(len(food_on)), fill_value=0.0).to_numpy()
-        shops["huff_expected_qpv_residents"] = accessibility.huff_expected_customers(qpv_probs, demand).reindex(range(len(food_on)), fill_value=0.0).to_numpy()
+        shops["huff_expected_residents"] = (
+            accessibility.huff_expected_customers(probs, demand)
+            .reindex(range(len(food_on)), fill_value=0.0)
+            .to_numpy()
+        )
+        shops["huff_expected_qpv_residents"] = (
+            accessibility.huff_expected_customers(qpv_probs, demand)
+            .reindex(range(len(food_on)), fill_value=0.0)
+            .to_numpy()
+        )
         shop_frames.append(shops)
         per.index = o.index
         per_origin.append(per)
@@ -334,7 +388,12 @@ def network_access(
     per_qpv = per_qpv.join(pd.DataFrame(rows))
     shops = gpd.GeoDataFrame(pd.concat(shop_frames), crs=settings.crs)
     shops = shops[~shops.index.duplicated()]
-    return per_qpv.reindex(qpv.index), per_origin_df, shops, gpd.GeoDataFrame(pd.concat(iso_frames, ignore_index=True), crs=settings.crs)
+    return (
+        per_qpv.reindex(qpv.index),
+        per_origin_df,
+        shops,
+        gpd.GeoDataFrame(pd.concat(iso_frames, ignore_index=True), crs=settings.crs),
+    )
 
 
 def network_flows(
@@ -369,8 +428,13 @@ def network_flows(
         q = qpv.loc[codes]
         area = area_origins(q, communes, iris, net)
         residents = gpd.GeoDataFrame(
-            pd.concat([origins[origins["code_qp"].isin(codes)][["population", "geometry"]],
-                       area[["population", "geometry"]]], ignore_index=True),
+            pd.concat(
+                [
+                    origins[origins["code_qp"].isin(codes)][["population", "geometry"]],
+                    area[["population", "geometry"]],
+                ],
+                ignore_index=True,
+            ),
             crs=settings.crs,
         )
         edge_flow, trips_to = flows.street_flows(net, residents, dest)
@@ -380,7 +444,11 @@ def network_flows(
         streets["network_source"] = name
         street_frames.append(streets[streets.intersects(near)])
         local_shops = shops[shops.geometry.within(near)]
-        footfall.append(flows.footfall_potential(net, local_shops, edge_flow, trips_to.reindex(local_shops.index)))
+        footfall.append(
+            flows.footfall_potential(
+                net, local_shops, edge_flow, trips_to.reindex(local_shops.index)
+            )
+        )
         for code in codes:
             around = q.at[code, "geometry"].buffer(300)
             cand = flows.candidate_segments(net, edge_flow, local_shops, area=around)
@@ -393,9 +461,19 @@ def network_flows(
             }
     per_qpv = pd.DataFrame.from_dict(rows, orient="index").reindex(qpv.index)
     empty = gpd.GeoDataFrame({"flow_trips": []}, geometry=[], crs=settings.crs)
-    streets = gpd.GeoDataFrame(pd.concat(street_frames, ignore_index=True), crs=settings.crs) if street_frames else empty
-    cands = gpd.GeoDataFrame(pd.concat(cand_frames, ignore_index=True), crs=settings.crs) if cand_frames else empty
-    foot = pd.concat(footfall) if footfall else pd.Series(dtype=float, name="footfall_potential_trips")
+    streets = (
+        gpd.GeoDataFrame(pd.concat(street_frames, ignore_index=True), crs=settings.crs)
+        if street_frames
+        else empty
+    )
+    cands = (
+        gpd.GeoDataFrame(pd.concat(cand_frames, ignore_index=True), crs=settings.crs)
+        if cand_frames
+        else empty
+    )
+    foot = (
+        pd.concat(footfall) if footfall else pd.Series(dtype=float, name="footfall_potential_trips")
+    )
     return per_qpv, streets, cands, foot
 
 
@@ -427,16 +505,22 @@ def network_coupling(
         name = networks.table.at[code, "network_source"]
         if isinstance(name, str):
             by_net.setdefault(name, []).append(code)
-    places_all = coupling._places(equipments[equipments["is_commerce"] | equipments["is_public_service"]])
+    places_all = coupling._places(
+        equipments[equipments["is_commerce"] | equipments["is_public_service"]]
+    )
     for name, codes in by_net.items():
         net = networks.networks[name]
         for code in codes:
             geom = qpv.at[code, "geometry"]
             places = places_all[places_all.geometry.within(geom.buffer(COUPLING_BUFFER_M))]
-            labels = np.where(places["is_commerce"], "A", np.where(places["is_public_service"], "B", "C"))
+            labels = np.where(
+                places["is_commerce"], "A", np.where(places["is_public_service"], "B", "C")
+            )
             d = coupling.network_distances(net, places, cutoff_m=600.0)
             glob, local, _ = coupling.colocation_quotients(labels, d)
-            shops = places[places["is_commerce"] & places.geometry.within(geom.buffer(300)).to_numpy()]
+            shops = places[
+                places["is_commerce"] & places.geometry.within(geom.buffer(300)).to_numpy()
+            ]
             services = places[places["is_public_service"]]
             pairs = coupling.nearest_service_pairs(net, shops, services)
             pairs["code_qp"] = code
@@ -452,7 +536,11 @@ def network_coupling(
                 ]
                 if "footfall_potential_trips" in equipments.columns:
                     pols["footfall_potential_trips"] = [
-                        float(equipments.loc[equipments.geometry.within(g), "footfall_potential_trips"].sum())
+                        float(
+                            equipments.loc[
+                                equipments.geometry.within(g), "footfall_potential_trips"
+                            ].sum()
+                        )
                         for g in pols.geometry
                     ]
                 pol_frames.append(pols)
@@ -460,12 +548,22 @@ def network_coupling(
                 "clq_commerce_services": glob["clq"],
                 "clq_p_colocation": glob["p_colocation"],
                 "n_polarites": len(pols),
-                "share_shops_service_5min_pct": 100.0 * within5 / len(shops) if len(shops) else np.nan,
+                "share_shops_service_5min_pct": 100.0 * within5 / len(shops)
+                if len(shops)
+                else np.nan,
             }
     per_qpv = pd.DataFrame.from_dict(rows, orient="index").reindex(qpv.index)
     empty = gpd.GeoDataFrame({"code_qp": []}, geometry=[], crs=settings.crs)
-    pairs_gdf = gpd.GeoDataFrame(pd.concat(pair_frames, ignore_index=True), crs=settings.crs) if pair_frames else empty
-    pols_gdf = gpd.GeoDataFrame(pd.concat(pol_frames, ignore_index=True), crs=settings.crs) if pol_frames else empty
+    pairs_gdf = (
+        gpd.GeoDataFrame(pd.concat(pair_frames, ignore_index=True), crs=settings.crs)
+        if pair_frames
+        else empty
+    )
+    pols_gdf = (
+        gpd.GeoDataFrame(pd.concat(pol_frames, ignore_index=True), crs=settings.crs)
+        if pol_frames
+        else empty
+    )
     return per_qpv, pairs_gdf, pols_gdf
 
 
@@ -505,21 +603,40 @@ def network_enclavement(
         o = origins[origins["code_qp"] == code]
         part = enclavement.boundary_crossings(one, net).join(enclavement.street_structure(one, net))
         part["detour_gare"] = enclavement.detour_index(net, o, stations, name="detour_gare")
-        part["detour_supermarche"] = enclavement.detour_index(net, o, supermarkets, name="detour_supermarche")
+        part["detour_supermarche"] = enclavement.detour_index(
+            net, o, supermarkets, name="detour_supermarche"
+        )
         rows.append(part)
         crossings.append(enclavement.crossing_points(one, net))
         detours.append(enclavement.detour_paths(one, net, stations, label="gare"))
-    columns = ["n_crossings", "crossings_per_km", "longest_without_crossing_m",
-               "intersection_density_per_km2", "dead_end_share_pct", "mean_block_size_ha",
-               "detour_gare", "detour_supermarche"]
+    columns = [
+        "n_crossings",
+        "crossings_per_km",
+        "longest_without_crossing_m",
+        "intersection_density_per_km2",
+        "dead_end_share_pct",
+        "mean_block_size_ha",
+        "detour_gare",
+        "detour_supermarche",
+    ]
     out = pd.concat(rows) if rows else pd.DataFrame(columns=columns)
     empty = gpd.GeoDataFrame({"code_qp": []}, geometry=[], crs=settings.crs)
-    crossings_gdf = gpd.GeoDataFrame(pd.concat(crossings, ignore_index=True), crs=settings.crs) if crossings else empty
-    detours_gdf = gpd.GeoDataFrame(pd.concat(detours, ignore_index=True), crs=settings.crs) if detours else empty
+    crossings_gdf = (
+        gpd.GeoDataFrame(pd.concat(crossings, ignore_index=True), crs=settings.crs)
+        if crossings
+        else empty
+    )
+    detours_gdf = (
+        gpd.GeoDataFrame(pd.concat(detours, ignore_index=True), crs=settings.crs)
+        if detours
+        else empty
+    )
     return out.reindex(qpv.index)[columns], crossings_gdf, detours_gdf
 
 
-def present_categories(equipments: gpd.GeoDataFrame, wanted: list[str]) -> tuple[list[str], list[str]]:
+def present_categories(
+    equipments: gpd.GeoDataFrame, wanted: list[str]
+) -> tuple[list[str], list[str]]:
     """Split the wanted categories into those present in the equipments and those absent."""
     have = set(equipments["category"])
     return [c for c in wanted if c in have], [c for c in wanted if c not in have]
@@ -575,16 +692,25 @@ def run(
             raise QpvgeoError(f"none of the categories {wanted!r} is in the equipment data")
         stations = loaders.load_stations(dep, data_dir=data_dir, offline=offline)
         communes = loaders.load_communes(dep, data_dir=data_dir, offline=offline)
-        groups = nomenclature.gamme_proximite(loaders.load_gammes(data_dir=data_dir, offline=offline))
+        groups = nomenclature.gamme_proximite(
+            loaders.load_gammes(data_dir=data_dir, offline=offline)
+        )
         # destinations: equipments, with IDFM heavy-rail stations standing for "gare"
         destinations = gpd.GeoDataFrame(
-            pd.concat([equipments[equipments["category"] != "gare"], station_destinations(stations)]),
+            pd.concat(
+                [equipments[equipments["category"] != "gare"], station_destinations(stations)]
+            ),
             crs=settings.crs,
         )
         networks = build_networks(qpv, data_dir=data_dir, offline=offline)
         origins = grid_origins(qpv, iris)
         summary, times = access_indicators(
-            qpv, origins, destinations, networks, present + ["gare"], crowfly_fallback=crowfly_fallback
+            qpv,
+            origins,
+            destinations,
+            networks,
+            present + ["gare"],
+            crowfly_fallback=crowfly_fallback,
         )
         more, per_origin, shops, isos = network_access(
             qpv, origins, destinations, communes, iris, networks, present, groups
@@ -593,7 +719,9 @@ def run(
             qpv, origins, destinations, communes, iris, networks
         )
         barrier_lines = barriers.load_barriers(dep, data_dir=data_dir, offline=offline)
-        net_enclave, crossings, detours = network_enclavement(qpv, origins, equipments, stations, networks)
+        net_enclave, crossings, detours = network_enclavement(
+            qpv, origins, equipments, stations, networks
+        )
         enclave = enclavement.barrier_indicators(qpv, barrier_lines).join(net_enclave)
         enclave = enclave.join(enclavement.enclavement_index(enclave))
         equipments = equipments.join(footfall)
@@ -632,7 +760,11 @@ def run(
         .join(flow_qpv).join(enclave).join(couple)
     )  # fmt: skip
     reading = viability.viability(table)
-    table = table.join(reading).join(viability.sensitivity(table)).join(viability.summary_text(table, reading))
+    table = (
+        table.join(reading)
+        .join(viability.sensitivity(table))
+        .join(viability.summary_text(table, reading))
+    )
     table.insert(0, "code_qp", table.index)
     origins = origins.join(times).join(per_origin)
     params = {

@@ -35,7 +35,11 @@ from ._errors import ValidationError
 COMPONENTS: dict[str, tuple[str, int, str]] = {
     "demande": ("population_est", +1, "demande (habitants du quartier)"),
     "revenu": ("median_income_eur", +1, "revenu médian des habitants"),
-    "captation": ("huff_share_nearby_pct", +1, "part des achats alimentaires faits près du quartier"),
+    "captation": (
+        "huff_share_nearby_pct",
+        +1,
+        "part des achats alimentaires faits près du quartier",
+    ),
     "offre_proximite": ("gamme_proximite_within_10min_pct", +1, "offre de proximité à 10 min"),
     "passage": ("flow_p90_trips_qpv", +1, "passage piéton potentiel"),
     "enclavement": ("enclavement_index", -1, "ouverture du quartier (faible enclavement)"),
@@ -58,7 +62,9 @@ def _check_weights(weights: dict[str, float] | None) -> dict[str, float]:
     w = {**WEIGHTS, **(weights or {})}
     unknown = set(w) - set(COMPONENTS)
     if unknown:
-        raise ValidationError(f"unknown viability components {sorted(unknown)!r}; known: {list(COMPONENTS)}")
+        raise ValidationError(
+            f"unknown viability components {sorted(unknown)!r}; known: {list(COMPONENTS)}"
+        )
     bad = {k: v for k, v in w.items() if not np.isfinite(v) or v < 0}
     if bad:
         raise ValidationError(f"viability weights must be ≥ 0, got {bad!r}")
@@ -74,7 +80,9 @@ def component_scores(table: pd.DataFrame) -> pd.DataFrame:
         values = table[col] if col in table.columns else pd.Series(np.nan, index=table.index)
         values = pd.to_numeric(values, errors="coerce") * direction
         n = values.notna().sum()
-        out[f"score_{name}"] = (values.rank(method="average") - 1) / (n - 1) if n > 1 else values * 0 + 0.5
+        out[f"score_{name}"] = (
+            (values.rank(method="average") - 1) / (n - 1) if n > 1 else values * 0 + 0.5
+        )
     return out
 
 
@@ -96,13 +104,22 @@ def viability(table: pd.DataFrame, *, weights: dict[str, float] | None = None) -
     out["viability_score"] = (num / den).where(den > 0)
     out["viability_rank"] = out["viability_score"].rank(ascending=False, method="min")
     present = scores.notna()
-    out["viability_components"] = [", ".join(c for c in COMPONENTS if present.at[i, f"score_{c}"]) for i in table.index]
-    out["viability_missing"] = [", ".join(c for c in COMPONENTS if not present.at[i, f"score_{c}"]) for i in table.index]
+    out["viability_components"] = [
+        ", ".join(c for c in COMPONENTS if present.at[i, f"score_{c}"]) for i in table.index
+    ]
+    out["viability_missing"] = [
+        ", ".join(c for c in COMPONENTS if not present.at[i, f"score_{c}"]) for i in table.index
+    ]
     return out
 
 
 def sensitivity(
-    table: pd.DataFrame, *, weights: dict[str, float] | None = None, draws: int = 500, spread: float = 0.5, seed: int = 2020
+    table: pd.DataFrame,
+    *,
+    weights: dict[str, float] | None = None,
+    draws: int = 500,
+    spread: float = 0.5,
+    seed: int = 2020,
 ) -> pd.DataFrame:
     """How ranks move when the weights move.
 
@@ -120,9 +137,9 @@ def sensitivity(
     ranks = np.empty((draws, len(table)))
     for k in range(draws):
         factors = rng.uniform(1 - spread, 1 + spread, size=len(w))
-        ranks[k] = viability(table, weights={c: v * f for (c, v), f in zip(w.items(), factors, strict=True)})[
-            "viability_rank"
-        ].to_numpy()
+        ranks[k] = viability(
+            table, weights={c: v * f for (c, v), f in zip(w.items(), factors, strict=True)}
+        )["viability_rank"].to_numpy()
     return pd.DataFrame(
         {
             "rank_p05": np.nanpercentile(ranks, 5, axis=0) if np.isfinite(ranks).any() else np.nan,

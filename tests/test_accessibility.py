@@ -16,20 +16,28 @@ SPEED = 75.0
 @pytest.fixture
 def shops():
     # boulangerie on B–C at 50 m from B; pharmacie on B–D 80 m from B; a far épicerie off the network
-    return points([(150, -5), (100, 80), (5000, 5000)], category=["boulangerie", "pharmacie", "epicerie"])
+    return points(
+        [(150, -5), (100, 80), (5000, 5000)], category=["boulangerie", "pharmacie", "epicerie"]
+    )
 
 
 @pytest.fixture
 def origins():
     # on A–B 50 m from A; at A; far from any street
-    return points([(50, 10), (0, 0), (3000, 3000)], code_qp=["Q1", "Q1", "Q1"], population=[10.0, 30.0, 5.0])
+    return points(
+        [(50, 10), (0, 0), (3000, 3000)], code_qp=["Q1", "Q1", "Q1"], population=[10.0, 30.0, 5.0]
+    )
 
 
 def test_network_time_exact(tiny_network, origins, shops):
     times = accessibility.network_time_to_nearest(
         tiny_network, origins, shops, ["boulangerie", "pharmacie", "epicerie"], walk_speed_kmh=4.5
     )
-    assert list(times.columns) == ["walk_min_boulangerie", "walk_min_pharmacie", "walk_min_epicerie"]
+    assert list(times.columns) == [
+        "walk_min_boulangerie",
+        "walk_min_pharmacie",
+        "walk_min_epicerie",
+    ]
     # origin 0: 50 to B, then 50 to the boulangerie; 50 + 80 to the pharmacie
     assert times.iloc[0, 0] == pytest.approx(100 / SPEED)
     assert times.iloc[0, 1] == pytest.approx(130 / SPEED)
@@ -49,7 +57,9 @@ def test_walk_speed_setting(tiny_network, origins, shops, monkeypatch):
 
 
 def test_crowfly_fallback(origins, shops):
-    times = accessibility.crowfly_time_to_nearest(origins, shops, ["boulangerie"], detour_factor=1.5)
+    times = accessibility.crowfly_time_to_nearest(
+        origins, shops, ["boulangerie"], detour_factor=1.5
+    )
     d = np.hypot(150 - 50, -5 - 10)
     assert times.iloc[0, 0] == pytest.approx(1.5 * d / SPEED)
     with pytest.raises(ValidationError, match="detour_factor"):
@@ -81,7 +91,9 @@ def test_summarise_by_zone(tiny_network, origins, shops):
 
 def test_refuses_wrong_crs(tiny_network, origins, shops):
     with pytest.raises(CRSError, match="origins"):
-        accessibility.network_time_to_nearest(tiny_network, origins.to_crs(4326), shops, ["boulangerie"])
+        accessibility.network_time_to_nearest(
+            tiny_network, origins.to_crs(4326), shops, ["boulangerie"]
+        )
 
 
 def test_refuses_missing_category_column(tiny_network, origins, shops):
@@ -110,12 +122,19 @@ def test_summary_without_population_counts_nothing(tiny_network, shops):
 def test_opportunities_within_exact(tiny_network, origins, shops):
     # 1 min = 75 m, 2 min = 150 m: from origin 0 the boulangerie is 100 m away, the pharmacie 130 m
     out = accessibility.opportunities_within(
-        tiny_network, origins, shops, ["boulangerie", "pharmacie"], thresholds_min=(1, 2), walk_speed_kmh=4.5
+        tiny_network,
+        origins,
+        shops,
+        ["boulangerie", "pharmacie"],
+        thresholds_min=(1, 2),
+        walk_speed_kmh=4.5,
     )
     assert out.loc[0].tolist() == [0.0, 1.0, 0.0, 1.0]
     assert list(out.columns) == [
-        "n_boulangerie_within_1min", "n_boulangerie_within_2min",
-        "n_pharmacie_within_1min", "n_pharmacie_within_2min",
+        "n_boulangerie_within_1min",
+        "n_boulangerie_within_2min",
+        "n_pharmacie_within_1min",
+        "n_pharmacie_within_2min",
     ]
     # the origin off the network: NaN, not 0
     assert out.loc[2].isna().all()

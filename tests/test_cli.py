@@ -17,7 +17,9 @@ NETWORK_QPV = ["QN09106M", "QN09140N", "QN09115M", "QN09136M", "QN09137M"]
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory, data_dir):
     out = tmp_path_factory.mktemp("run")
-    code = cli.main(["run", "--dep", "91", "--offline", "--data-dir", str(data_dir), "--out", str(out)])
+    code = cli.main(
+        ["run", "--dep", "91", "--offline", "--data-dir", str(data_dir), "--out", str(out)]
+    )
     assert code == 0
     return out
 
@@ -65,7 +67,9 @@ def test_provenance(run_dir, data_dir):
     assert record["parameters"]["dep"] == "91"
     files = {row["dataset"]: row for row in record["data_files"]}
     assert {"qpv", "bpe", "iris", "communes", "stations"} <= set(files)
-    assert files["bpe"]["sha256"] == sources.sha256(data_dir / "insee/bpe2024_essonne_equipements_selection.csv")
+    assert files["bpe"]["sha256"] == sources.sha256(
+        data_dir / "insee/bpe2024_essonne_equipements_selection.csv"
+    )
     assert all(row["checksum_ok"] in (True, None) for row in files.values())
     assert any("no street network" in m for m in record["messages"])
 
@@ -81,7 +85,18 @@ def test_map_written(run_dir):
 def test_existing_outputs_kept_without_overwrite(run_dir, data_dir, capsys):
     table = run_dir / "tables/indicators_qpv.csv"
     before = table.read_bytes()
-    args = ["run", "--dep", "91", "--qpv", "QN09140N", "--offline", "--data-dir", str(data_dir), "--out", str(run_dir)]
+    args = [
+        "run",
+        "--dep",
+        "91",
+        "--qpv",
+        "QN09140N",
+        "--offline",
+        "--data-dir",
+        str(data_dir),
+        "--out",
+        str(run_dir),
+    ]
     assert cli.main(args) == 2
     assert "--overwrite" in capsys.readouterr().err
     assert table.read_bytes() == before

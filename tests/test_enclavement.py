@@ -156,8 +156,11 @@ def test_enclavement_index_is_transparent():
     import pandas as pd
 
     table = pd.DataFrame(
-        {"share_perimeter_barrier_pct": [0.0, 50.0, 10.0], "crossings_per_km": [15.0, 2.0, np.nan],
-         "share_ring200m_barrier_pct": [0.0, 0.0, 0.0]},
+        {
+            "share_perimeter_barrier_pct": [0.0, 50.0, 10.0],
+            "crossings_per_km": [15.0, 2.0, np.nan],
+            "share_ring200m_barrier_pct": [0.0, 0.0, 0.0],
+        },
         index=["open", "cut", "partial"],
     )
     out = enclavement.enclavement_index(table)

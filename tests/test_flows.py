@@ -54,7 +54,9 @@ def test_footfall_and_candidates(tiny_network):
     edge_flow, trips_to = flows.street_flows(tiny_network, origins, shops)
     foot = flows.footfall_potential(tiny_network, shops, edge_flow, trips_to)
     assert foot.iloc[0] == pytest.approx(40.0 + 40.0)
-    cand = flows.candidate_segments(tiny_network, edge_flow, shops, quantile=0.5, no_shop_within_m=50)
+    cand = flows.candidate_segments(
+        tiny_network, edge_flow, shops, quantile=0.5, no_shop_within_m=50
+    )
     # B–C holds the shop; B–D (30 trips) is a candidate; A–B (10) is below the median
     assert len(cand) == 1 and cand["flow_trips"].iloc[0] == pytest.approx(30.0)
 

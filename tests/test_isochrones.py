@@ -20,7 +20,9 @@ def test_node_distances_exact(tiny_network):
 def test_isochrone_follows_streets(tiny_network):
     # from A; 1 min at 4.5 km/h = 75 m: only the first 75 m of A–B
     snapped = network.snap_points(tiny_network, points([(0, 0)]))
-    iso = isochrones.isochrones(tiny_network, snapped, minutes=(1, 2), walk_speed_kmh=4.5, frontage_m=1.0)
+    iso = isochrones.isochrones(
+        tiny_network, snapped, minutes=(1, 2), walk_speed_kmh=4.5, frontage_m=1.0
+    )
     one, two = iso.geometry
     assert iso["reach_m"].tolist() == pytest.approx([75.0, 150.0])
     # 75 m of street × 2 m wide (+ round caps)
@@ -35,7 +37,9 @@ def test_isochrone_follows_streets(tiny_network):
 
 def test_isochrone_from_mid_edge(tiny_network):
     snapped = network.snap_points(tiny_network, points([(50, 0)]))
-    iso = isochrones.isochrones(tiny_network, snapped, minutes=(0.4,), walk_speed_kmh=4.5, frontage_m=1.0)
+    iso = isochrones.isochrones(
+        tiny_network, snapped, minutes=(0.4,), walk_speed_kmh=4.5, frontage_m=1.0
+    )
     # 30 m each way along A–B
     assert iso.geometry.iloc[0].area == pytest.approx(60 * 2 + np.pi, rel=0.02)
 

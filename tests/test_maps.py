@@ -398,3 +398,261 @@ def test_browser_renders_qpv_and_layer_control(small_run, tmp_path: Path) -> Non
     assert "leaflet-control-layers" in dom
     assert "Source : ANCT" in dom  # the attribution control
     assert "Temps de marche médian vers : Boulangerie (min)" in dom  # the legend
+
+
+# ---------------------------------------------------------------------------
+# access and enclavement maps (real data, three QPV: two with a street network)
+
+
+def _groups(m: folium.Map) -> dict[str, folium.FeatureGroup]:
+    return {c.layer_name: c for c in m._children.values() if isinstance(c, folium.FeatureGroup)}
+
+
+def _legend(m: folium.Map) -> str:
+    html = _html(m)
+    start = html.index('<div class="qpvgeo-legend">')
+    return html[start : html.index('<div class="qpvgeo-title"', start)]
+
+
+def _features(layers: dict[str, dict | None], name: str) -> list[dict]:
+    return (layers[name] or {"features": []})["features"]
+
+
+@pytest.mark.mirror
+def test_access_map_layers_isochrones_and_legend(small_run) -> None:
+    r = small_run
+    m = maps.access_map(r.qpv, r.indicators, r.equipments, r.isochrones, category="pharmacie")
+    layers = _geojson_layers(m)
+    names = list(layers)
+    assert names[:5] == [
+        "QPV : offre pour 1 000 habitants (E2SFCA)",
+        "QPV : temps de marche médian",
+        "Isochrones 15 min",
+        "Isochrones 10 min",
+        "Isochrones 5 min",
+    ]
+    assert any(n.startswith("Pharmacie (") for n in names)
+    assert any(n.startswith("Médecin généraliste (") for n in names)
+    # one isochrone per QPV with a street network (QN09101M has none)
+    for minutes in (5, 10, 15):
+        feats = _features(layers, f"Isochrones {minutes} min")
+        assert sorted(f["properties"]["code"] for f in feats) == ["QN09106M", "QN09140N"]
+    groups = _groups(m)
+    assert groups["QPV : offre pour 1 000 habitants (E2SFCA)"].show
+    assert not groups["QPV : temps de marche médian"].show
+    legend = _legend(m)
+    for text in (
+        "Pharmacie : offre pour 1 000 habitants à 15 min (E2SFCA)",
+        "Pharmacie : temps de marche médian",
+        "moins de 5 min",
+        "QPV sans valeur calculée",
+        "5 min à pied",
+        "15 min à pied",
+        "sans trottoirs ni cheminements piétons",
+    ):
+        assert text in legend, text
+    assert "Accès à pied des QPV — Pharmacie" in _html(m)
+
+
+@pytest.mark.mirror
+def test_access_map_tooltips(small_run) -> None:
+    r = small_run
+    m = maps.access_map(r.qpv, r.indicators, r.equipments, r.isochrones, category="pharmacie")
+    feats = {
+        f["properties"]["code"]: f["properties"]
+        for f in _features(_geojson_layers(m), "QPV : offre pour 1 000 habitants (E2SFCA)")
+    }
+    assert set(feats) == {"QN09106M", "QN09140N", "QN09101M"}
+    ulis = feats["QN09106M"]
+    assert ulis["temps"].endswith(" min") and "," in ulis["temps"]
+    assert ulis["reste"].endswith(")") and "min" in ulis["reste"]
+    assert ulis["part10"].endswith(" %")
+    assert re.fullmatch(r"\d+,\d\d", ulis["e2sfca"]) and re.fullmatch(r"\d+,\d\d", ulis["fca2"])
+    assert ulis["gamme"].endswith(" %") and ulis["huff"].endswith(" %")
+    assert "faute de cheminements piétons" in ulis["methode"]
+    assert feats["QN09101M"]["e2sfca"] == "non calculé"
+    assert feats["QN09101M"]["temps"] == "non calculé"
+    html = _html(m)
+    for alias in (
+        "Temps de marche médian",
+        "Reste de la commune (temps médian)",
+        "Habitants à moins de 10 min",
+        "Offre pour 1 000 habitants (E2SFCA)",
+        "Gamme de proximité INSEE couverte à 10 min",
+    ):
+        assert json.dumps(alias) in html, alias
+
+
+@pytest.mark.mirror
+def test_access_map_food_retail_and_errors(small_run) -> None:
+    r = small_run
+    m = maps.access_map(r.qpv, r.indicators, r.equipments, r.isochrones, category="alimentaire")
+    groups = _groups(m)
+    assert "QPV : offre pour 1 000 habitants (E2SFCA)" in groups
+    assert "QPV : temps de marche médian" not in groups  # no time to "all food retail"
+    assert groups[next(n for n in groups if n.startswith("Supermarché ("))].show
+    assert "Commerces alimentaires : offre pour 1 000 habitants" in _legend(m)
+    with pytest.raises(MissingColumnError, match="boucherie"):
+        maps.access_map(r.qpv, r.indicators, r.equipments, r.isochrones, category="boucherie")
+    with pytest.raises(CRSError, match="isochrones"):
+        maps.access_map(r.qpv, r.indicators, r.equipments, r.isochrones.to_crs(4326))
+    with pytest.raises(CRSError, match="qpv"):
+        maps.access_map(r.qpv.to_crs(4326), r.indicators, r.equipments, r.isochrones)
+
+
+def _enclavement(r, **kwargs) -> folium.Map:
+    args = dict(
+        qpv=r.qpv, indicators=r.indicators, barriers=r.barriers, streets=r.streets,
+        candidates=r.candidates, crossings=r.crossings, detours=r.detours,
+        equipments=r.equipments,
+    )  # fmt: skip
+    args.update(kwargs)
+    return maps.enclavement_map(**args)
+
+
+CANDIDATES = "Emplacements candidats : fort passage potentiel, aucun commerce à moins de 150 m"
+
+
+@pytest.mark.mirror
+def test_enclavement_map_layers(small_run) -> None:
+    r = small_run
+    m = _enclavement(r)
+    layers = _geojson_layers(m)
+    names = list(layers)
+    assert names[:2] == ["QPV : indice d'enclavement", "QPV : type de coupure"]
+    assert any(n.startswith("Coupures : voies ferrées (") for n in names)
+    assert "Rues : flux piéton potentiel" in names
+    cand = f"{CANDIDATES} ({len(r.candidates)})"
+    assert cand in names and len(_features(layers, cand)) == len(r.candidates)
+    assert f"Franchissements des limites des QPV ({len(r.crossings)})" in names
+    assert "Détours vers la gare la plus proche" in names
+    assert any(n.startswith("Commerces : potentiel de passage (") for n in names)
+    assert len(_features(layers, "QPV : indice d'enclavement")) == 3
+    detours = _features(layers, "Détours vers la gare la plus proche")
+    assert {f["properties"]["_droit"] for f in detours} == {True, False}
+    assert any("fois la distance à vol d'oiseau" in f["properties"]["trajet"] for f in detours)
+    # streets: thicker and darker with more flow
+    geo = next(
+        c
+        for c in _groups(m)["Rues : flux piéton potentiel"]._children.values()
+        if isinstance(c, folium.GeoJson)
+    )
+    styles = [geo.style_function(f) for f in geo.data["features"]]
+    widths = sorted({s["weight"] for s in styles})
+    assert len(widths) >= 3 and widths[0] == 1
+    ulis = next(
+        f["properties"]
+        for f in _features(layers, "QPV : indice d'enclavement")
+        if f["properties"]["code"] == "QN09106M"
+    )
+    assert re.fullmatch(r"0,\d\d", ulis["indice"])
+    assert "franchissements par km" in ulis["composantes"]
+    assert "routes non évaluées" in ulis["bordure"]
+
+
+@pytest.mark.mirror
+def test_enclavement_legend_roads_not_assessed(small_run) -> None:
+    r = small_run
+    assert r.barriers.assessed["road"] == "no"
+    legend = _legend(_enclavement(r))
+    for text in (
+        "Indice d'enclavement (0 ouvert – 1 très enclavé)",
+        "routes non évaluées",
+        "Voies ferrées",
+        "à vol d'oiseau",
+        "itinéraire sur les rues",
+        CANDIDATES,
+        "sans trottoirs ni cheminements piétons",
+    ):
+        assert text in legend, text
+    from dataclasses import replace
+
+    assessed = replace(r.barriers, assessed={"rail": "yes", "water": "yes", "road": "yes"})
+    assert "routes non évaluées" not in _legend(_enclavement(r, barriers=assessed))
+
+
+@pytest.mark.mirror
+def test_enclavement_map_errors_and_empty_layers(small_run) -> None:
+    r = small_run
+    with pytest.raises(CRSError, match="streets"):
+        _enclavement(r, streets=r.streets.to_crs(4326))
+    with pytest.raises(CRSError, match="barriers"):
+        _enclavement(r, barriers=maps_barriers(r.barriers.lines.to_crs(4326)))
+    with pytest.raises(MissingColumnError, match="enclavement_index"):
+        _enclavement(r, indicators=r.indicators.drop(columns="enclavement_index"))
+    empty = gpd.GeoDataFrame({"code_qp": []}, geometry=[], crs="EPSG:2154")
+    m = _enclavement(r, streets=empty.assign(flow_trips=[]), candidates=empty, crossings=empty,
+                     detours=empty)  # fmt: skip
+    assert f"{CANDIDATES} (0)" in _geojson_layers(m)
+
+
+def maps_barriers(lines: gpd.GeoDataFrame):
+    from qpvgeo.barriers import Barriers
+
+    return Barriers(lines=lines, assessed={"rail": "yes", "water": "partial", "road": "no"})
+
+
+@pytest.mark.mirror
+def test_export_maps_writes_the_three_pages(small_run, tmp_path: Path) -> None:
+    paths = maps.export_maps(small_run, tmp_path)
+    assert [p.relative_to(tmp_path).as_posix() for p in paths] == [
+        "maps/qpv_overview.html",
+        "maps/qpv_acces.html",
+        "maps/qpv_enclavement.html",
+    ]
+    assert list(maps.MAPS) == [p.relative_to(tmp_path).as_posix() for p in paths]
+    for p in paths:
+        text = p.read_text(encoding="utf-8")
+        assert "cdn.jsdelivr.net/npm/leaflet" not in text
+        assert p.stat().st_size < 3_000_000
+
+
+_ONERROR = (
+    "<script>window.onerror = function (msg) { document.documentElement.setAttribute("
+    "'data-js-errors', (document.documentElement.getAttribute('data-js-errors') || '') + msg + "
+    "' | '); };</script>"
+)
+
+
+@pytest.mark.browser
+@pytest.mark.mirror
+def test_browser_renders_access_and_enclavement_maps(small_run, tmp_path: Path) -> None:
+    r = small_run
+    pages = {
+        "acces": maps.access_map(r.qpv, r.indicators, r.equipments, r.isochrones),
+        "enclavement": _enclavement(r),
+    }
+    for name, m in pages.items():
+        page = maps.save_map(m, tmp_path / f"{name}.html")
+        text = page.read_text(encoding="utf-8")
+        page.write_text(text.replace("<head>", "<head>" + _ONERROR, 1), encoding="utf-8")
+        proc = subprocess.run(
+            [
+                _chromium(),
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={tmp_path / ('profil-' + name)}",
+                "--virtual-time-budget=5000",
+                "--dump-dom",
+                page.as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=90,
+            check=False,
+        )
+        dom = proc.stdout
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        errors = re.search(r'data-js-errors="[^"]*"', dom)
+        assert errors is None, errors[0]
+        assert 'class="leaflet-pane leaflet-map-pane"' in dom, name
+        n_paths = len(re.findall(r'<path[^>]*class="[^"]*leaflet-interactive', dom))
+        assert n_paths >= len(r.qpv), name
+        assert "leaflet-control-layers" in dom and "qpvgeo-legend" in dom
+        if name == "acces":
+            assert "Isochrones 5 min" in dom
+            # isochrones are drawn, but do not catch the mouse (QPV tooltips stay reachable)
+            assert re.search(r'<path[^>]*stroke="#3f007d"', dom)
+        else:
+            assert "routes non évaluées" in dom
+            assert CANDIDATES in dom
+            assert re.search(r'<path[^>]*stroke="#00bcd4"', dom)

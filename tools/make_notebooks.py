@@ -13,12 +13,12 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 HERE = Path(__file__).resolve().parent.parent / "notebooks"
 
-PARAMETERS = '''# Parameters: change them to run another territory
+PARAMETERS = """# Parameters: change them to run another territory
 DEP = "91"            # département code
 QPV = None            # None for every QPV of the département, or a list of codes
 DATA_DIR = None       # None: $QPVGEO_DATA_DIR, else ./data
 OFFLINE = True        # True: never download, use the data directory only
-CROWFLY_FALLBACK = False  # where a QPV has no street network, estimate crow-fly times (labelled)'''
+CROWFLY_FALLBACK = False  # where a QPV has no street network, estimate crow-fly times (labelled)"""
 
 NOTEBOOKS = {
     "01-overview-access.ipynb": [
@@ -39,9 +39,7 @@ NOTEBOOKS = {
             "    print('note:', message)"
         ),
         new_markdown_cell("## Street network available for each QPV"),
-        new_code_cell(
-            "result.indicators['network_status'].value_counts()"
-        ),
+        new_code_cell("result.indicators['network_status'].value_counts()"),
         new_markdown_cell("## Indicator table (one row per QPV)"),
         new_code_cell(
             "cols = ['lib_qp', 'lib_com', 'network_status', 'access_method', 'population_est']\n"
@@ -58,7 +56,11 @@ def main() -> None:
     HERE.mkdir(exist_ok=True)
     for name, cells in NOTEBOOKS.items():
         nb = new_notebook(cells=cells)
-        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nb.metadata["kernelspec"] = {
+            "name": "python3",
+            "display_name": "Python 3",
+            "language": "python",
+        }
         nbformat.write(nb, HERE / name)
 
 
