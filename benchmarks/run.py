@@ -55,7 +55,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fmt(row: dict) -> str:
-    peers = ", ".join(f"{k} {v:.3f}s" for k, v in row.get("peers", {}).items())
+    peers = ", ".join(
+        f"{k} {v:.3f}s" if v is not None else f"{k} failed"
+        for k, v in row.get("peers", {}).items()
+    )
     return (
         f"{row['workload']:<24} {row['graph']:<26} n={row['n_nodes']:>7} "
         f"qpvgeo {row['qpvgeo_s']:.3f}s  reference {row['reference_s']:.3f}s  "

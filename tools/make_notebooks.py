@@ -49,6 +49,98 @@ NOTEBOOKS = {
         new_markdown_cell("## Overview map"),
         new_code_cell("maps.overview_map(result.qpv, result.indicators, result.equipments)"),
     ],
+    "02-access.ipynb": [
+        new_markdown_cell(
+            "# Walking access: nearest equipment, opportunities, competition, isochrones\n\n"
+            "For each QPV with a street network: walking time to each everyday category (compared "
+            "with the rest of the commune), equipments within 5 / 10 / 15 min, coverage of INSEE's "
+            "*gamme de proximité*, competition-aware supply (2SFCA and E2SFCA, per 1,000 residents, "
+            "demand from the QPV and its surroundings), and the Huff share of food shopping done "
+            "near the QPV."
+        ),
+        new_code_cell(PARAMETERS + '\nCATEGORY = "pharmacie"  # category of the access map', metadata={"tags": ["parameters"]}),
+        new_code_cell(
+            "from qpvgeo import maps, pipeline\n\n"
+            "result = pipeline.run(DEP, QPV, data_dir=DATA_DIR, offline=OFFLINE, "
+            "crowfly_fallback=CROWFLY_FALLBACK)\n"
+            "covered = result.indicators['network_status'] != 'absent'\n"
+            "print(f'{covered.sum()} QPV with a street network out of {len(covered)}')"
+        ),
+        new_markdown_cell("## Time to the nearest equipment: QPV vs rest of the commune (minutes)"),
+        new_code_cell(
+            "cats = ['boulangerie', 'pharmacie', 'medecin_generaliste', 'supermarche', 'gare']\n"
+            "cols = ['lib_qp']\n"
+            "for c in cats:\n"
+            "    cols += [f'walk_min_median_{c}', f'walk_min_median_{c}_rest_commune']\n"
+            "result.indicators.loc[covered, [c for c in cols if c in result.indicators]].round(1)"
+        ),
+        new_markdown_cell("## Opportunities within 10 min, gamme de proximité coverage"),
+        new_code_cell(
+            "cols = ['lib_qp', 'gamme_proximite_within_10min_pct'] + [c for c in result.indicators "
+            "if c.startswith('n_') and c.endswith('_within_10min')]\n"
+            "result.indicators.loc[covered, cols].round(1)"
+        ),
+        new_markdown_cell("## Competition-aware supply (per 1,000 residents) and Huff share"),
+        new_code_cell(
+            "cols = ['lib_qp'] + [c for c in result.indicators if c.startswith(('fca2_', 'e2sfca_'))]\n"
+            "cols += ['huff_share_nearby_pct']\n"
+            "result.indicators.loc[covered, cols].round(2)"
+        ),
+        new_markdown_cell("## Where QPV residents are expected to buy food (Huff), the busiest stores"),
+        new_code_cell(
+            "result.food_stores.sort_values('huff_expected_qpv_residents', ascending=False)"
+            ".drop(columns='geometry').head(10).round(0)"
+        ),
+        new_markdown_cell("## Access map: isochrones over the equipments, E2SFCA"),
+        new_code_cell(
+            "maps.access_map(result.qpv, result.indicators, result.equipments, result.isochrones, "
+            "category=CATEGORY, focus=list(result.indicators.index[covered]))"
+        ),
+    ],
+    "03-enclavement-flows.ipynb": [
+        new_markdown_cell(
+            "# Enclavement and pedestrian flows\n\n"
+            "Barriers lining each QPV boundary (rail lines, the Seine; motorways when OSM data is "
+            "available), crossings of the boundary by streets, internal street structure, detours "
+            "to the station and the supermarket, a composite index with a CEREMA-like typology, "
+            "and expected pedestrian flows with candidate shop locations."
+        ),
+        new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
+        new_code_cell(
+            "from qpvgeo import enclavement, maps, pipeline\n\n"
+            "result = pipeline.run(DEP, QPV, data_dir=DATA_DIR, offline=OFFLINE, "
+            "crowfly_fallback=CROWFLY_FALLBACK)\n"
+            "print('barriers assessed:', result.barriers.assessed)\n"
+            "for note in result.barriers.notes:\n"
+            "    print('note:', note)"
+        ),
+        new_markdown_cell("## Barriers for every QPV (no street network needed)"),
+        new_code_cell(
+            "cols = ['lib_qp', 'lib_com', 'share_perimeter_rail_pct', 'share_perimeter_water_pct', "
+            "'share_perimeter_road_pct', 'share_ring200m_barrier_pct', 'main_barrier', 'enclavement_type']\n"
+            "result.indicators[cols].sort_values('share_perimeter_rail_pct', ascending=False).round(1)"
+        ),
+        new_markdown_cell("## Crossings, street structure, detours and the composite index"),
+        new_code_cell(
+            "cols = ['lib_qp', 'network_status', 'n_crossings', 'crossings_per_km', "
+            "'longest_without_crossing_m', 'intersection_density_per_km2', 'dead_end_share_pct', "
+            "'mean_block_size_ha', 'detour_gare', 'detour_supermarche', 'enclavement_index', "
+            "'enclavement_components']\n"
+            "result.indicators.loc[result.indicators['n_crossings'].notna(), cols].round(2)"
+        ),
+        new_markdown_cell("Weights and scales of the composite index (documented, changeable):"),
+        new_code_cell("enclavement.COMPOSITE_COMPONENTS, enclavement.COMPOSITE_WEIGHTS"),
+        new_markdown_cell("## Pedestrian flows and candidate locations"),
+        new_code_cell(
+            "cols = ['lib_qp', 'flow_p90_trips_qpv', 'n_candidate_segments']\n"
+            "result.indicators.loc[result.indicators['flow_p90_trips_qpv'].notna(), cols].round(0)"
+        ),
+        new_code_cell(
+            "maps.enclavement_map(result.qpv, result.indicators, result.barriers, result.streets, "
+            "result.candidates, result.crossings, result.detours, result.equipments, "
+            "focus=list(result.indicators.index[result.indicators['network_status'] != 'absent']))"
+        ),
+    ],
 }
 
 
