@@ -203,12 +203,17 @@ def access_indicators(
         ``per_origin`` indexed like ``origins``. QPV without a network get NaN
         values and ``access_method`` empty, unless ``crowfly_fallback``.
     """
+    from .engine import connected_components_report
+    from .network import snap_points
+
     per_origin = []
-    methods = {}
+    methods, disconnected = {}, {}
     for code in tqdm(list(qpv.index), desc="accessibilité", leave=False):
         o = origins[origins["code_qp"] == code]
         net = networks.network_of(code)
         if net is not None:
+            edges = snap_points(net, o)["edge"].to_numpy()
+            disconnected[code] = 100.0 * connected_components_report(net, edges)
             t = accessibility.network_time_to_nearest(net, o, equipments, categories)
             methods[code] = (
                 accessibility.METHOD_NETWORK
@@ -226,6 +231,13 @@ def access_indicators(
     summary = accessibility.summarise_by_zone(times, origins.loc[times.index])
     computed = pd.Series(methods).reindex(summary.index)
     summary.insert(0, "access_method", computed)
+    summary["share_origins_disconnected_pct"] = pd.Series(disconnected, dtype=float)
+    summary["n_origins_without_population"] = (
+        origins.loc[times.index, "population"]
+        .isna()
+        .groupby(origins.loc[times.index, "code_qp"])
+        .sum()
+    )
     no_net = summary["access_method"] == ""
     summary.loc[no_net, "n_origins_off_network"] = summary.loc[no_net, "n_origins"]
     return summary, times
@@ -735,6 +747,17 @@ def run(
             f"{', '.join(no_net)}; their access values are "
             + ("crow-fly estimates (labelled)" if crowfly_fallback else "left empty")
         )
+    for code, row in summary.iterrows():
+        if row["n_origins_without_population"] > 0:
+            messages.append(
+                f"QPV {code}: {int(row['n_origins_without_population'])} of {int(row['n_origins'])} "
+                "origins fall in no IRIS with a population figure; they weigh nothing"
+            )
+        if row["share_origins_disconnected_pct"] > 0:
+            messages.append(
+                f"QPV {code}: {row['share_origins_disconnected_pct']:.1f} % of its origins sit on street "
+                "pieces cut off from the main network; their times to the rest are NaN"
+            )
     partial = networks.table.index[networks.table["network_status"] == PARTIAL]
     for code in partial:
         messages.append(
