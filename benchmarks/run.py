@@ -10,6 +10,12 @@ Each workload module exposes ``run(net, graph_name) -> dict`` returning one
 row: ``workload, graph, n_nodes, qpvgeo_s, reference_s, ratio,
 max_abs_diff_m`` and ``peers`` ({name: seconds} for the peer libraries that
 installed). The ratio is ``reference_s / qpvgeo_s`` (> 1: qpvgeo is faster).
+
+Each row runs in a fresh child process (forked), so that rows do not share
+caches or heap, and timings are taken with no memory tracer running (a tracer
+would slow the pure-Python reference more than the compiled kernels).
+``peak_rss_mb`` is the child's peak resident memory for the whole row
+(qpvgeo, reference and in-process peers), read from ``getrusage``.
 """
 
 from __future__ import annotations
@@ -17,8 +23,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import multiprocessing
+import resource
 import sys
-import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -41,17 +48,34 @@ def main(argv: list[str] | None = None) -> int:
     for workload in args.workload or list(WORKLOADS):
         module = importlib.import_module(WORKLOADS[workload])
         for graph in args.graph or list(getattr(module, "GRAPHS", GRAPHS)):
-            net = GRAPHS[graph]()
-            tracemalloc.start()
-            row = module.run(net, graph)
-            row["peak_mem_mb"] = round(tracemalloc.get_traced_memory()[1] / 2**20, 1)
-            tracemalloc.stop()
+            row = _run_in_child(WORKLOADS[workload], graph)
             rows.append(row)
             if not args.json:
                 print(_fmt(row), flush=True)
     if args.json:
         print(json.dumps({"results": rows}, indent=1))
     return 0
+
+
+def _child(module_name: str, graph: str, queue: multiprocessing.Queue) -> None:
+    module = importlib.import_module(module_name)
+    net = GRAPHS[graph]()
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    row = module.run(net, graph)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    row["peak_rss_mb"] = round(peak / 1024, 1)  # Linux reports KiB
+    row["rss_growth_mb"] = round((peak - base) / 1024, 1)
+    queue.put(row)
+
+
+def _run_in_child(module_name: str, graph: str) -> dict:
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(module_name, graph, queue))
+    proc.start()
+    row = queue.get()
+    proc.join()
+    return row
 
 
 def _fmt(row: dict) -> str:
@@ -63,7 +87,7 @@ def _fmt(row: dict) -> str:
         f"{row['workload']:<24} {row['graph']:<26} n={row['n_nodes']:>7} "
         f"qpvgeo {row['qpvgeo_s']:.3f}s  reference {row['reference_s']:.3f}s  "
         f"ratio {row['ratio']:.1f}x  max|diff| {row['max_abs_diff_m']:.2e} m  "
-        f"peak {row.get('peak_mem_mb', float('nan'))} MB  [{peers}]"
+        f"peak RSS {row.get('peak_rss_mb', float('nan'))} MB  [{peers}]"
     )
 
 

@@ -109,10 +109,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise QpvgeoError(
             f"--walk-speed must be a positive number of km/h, got {args.walk_speed!r}"
         )
-    from . import export, maps, pipeline
+    from . import export, maps, pipeline, workshop
 
     out = Path(args.out)
-    names = [export.TABLE, export.GEOPACKAGE, export.PROVENANCE, *maps.MAPS]
+    names = [export.TABLE, export.GEOPACKAGE, export.PROVENANCE, *maps.MAPS, *workshop.OUTPUTS]
     speed = settings.walk_speed_kmh
     try:
         if args.walk_speed is not None:
@@ -144,7 +144,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 },
                 stage / export.GEOPACKAGE,
             )
-            maps.export_maps(result, stage)
+            written = workshop.export_workshop(result, stage)  # maps, fiches, slide images, index
+            extra = [p for p in written if p.relative_to(stage).as_posix() not in names]
             export.write_provenance(
                 export.provenance(result.parameters, result.messages), stage / export.PROVENANCE
             )
@@ -160,6 +161,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"  note: {msg}")
     for name in names:
         print(f"  wrote {out / name}")
+    print(f"  and {len(extra)} more files in {out / 'maps'} (a fiche and a slide image per QPV)")
     return 0
 
 

@@ -94,7 +94,9 @@ def viability(table: pd.DataFrame, *, weights: dict[str, float] | None = None) -
     DataFrame
         ``score_<component>`` for each component, ``viability_score`` (0–1),
         ``viability_rank`` (1 = most favourable, among rows with a score),
-        ``viability_components`` (used) and ``viability_missing`` (not available).
+        ``viability_components`` (used) and ``viability_missing`` (not available),
+        ``viability_rank_comparable`` and ``n_comparable``: the rank among the rows
+        read on the same components (a fairer comparison when data differ).
     """
     w = _check_weights(weights)
     scores = component_scores(table)
@@ -110,6 +112,10 @@ def viability(table: pd.DataFrame, *, weights: dict[str, float] | None = None) -
     out["viability_missing"] = [
         ", ".join(c for c in COMPONENTS if not present.at[i, f"score_{c}"]) for i in table.index
     ]
+    # QPV read on the same components are the fair comparison: rank them among themselves too
+    groups = out.groupby("viability_components")["viability_score"]
+    out["viability_rank_comparable"] = groups.rank(ascending=False, method="min")
+    out["n_comparable"] = groups.transform("count")
     return out
 
 
@@ -179,7 +185,13 @@ def summary_text(table: pd.DataFrame, reading: pd.DataFrame) -> pd.Series:
         col_w, _, lab_w = COMPONENTS[worst]
         parts = [
             f"{name} : lecture de viabilité {row['viability_score']:.2f}".replace(".", ",")
-            + f" (rang {int(row['viability_rank'])} sur {n_scored} QPV).",
+            + f" (rang {int(row['viability_rank'])} sur {n_scored} QPV"
+            + (
+                f" ; {int(row['viability_rank_comparable'])} sur {int(row['n_comparable'])} parmi les QPV "
+                "évalués sur les mêmes composantes)."
+                if row["n_comparable"] < n_scored
+                else ")."
+            ),
             f"Point fort : {lab_b} ({_fmt(table.at[code, col_b], col_b)}).",
         ]
         if worst != best:

@@ -65,3 +65,12 @@ def test_text_names_strongest_and_weakest(table):
     assert "Point fort : demande (habitants du quartier) (3\u202f000 habitants)" in text["Q1"]
     assert "Point faible :" in text["Q1"]
     assert "Non évalué faute de données" in text["Q1"]
+
+
+def test_comparable_rank(table):
+    r = viability.viability(table)
+    # Q2 lacks income: it is alone in its group
+    assert r.at["Q2", "viability_rank_comparable"] == 1 and r.at["Q2", "n_comparable"] == 1
+    assert set(r.loc[["Q1", "Q3"], "viability_rank_comparable"]) == {1, 2}
+    text = viability.summary_text(table, r)
+    assert "parmi les QPV évalués sur les mêmes composantes" in text["Q2"]
