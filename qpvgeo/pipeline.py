@@ -32,6 +32,7 @@ from . import (
 )
 from ._errors import QpvgeoError
 from .network import WalkNetwork, coverage_share, load_network, walk_graph_from_polygon
+from .centrality import local_centrality
 from .origins import grid_origins
 
 log = logging.getLogger(__name__)
@@ -408,6 +409,10 @@ def network_access(
     )
 
 
+#: radii of the localised street centrality (m)
+CENTRALITY_RADII_M = (400, 800, 1200)
+
+
 def network_flows(
     qpv: gpd.GeoDataFrame,
     origins: gpd.GeoDataFrame,
@@ -420,8 +425,12 @@ def network_flows(
 
     Trips go from the residents of the QPV and of the rest of their communes
     to the shops and public services. Returns per-QPV figures
-    (``n_candidate_segments``, ``flow_p90_trips_qpv``), the street segments
-    within 1.5 km of a QPV with their flow (``streets``), the candidate
+    (``n_candidate_segments``, ``flow_p90_trips_qpv``, and
+    ``betweenness_800m_ratio_qpv``: mean localised betweenness (800 m) of the
+    QPV's street nodes over that of the nodes within 1.5 km, see
+    :mod:`qpvgeo.centrality`), the street segments within 1.5 km of a QPV with
+    their flow and localised betweenness and closeness at 400 / 800 / 1,200 m
+    (``streets``), the candidate
     segments (``candidates``, with ``code_qp``) and each shop's footfall
     potential.
     """
@@ -454,6 +463,13 @@ def network_flows(
         streets = net.edges_gdf()
         streets["flow_trips"] = edge_flow.to_numpy()
         streets["network_source"] = name
+        central = local_centrality(net, CENTRALITY_RADII_M, measures=("betweenness", "closeness"))
+        for r in CENTRALITY_RADII_M:  # a street takes the mean of its two end nodes
+            for col in (f"betweenness_{r}m", f"closeness_{r}m"):
+                values = central[col].to_numpy()
+                streets[col] = 0.5 * (values[net.edge_u] + values[net.edge_v])
+        nodes_near = shapely.contains_xy(near, net.node_x, net.node_y)
+        mean_near = central["betweenness_800m"].to_numpy()[nodes_near].mean()
         street_frames.append(streets[streets.intersects(near)])
         local_shops = shops[shops.geometry.within(near)]
         footfall.append(
@@ -467,9 +483,15 @@ def network_flows(
             cand["code_qp"] = code
             cand_frames.append(cand)
             inside = streets[streets.intersects(q.at[code, "geometry"])]["flow_trips"]
+            in_qpv = shapely.contains_xy(q.at[code, "geometry"], net.node_x, net.node_y)
+            bet = central["betweenness_800m"].to_numpy()[in_qpv]
             rows[code] = {
                 "n_candidate_segments": len(cand),
                 "flow_p90_trips_qpv": float(inside.quantile(0.9)) if len(inside) else np.nan,
+                # > 1: the QPV's streets carry more through-movement than those around it
+                "betweenness_800m_ratio_qpv": float(bet.mean() / mean_near)
+                if len(bet) and mean_near > 0
+                else np.nan,
             }
     per_qpv = pd.DataFrame.from_dict(rows, orient="index").reindex(qpv.index)
     empty = gpd.GeoDataFrame({"flow_trips": []}, geometry=[], crs=settings.crs)

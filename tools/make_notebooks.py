@@ -141,6 +141,87 @@ NOTEBOOKS = {
             "focus=list(result.indicators.index[result.indicators['network_status'] != 'absent']))"
         ),
     ],
+    "04-coupling.ipynb": [
+        new_markdown_cell(
+            "# Coupling of shops with public services\n\n"
+            "Do shops and public services sit together, so that each brings footfall to the "
+            "other? Co-location quotient of shops towards public services on walking-network "
+            "neighbourhoods, with a seeded permutation test; each shop's nearest public service "
+            "and the walking time to it; *polarités*, clusters of shops and services within a short "
+            "walk of each other."
+        ),
+        new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
+        new_code_cell(
+            "from qpvgeo import pipeline, workshop\n\n"
+            "result = pipeline.run(DEP, QPV, data_dir=DATA_DIR, offline=OFFLINE, "
+            "crowfly_fallback=CROWFLY_FALLBACK)\n"
+            "read = result.indicators['clq_commerce_services'].notna()\n"
+            "print(f'coupling read for {read.sum()} QPV (those with a street network)')"
+        ),
+        new_markdown_cell(
+            "## Co-location quotient per QPV\n\n"
+            "Above 1: public services are over-represented around shops (within a few hundred "
+            "metres' walk); `clq_p_colocation` is the permutation p-value."
+        ),
+        new_code_cell(
+            "cols = ['lib_qp', 'clq_commerce_services', 'clq_p_colocation', "
+            "'share_shops_service_5min_pct', 'n_polarites']\n"
+            "result.indicators.loc[read, cols].round(3)"
+        ),
+        new_markdown_cell("## Shops farthest from a public service"),
+        new_code_cell(
+            "result.service_pairs.drop(columns='geometry').sort_values('walk_min', ascending=False)"
+            ".head(10).round(1)"
+        ),
+        new_markdown_cell("## Polarités and their composition"),
+        new_code_cell(
+            "result.polarites.drop(columns='geometry').sort_values(['code_qp', 'n_places'], "
+            "ascending=[True, False]).round(0)"
+        ),
+        new_code_cell(
+            "workshop.coupling_map(result.qpv, result.equipments, result.service_pairs, "
+            "result.polarites, codes=list(result.indicators.index[read]), indicators=result.indicators)"
+        ),
+    ],
+    "05-viability.ipynb": [
+        new_markdown_cell(
+            "# Viability reading per QPV\n\n"
+            "Each component is shown as it is, scored by its rank among the QPV of the run; the "
+            "reading is their weighted mean over the components available. Change `WEIGHTS` to "
+            "see how the reading moves; the sensitivity check gives the range of ranks under "
+            "±50 % random weight changes."
+        ),
+        new_code_cell(
+            PARAMETERS + "\nWEIGHTS = None  # e.g. {'demande': 2.0, 'enclavement': 2.0, 'couplage': 1.0}",
+            metadata={"tags": ["parameters"]},
+        ),
+        new_code_cell(
+            "import pandas as pd\n\n"
+            "from qpvgeo import pipeline, viability, workshop\n\n"
+            "result = pipeline.run(DEP, QPV, data_dir=DATA_DIR, offline=OFFLINE, "
+            "crowfly_fallback=CROWFLY_FALLBACK)\n"
+            "pd.DataFrame(viability.COMPONENTS, index=['column', 'direction', 'label']).T"
+            ".assign(weight=pd.Series(viability.WEIGHTS))"
+        ),
+        new_markdown_cell("## Reading with the chosen weights"),
+        new_code_cell(
+            "table = result.indicators\n"
+            "reading = viability.viability(table, weights=WEIGHTS)\n"
+            "sens = viability.sensitivity(table, weights=WEIGHTS)\n"
+            "text = viability.summary_text(table, reading)\n"
+            "replaced = [c for c in [*reading.columns, *sens.columns, text.name] if c in table.columns]\n"
+            "updated = table.drop(columns=replaced).join(reading).join(sens).join(text)\n"
+            "cols = ['lib_qp', 'lib_com', 'viability_score', 'viability_rank', "
+            "'viability_rank_comparable', 'n_comparable', 'rank_p05', 'rank_p95', 'viability_missing']\n"
+            "updated[cols].sort_values('viability_rank').round(2)"
+        ),
+        new_markdown_cell("## In plain words"),
+        new_code_cell(
+            "for line in updated.sort_values('viability_rank')['viability_text']:\n"
+            "    print(line)"
+        ),
+        new_code_cell("workshop.viability_map(result.qpv, updated)"),
+    ],
 }
 
 
