@@ -18,7 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from . import (
     accessibility,
@@ -209,7 +209,7 @@ def access_indicators(
 
     per_origin = []
     methods, disconnected = {}, {}
-    for code in tqdm(list(qpv.index), desc="accessibilité", leave=False):
+    for code in tqdm(list(qpv.index), desc="accessibilité", leave=False, disable=None):
         o = origins[origins["code_qp"] == code]
         net = networks.network_of(code)
         if net is not None:
