@@ -95,7 +95,7 @@ def build_networks(
             shared[path.name] = load_network(path)
     rows = {}
     for code, geom in tqdm(
-        list(zip(qpv.index, qpv.geometry, strict=True)), desc="réseaux", leave=False
+        list(zip(qpv.index, qpv.geometry, strict=True)), desc="réseaux", leave=False, disable=None
     ):
         own = root / walk_network_file(code)
         if not own.is_file() and not offline:
