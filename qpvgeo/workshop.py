@@ -854,7 +854,7 @@ def key_figures(code_qp: str, indicators: pd.DataFrame) -> list[tuple[str, str, 
     g = "Population et revenus"
     rows.append((g, "Population estimée", _fig(ind, code, "population_est", "habitants", 0, st,
                                                   network=False)))  # fmt: skip
-    rows.append((g, "Revenu médian disponible par unité de consommation (IRIS du quartier)",
+    rows.append((g, "Revenu médian déclaré par unité de consommation (Filosofi 2021, IRIS du quartier)",
                  _fig(ind, code, "median_income_eur", "€", 0, st,
                       reason="revenu non diffusé par l'INSEE pour ces IRIS")))  # fmt: skip
 
