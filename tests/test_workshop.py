@@ -162,7 +162,7 @@ def test_fiche_key_figures_in_french(run) -> None:
     table = _table(workshop.fiche_html(WITH_NETWORK, run))
     pop = workshop.fr_number(ind.at[WITH_NETWORK, "population_est"], 0)
     assert table["Population estimée"] == f"{pop} habitants"
-    income = table["Revenu médian disponible par unité de consommation (IRIS du quartier)"]
+    income = table["Revenu médian déclaré par unité de consommation (Filosofi 2021, IRIS du quartier)"]
     assert re.fullmatch(r"\d{1,2}\u202f\d{3} €", income), income
     t = table["Boulangerie : temps médian (quartier / reste de la commune)"]
     assert re.fullmatch(r"\d+,\d min / \d+,\d min", t), t
