@@ -31,8 +31,8 @@ from . import (
     viability,
 )
 from ._errors import QpvgeoError
-from .network import WalkNetwork, coverage_share, load_network, walk_graph_from_polygon
 from .centrality import local_centrality
+from .network import WalkNetwork, coverage_share, load_network, walk_graph_from_polygon
 from .origins import grid_origins
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,15 @@ class QpvNetworks:
 
     networks: dict[str, WalkNetwork] = field(default_factory=dict)
     table: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def groups(self, codes) -> dict[str, list[str]]:
+        """The QPV among ``codes`` that have a network, grouped by network name."""
+        out: dict[str, list[str]] = {}
+        for code in codes:
+            name = self.table.at[code, "network_source"]
+            if isinstance(name, str):
+                out.setdefault(name, []).append(code)
+        return out
 
     def network_of(self, code_qp: str) -> WalkNetwork | None:
         name = self.table.at[code_qp, "network_source"]
@@ -149,6 +158,13 @@ FCA_CATCHMENT_MIN = 15.0
 HUFF_REACH_M = 2000.0
 #: area origins (demand around the QPV, rest of the commune) are laid on this grid
 AREA_SPACING_M = 100.0
+
+
+def _concat(frames: list, empty: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The frames stacked into one GeoDataFrame (EPSG:2154), or ``empty`` when there are none."""
+    if not frames:
+        return empty
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=settings.crs)
 
 
 def station_destinations(stations: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -286,12 +302,7 @@ def network_access(
     rows, per_origin, shop_frames, iso_frames = [], [], [], []
     speed = accessibility.metres_per_minute()
     catchment = FCA_CATCHMENT_MIN * speed
-    by_net: dict[str, list[str]] = {}
-    for code in qpv.index:
-        name = networks.table.at[code, "network_source"]
-        if isinstance(name, str):
-            by_net.setdefault(name, []).append(code)
-    for name, codes in by_net.items():
+    for name, codes in networks.groups(qpv.index).items():
         net = networks.networks[name]
         q = qpv.loc[codes]
         o = origins[origins["code_qp"].isin(codes)]
@@ -439,12 +450,7 @@ def network_flows(
     rows, street_frames, cand_frames, footfall = {}, [], [], []
     dest = equipments[equipments["is_commerce"] | equipments["is_public_service"]]
     shops = equipments[equipments["is_commerce"]]
-    by_net: dict[str, list[str]] = {}
-    for code in qpv.index:
-        name = networks.table.at[code, "network_source"]
-        if isinstance(name, str):
-            by_net.setdefault(name, []).append(code)
-    for name, codes in by_net.items():
+    for name, codes in networks.groups(qpv.index).items():
         net = networks.networks[name]
         q = qpv.loc[codes]
         area = area_origins(q, communes, iris, net)
@@ -495,16 +501,8 @@ def network_flows(
             }
     per_qpv = pd.DataFrame.from_dict(rows, orient="index").reindex(qpv.index)
     empty = gpd.GeoDataFrame({"flow_trips": []}, geometry=[], crs=settings.crs)
-    streets = (
-        gpd.GeoDataFrame(pd.concat(street_frames, ignore_index=True), crs=settings.crs)
-        if street_frames
-        else empty
-    )
-    cands = (
-        gpd.GeoDataFrame(pd.concat(cand_frames, ignore_index=True), crs=settings.crs)
-        if cand_frames
-        else empty
-    )
+    streets = _concat(street_frames, empty)
+    cands = _concat(cand_frames, empty)
     foot = (
         pd.concat(footfall) if footfall else pd.Series(dtype=float, name="footfall_potential_trips")
     )
@@ -534,15 +532,10 @@ def network_coupling(
     from . import coupling
 
     rows, pair_frames, pol_frames = {}, [], []
-    by_net: dict[str, list[str]] = {}
-    for code in qpv.index:
-        name = networks.table.at[code, "network_source"]
-        if isinstance(name, str):
-            by_net.setdefault(name, []).append(code)
     places_all = coupling._places(
         equipments[equipments["is_commerce"] | equipments["is_public_service"]]
     )
-    for name, codes in by_net.items():
+    for name, codes in networks.groups(qpv.index).items():
         net = networks.networks[name]
         for code in codes:
             geom = qpv.at[code, "geometry"]
@@ -588,16 +581,8 @@ def network_coupling(
             }
     per_qpv = pd.DataFrame.from_dict(rows, orient="index").reindex(qpv.index)
     empty = gpd.GeoDataFrame({"code_qp": []}, geometry=[], crs=settings.crs)
-    pairs_gdf = (
-        gpd.GeoDataFrame(pd.concat(pair_frames, ignore_index=True), crs=settings.crs)
-        if pair_frames
-        else empty
-    )
-    pols_gdf = (
-        gpd.GeoDataFrame(pd.concat(pol_frames, ignore_index=True), crs=settings.crs)
-        if pol_frames
-        else empty
-    )
+    pairs_gdf = _concat(pair_frames, empty)
+    pols_gdf = _concat(pol_frames, empty)
     return per_qpv, pairs_gdf, pols_gdf
 
 
@@ -655,16 +640,8 @@ def network_enclavement(
     ]
     out = pd.concat(rows) if rows else pd.DataFrame(columns=columns)
     empty = gpd.GeoDataFrame({"code_qp": []}, geometry=[], crs=settings.crs)
-    crossings_gdf = (
-        gpd.GeoDataFrame(pd.concat(crossings, ignore_index=True), crs=settings.crs)
-        if crossings
-        else empty
-    )
-    detours_gdf = (
-        gpd.GeoDataFrame(pd.concat(detours, ignore_index=True), crs=settings.crs)
-        if detours
-        else empty
-    )
+    crossings_gdf = _concat(crossings, empty)
+    detours_gdf = _concat(detours, empty)
     return out.reindex(qpv.index)[columns], crossings_gdf, detours_gdf
 
 
