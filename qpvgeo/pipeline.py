@@ -32,7 +32,13 @@ from . import (
 )
 from ._errors import QpvgeoError
 from .centrality import local_centrality
-from .network import WalkNetwork, coverage_share, load_network, walk_graph_from_polygon
+from .network import (
+    WalkNetwork,
+    coverage_share,
+    load_network,
+    snap_points,
+    walk_graph_from_polygon,
+)
 from .origins import grid_origins
 
 log = logging.getLogger(__name__)
@@ -221,7 +227,6 @@ def access_indicators(
         values and ``access_method`` empty, unless ``crowfly_fallback``.
     """
     from .engine import connected_components_report
-    from .network import snap_points
 
     per_origin = []
     methods, disconnected = {}, {}
@@ -297,7 +302,6 @@ def network_access(
     """
     from . import engine, fca
     from .isochrones import isochrones
-    from .network import snap_points
 
     rows, per_origin, shop_frames, iso_frames = [], [], [], []
     speed = accessibility.metres_per_minute()
@@ -756,6 +760,17 @@ def run(
             messages.append(
                 f"QPV {code}: {row['share_origins_disconnected_pct']:.1f} % of its origins sit on street "
                 "pieces cut off from the main network; their times to the rest are NaN"
+            )
+    for name in networks.groups(qpv.index):
+        net = networks.networks[name]
+        inside = destinations[destinations.geometry.within(net.extent)]
+        off = ~snap_points(net, inside)["on_network"]
+        if off.any():
+            examples = ", ".join(inside.loc[off, "label_fr"].astype(str).value_counts().index[:3])
+            messages.append(
+                f"network {name}: {int(off.sum())} of {len(inside)} equipments inside its extent lie "
+                f"more than {settings.max_snap_m:.0f} m from any street (e.g. {examples}); they are "
+                "not destinations"
             )
     partial = networks.table.index[networks.table["network_status"] == PARTIAL]
     for code in partial:
