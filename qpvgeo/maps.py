@@ -13,12 +13,9 @@ need it) — workshop rooms often have no reliable network.
 
 from __future__ import annotations
 
-import base64
-import html
 import math
 import os
 import re
-import tempfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,12 +26,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, MacroElement
-from jinja2 import Template
+from branca.element import Element
 
+from . import _mapkit as mk
 from . import nomenclature, sources
-from ._errors import MissingColumnError, ValidationError
-from ._validate import assert_project_crs
+from ._errors import MissingColumnError
 
 #: equipments farther than this from every QPV are left off the map (metres)
 EQUIPMENT_RADIUS_M = 1500.0
@@ -100,9 +96,6 @@ _GENERIC_LABELS = {
     "n_origins_off_network": "Points de départ hors du réseau de rues",
     "area_ha": "Surface (ha)",
 }
-
-_LEAFLET_JS_URL = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"
-_LEAFLET_CSS_URL = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css"
 
 
 # ---------------------------------------------------------------------------
@@ -179,16 +172,10 @@ def _unit(column: str) -> str:
     return ""
 
 
-def _fr_number(value: float, digits: int = 1) -> str:
-    """``4.25`` → ``'4,3'`` (French decimal comma, thin thousands separator)."""
-    text = f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
-    return text
-
-
 def _fr_value(value: float, column: str) -> str:
-    unit = _unit(column)
-    digits = 0 if unit == "%" or float(value).is_integer() else 1
-    return f"{_fr_number(value, digits)} {unit}".rstrip()
+    """French value of an indicator column, its unit and digits read from the column name."""
+    digits = 0 if _unit(column) == "%" or float(value).is_integer() else 1
+    return mk.fr_value(value, _unit(column), digits, missing="non calculée")
 
 
 def attribution() -> str:
@@ -241,7 +228,7 @@ def _class_labels(cmap: bcm.StepColormap, column: str) -> list[tuple[str, str]]:
     """(hex colour, French label) of each class of a step colour map."""
     unit = _unit(column)
     suffix = f" {unit}" if unit else ""
-    bounds = [_fr_number(b, 0 if float(b).is_integer() else 1) for b in cmap.index]
+    bounds = [mk.fr_number(b, 0 if float(b).is_integer() else 1) for b in cmap.index]
     out = []
     last = len(cmap.colors) - 1
     for i in range(len(cmap.colors)):
@@ -323,98 +310,76 @@ def overview_map(
     ValidationError
         If ``qpv`` is empty.
     """
-    assert_project_crs(qpv, "qpv")
-    assert_project_crs(equipments, "equipments")
-    if len(qpv) == 0:
-        raise ValidationError("`qpv` holds no QPV: nothing to map")
+    mk.check_qpv(qpv)
+    mk.check_layer(equipments, "equipments", ("category", "code"), even_empty=True)
     if indicator not in indicators.columns:
         known = [c for c in indicators.columns if indicator_category(c) is not None]
         raise MissingColumnError(
             f"`indicators` has no column {indicator!r}; indicator columns are {known[:12]!r}"
             f"{' ...' if len(known) > 12 else ''}"
         )
-    for col in ("category", "code"):
-        if col not in equipments.columns:
-            raise MissingColumnError(f"`equipments` has no column {col!r}")
     cats = _categories_to_draw(indicators, equipments, categories)
 
     table = _qpv_table(qpv, indicators, indicator)
     cmap = indicator_colormap(indicator, table["_value"])
     table["couleur"] = [cmap.rgb_hex_str(v) if pd.notna(v) else "" for v in table["_value"]]
-    wgs = _to_wgs84(table)
-
-    m = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)
-    # only Leaflet is needed: no jQuery, Bootstrap or icon fonts to fetch
-    m.default_js = [("leaflet", _LEAFLET_JS_URL)]
-    m.default_css = [("leaflet_css", _LEAFLET_CSS_URL)]
-    folium.TileLayer(
-        "OpenStreetMap",
-        name="Fond de carte OpenStreetMap",
-        attr=attribution(),
-        opacity=0.6,  # a muted background leaves the QPV colours readable
-    ).add_to(m)
+    wgs = mk.to_wgs84(table)
+    m = mk.new_map(attribution())
 
     label = indicator_label(indicator)
     has_value = table["_value"].notna()
-    if has_value.any():
-        _qpv_layer(
-            wgs[has_value.to_numpy()],
-            name=f"QPV avec valeur calculée ({int(has_value.sum())})",
-            style=lambda f: {
-                "fillColor": f["properties"]["couleur"],
-                "color": "#222222",
-                "weight": 2.5,
-                "fillOpacity": 0.75,
-                "opacity": 0.9,
-            },
-            fields=["code", "quartier", "commune", "valeur", "reseau", "methode"],
-            aliases=["Code", "Quartier", "Commune", label, "Réseau de rues", "Méthode"],
-        ).add_to(m)
-    if (~has_value).any():
-        _qpv_layer(
-            wgs[~has_value.to_numpy()],
-            name=f"QPV sans valeur calculée ({int((~has_value).sum())})",
-            style=lambda f: dict(NO_VALUE_STYLE),
-            fields=["code", "quartier", "commune", "valeur", "reseau", "pourquoi"],
-            aliases=["Code", "Quartier", "Commune", label, "Réseau de rues", "Pourquoi"],
-        ).add_to(m)
+    wgs = wgs.drop(columns="_value")
+    for shown, name, style, why in (
+        (has_value, "QPV avec valeur calculée", _overview_style, ("methode", "Méthode")),
+        (~has_value, "QPV sans valeur calculée", lambda f: dict(NO_VALUE_STYLE),
+         ("pourquoi", "Pourquoi")),
+    ):  # fmt: skip
+        if shown.any():
+            mk.geojson_group(
+                wgs[shown.to_numpy()],
+                name=f"{name} ({int(shown.sum())})",
+                style=style,
+                fields=["code", "quartier", "commune", "valeur", "reseau", why[0]],
+                aliases=["Code", "Quartier", "Commune", label, "Réseau de rues", why[1]],
+                highlight=True,
+            ).add_to(m)
 
-    colours = category_colours(cats)
-    near = _equipments_near(equipments, qpv, cats)
     main_cat = indicator_category(indicator)
     if show_equipments is None:
         show_equipments = len(qpv) <= SHOW_EQUIPMENTS_MAX_QPV
-    counts = {}
-    for cat in cats:
-        sub = near[near["category"] == cat]
-        counts[cat] = len(sub)
-        group = folium.FeatureGroup(
-            name=f"{nomenclature.label(cat)} ({len(sub)})",
-            show=show_equipments and (cat == main_cat or main_cat not in cats),
+    shown_cats = {c for c in cats if show_equipments and (c == main_cat or main_cat not in cats)}
+    blocks = [
+        (
+            cmap.caption,
+            [mk.case(c, t) for c, t in _class_labels(cmap, indicator)]
+            + [mk.no_value(_no_value_legend(table))],
         )
-        if len(sub):
-            _equipment_layer(sub, colours[cat]).add_to(group)
-        group.add_to(m)
-
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    _Legend(
-        scale=_class_labels(cmap, indicator),
-        caption=cmap.caption,
-        categories=[(colours[c], nomenclature.label(c), counts[c]) for c in cats],
-        radius_km=EQUIPMENT_RADIUS_M / 1000,
-        no_value=_no_value_legend(table),
-    ).add_to(m)
+    ]
+    if cats:
+        blocks.append(_equipment_layers(m, equipments, qpv, cats, shown_cats))
     n_val = int(has_value.sum())
-    _TitleBox(
-        title=title or f"Quartiers prioritaires (QPV) — {label}",
-        subtitle=f"{len(table)} QPV, dont {n_val} avec une valeur calculée",
-    ).add_to(m)
+    mk.finish(
+        m,
+        blocks,
+        title or f"Quartiers prioritaires (QPV) — {label}",
+        f"{len(table)} QPV, dont {n_val} avec une valeur calculée",
+    )
     xmin, ymin, xmax, ymax = wgs.total_bounds
     # keep the QPV clear of the title (top) and the layer control (right)
     m.fit_bounds(
         [[ymin, xmin], [ymax, xmax]], padding_top_left=(40, 80), padding_bottom_right=(300, 20)
     )
     return m
+
+
+def _overview_style(feature: dict) -> dict:
+    return {
+        "fillColor": feature["properties"]["couleur"],
+        "color": "#222222",
+        "weight": 2.5,
+        "fillOpacity": 0.75,
+        "opacity": 0.9,
+    }
 
 
 def _no_value_legend(table: gpd.GeoDataFrame) -> str:
@@ -459,10 +424,6 @@ def _qpv_table(qpv: gpd.GeoDataFrame, indicators: pd.DataFrame, indicator: str) 
     cover = joined.get("network_coverage_pct", pd.Series(np.nan, index=joined.index))
     method = joined.get("access_method", pd.Series("", index=joined.index)).fillna("")
     in_table = joined.index.isin(indicators.index)
-
-    def esc(x: object) -> str:
-        return "" if pd.isna(x) else html.escape(str(x), quote=False)
-
     rows = []
     for i, code in enumerate(joined.index):
         v, st, cv, me = value.iloc[i], status.iloc[i], cover.iloc[i], str(method.iloc[i])
@@ -471,7 +432,7 @@ def _qpv_table(qpv: gpd.GeoDataFrame, indicators: pd.DataFrame, indicator: str) 
         elif st == "absent" or pd.isna(cv):
             reseau = _STATUS_FR.get(st, str(st))
         else:
-            reseau = f"{_STATUS_FR.get(st, str(st))} ({_fr_number(cv, 0)} % de la surface)"
+            reseau = f"{_STATUS_FR.get(st, str(st))} ({mk.fr_number(cv, 0)} % de la surface)"
         if me.startswith("réseau routier"):
             me += " : temps approchés sur les rues, faute de cheminements piétons dans les données"
         elif me.startswith("vol d'oiseau"):
@@ -484,12 +445,12 @@ def _qpv_table(qpv: gpd.GeoDataFrame, indicators: pd.DataFrame, indicator: str) 
             why = _NO_VALUE_REASON
         rows.append(
             {
-                "code": esc(code),
-                "quartier": esc(joined["lib_qp"].iloc[i]) if "lib_qp" in joined else "",
-                "commune": esc(joined["lib_com"].iloc[i]) if "lib_com" in joined else "",
+                "code": mk.esc(code),
+                "quartier": mk.esc(joined["lib_qp"].iloc[i]) if "lib_qp" in joined else "",
+                "commune": mk.esc(joined["lib_com"].iloc[i]) if "lib_com" in joined else "",
                 "valeur": "non calculée" if pd.isna(v) else _fr_value(v, indicator),
                 "reseau": reseau,
-                "methode": esc(me) or "non renseignée",
+                "methode": mk.esc(me) or "non renseignée",
                 "pourquoi": why,
             }
         )
@@ -498,49 +459,37 @@ def _qpv_table(qpv: gpd.GeoDataFrame, indicators: pd.DataFrame, indicator: str) 
     return out
 
 
-def _to_wgs84(gdf: gpd.GeoDataFrame, decimals: int = 5) -> gpd.GeoDataFrame:
-    """Reproject to EPSG:4326, coordinates rounded (5 decimals ≈ 1 m) to keep the page light."""
-    out = gdf.to_crs(4326)
-    geoms = shapely.transform(out.geometry.values, lambda xy: np.round(xy, decimals))
-    return out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=4326))
-
-
-def _qpv_layer(
-    gdf: gpd.GeoDataFrame, *, name: str, style, fields: list[str], aliases: list[str]
-) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name=name, show=True)
-    data = gdf.drop(columns="_value")
-    folium.GeoJson(
-        data.to_json(drop_id=False),
-        name=name,
-        style_function=style,
-        highlight_function=lambda f: {"weight": 3, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
-        control=False,
-    ).add_to(group)
-    return group
-
-
-def _equipments_near(
-    equipments: gpd.GeoDataFrame, qpv: gpd.GeoDataFrame, categories: Sequence[str]
-) -> gpd.GeoDataFrame:
-    eq = equipments[equipments["category"].isin(list(categories))]
-    if len(eq) == 0:
-        return eq
+def _equipment_layers(
+    m: folium.Map,
+    equipments: gpd.GeoDataFrame,
+    qpv: gpd.GeoDataFrame,
+    cats: Sequence[str],
+    shown: set[str],
+) -> tuple[str, list[str]]:
+    """One layer per category of the equipments near the QPV (``shown`` ones on); legend block."""
+    colours = category_colours(cats)
     zone = shapely.union_all(qpv.geometry.values).buffer(EQUIPMENT_RADIUS_M)
-    hit = eq.sindex.query(zone, predicate="intersects")
-    return eq.iloc[np.sort(hit)]
+    near = mk.near(equipments[equipments["category"].isin(list(cats))], zone)
+    lines = []
+    for cat in cats:
+        sub = near[near["category"] == cat]
+        name = f"{nomenclature.label(cat)} ({len(sub)})"
+        group = folium.FeatureGroup(name=name, show=cat in shown)
+        if len(sub):
+            _equipment_layer(sub, colours[cat]).add_to(group)
+        group.add_to(m)
+        lines.append(mk.point(colours[cat], name))
+    lines.append(mk.note("Affichez ou masquez chaque couche dans le menu en haut à droite."))
+    radius = mk.fr_number(EQUIPMENT_RADIUS_M / 1000, 1)
+    return f"Équipements à moins de {radius} km d'un QPV", lines
 
 
 def _equipment_layer(sub: gpd.GeoDataFrame, colour: str) -> folium.GeoJson:
-    def esc(x: object) -> str:
-        return "" if pd.isna(x) else html.escape(str(x), quote=False)
-
     src = sub["source"] if "source" in sub.columns else pd.Series("", index=sub.index)
     props = pd.DataFrame(
         {
-            "nom": [esc(nomenclature.label(c)) for c in sub["category"]],
-            "code": [esc(c) for c in sub["code"]],
+            "nom": [mk.esc(nomenclature.label(c)) for c in sub["category"]],
+            "code": [mk.esc(c) for c in sub["code"]],
             "source": [
                 "INSEE, BPE 2024" if str(s).lower() == "bpe" else "OpenStreetMap" if s else ""
                 for s in src
@@ -548,7 +497,7 @@ def _equipment_layer(sub: gpd.GeoDataFrame, colour: str) -> folium.GeoJson:
         },
         index=sub.index,
     )
-    gdf = _to_wgs84(gpd.GeoDataFrame(props, geometry=sub.geometry.values, crs=sub.crs))
+    gdf = mk.to_wgs84(gpd.GeoDataFrame(props, geometry=sub.geometry.values, crs=sub.crs))
     return folium.GeoJson(
         gdf.to_json(drop_id=True),
         marker=folium.CircleMarker(
@@ -559,91 +508,6 @@ def _equipment_layer(sub: gpd.GeoDataFrame, colour: str) -> folium.GeoJson:
         ),
         control=False,
     )
-
-
-class _Legend(MacroElement):
-    """French legend box (bottom left): QPV colour classes, no-value style, equipment colours."""
-
-    _template = Template(
-        """
-{% macro header(this, kwargs) %}
-<style>
-  .leaflet-container .leaflet-control-attribution { font-size: 11px; }
-  .leaflet-container .leaflet-control-layers { font-size: 14px; }
-  .leaflet-container .leaflet-tooltip, .leaflet-container .leaflet-popup { font-size: 13px; }
-  .qpvgeo-legend { position: fixed; bottom: 64px; left: 10px; z-index: 1000; color: #222;
-    background: rgba(255,255,255,0.93); padding: 8px 10px; border-radius: 6px;
-    box-shadow: 0 1px 5px rgba(0,0,0,0.35); font: 12px/1.35 Arial, Helvetica, sans-serif;
-    max-width: 290px; max-height: 70vh; overflow-y: auto; }
-  .qpvgeo-legend .titre { font-weight: bold; margin: 8px 0 4px; }
-  .qpvgeo-legend .titre:first-child { margin-top: 0; }
-  .qpvgeo-legend .case { display: inline-block; width: 16px; height: 11px; margin-right: 6px;
-    vertical-align: middle; border: 1px solid #333; }
-  .qpvgeo-legend .sans { background: #9e9e9e; opacity: 0.8; border: 1.5px dashed #424242; }
-  .qpvgeo-legend .point { display: inline-block; width: 10px; height: 10px; margin: 0 9px 0 3px;
-    border-radius: 50%; vertical-align: middle; border: 1px solid #555; }
-  .qpvgeo-legend .aide { margin-top: 4px; color: #555; }
-</style>
-{% endmacro %}
-{% macro html(this, kwargs) %}
-<div class="qpvgeo-legend">
-  <div class="titre">{{ this.caption }}</div>
-  {% for colour, text in this.scale %}
-  <div><span class="case" style="background:{{ colour }};"></span>{{ text }}</div>
-  {% endfor %}
-  <div><span class="case sans"></span>{{ this.no_value }}</div>
-  {% if this.categories %}
-  <div class="titre">Équipements à moins de {{ this.radius }} d'un QPV</div>
-  {% for colour, text, n in this.categories %}
-  <div><span class="point" style="background:{{ colour }};"></span>{{ text }} ({{ n }})</div>
-  {% endfor %}
-  <div class="aide">Affichez ou masquez chaque catégorie dans le menu en haut à droite.</div>
-  {% endif %}
-</div>
-{% endmacro %}
-"""
-    )
-
-    def __init__(
-        self,
-        *,
-        scale: list[tuple[str, str]],
-        caption: str,
-        categories: list[tuple[str, str, int]],
-        radius_km: float,
-        no_value: str,
-    ) -> None:
-        super().__init__()
-        self._name = "QpvgeoLegend"
-        self.scale = [(c, html.escape(t)) for c, t in scale]
-        self.caption = html.escape(caption)
-        self.no_value = html.escape(no_value)
-        self.categories = [(c, html.escape(t), n) for c, t, n in categories]
-        self.radius = f"{_fr_number(radius_km, 1)} km"
-
-
-class _TitleBox(MacroElement):
-    """Title of the map, top centre."""
-
-    _template = Template(
-        """
-{% macro html(this, kwargs) %}
-<div class="qpvgeo-title" style="position: fixed; top: 10px; left: 60px; z-index: 1000;
-     max-width: calc(100% - 420px); background: rgba(255,255,255,0.93); padding: 6px 12px;
-     border-radius: 6px; box-shadow: 0 1px 5px rgba(0,0,0,0.35);
-     font: 15px/1.3 Arial, Helvetica, sans-serif; color: #222;">
-  <div style="font-weight: bold;">{{ this.title }}</div>
-  <div style="font-size: 12px; color: #444;">{{ this.subtitle }}</div>
-</div>
-{% endmacro %}
-"""
-    )
-
-    def __init__(self, *, title: str, subtitle: str) -> None:
-        super().__init__()
-        self._name = "QpvgeoTitle"
-        self.title = html.escape(title)
-        self.subtitle = html.escape(subtitle)
 
 
 # ---------------------------------------------------------------------------
@@ -677,50 +541,14 @@ def save_map(
     Path
         The path written.
     """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
     page = m.get_root().render()
     if self_contained:
         page = _inline_leaflet(page)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(page)
-            fh.flush()
-            os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # an ordinary, shareable file (mkstemp makes it private)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
-
-
-def _leaflet_assets() -> tuple[str, str] | None:
-    """Leaflet's JS and CSS (images inlined as data URIs), from ``xstatic-leaflet``."""
-    try:
-        from xstatic.pkg import leaflet as xleaflet
-    except ImportError:
-        return None
-    base = Path(xleaflet.BASE_DIR)
-    js = (base / "leaflet.js").read_text(encoding="utf-8")
-    css = (base / "leaflet.css").read_text(encoding="utf-8")
-
-    def data_uri(match: re.Match) -> str:
-        img = base / match["path"]
-        if not img.is_file():
-            return match[0]
-        b64 = base64.b64encode(img.read_bytes()).decode("ascii")
-        return f"url(data:image/png;base64,{b64})"
-
-    css = re.sub(r"url\((?P<path>images/[\w.-]+\.png)\)", data_uri, css)
-    return js, css
+    return mk.write_atomic(path, page)
 
 
 def _inline_leaflet(page: str) -> str:
-    assets = _leaflet_assets()
+    assets = mk.leaflet_files()
     if assets is None:
         warnings.warn(
             "xstatic-leaflet is not installed: the map page loads Leaflet from the internet and "
@@ -747,7 +575,7 @@ def _inline_leaflet(page: str) -> str:
 # shared pieces of the access and enclavement maps
 
 #: geometries are simplified by this much (metres) before being drawn
-DISPLAY_TOLERANCE_M = 2.0
+DISPLAY_TOLERANCE_M = mk.DISPLAY_TOLERANCE_M
 
 #: the categories of the competition-aware indicators (``fca2_`` / ``e2sfca_`` columns)
 FCA_CATEGORIES = ("pharmacie", "medecin_generaliste", "boulangerie", "alimentaire")
@@ -805,21 +633,9 @@ def category_label(category: str) -> str:
     return _PSEUDO_LABELS.get(category) or nomenclature.label(category)
 
 
-def _esc(x: object) -> str:
-    if x is None or (not isinstance(x, str) and pd.isna(x)):
-        return ""
-    return html.escape(str(x), quote=False)
-
-
 def _fmt(value: object, unit: str = "", digits: int = 1, missing: str = "non calculé") -> str:
-    """French number with its unit, or ``missing`` for NaN."""
-    try:
-        v = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return missing
-    if not math.isfinite(v):
-        return missing
-    return f"{_fr_number(v, digits)} {unit}".rstrip()
+    """French number with its unit, or ``missing`` (« non calculé ») for a missing value."""
+    return mk.fr_value(value, unit, digits, missing=missing)
 
 
 def _col(table: pd.DataFrame, column: str) -> pd.Series:
@@ -828,92 +644,14 @@ def _col(table: pd.DataFrame, column: str) -> pd.Series:
     return pd.Series(np.nan, index=table.index, dtype=float)
 
 
-def _display(gdf: gpd.GeoDataFrame, tolerance: float = DISPLAY_TOLERANCE_M) -> gpd.GeoDataFrame:
-    """Simplified (in metres) and reprojected to WGS84 with rounded coordinates."""
-    if len(gdf) == 0:
-        return gdf.to_crs(4326)
-    geoms = gdf.geometry.simplify(tolerance, preserve_topology=True)
-    return _to_wgs84(gdf.set_geometry(geoms))
-
-
-def _new_map() -> folium.Map:
-    m = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)
-    m.default_js = [("leaflet", _LEAFLET_JS_URL)]
-    m.default_css = [("leaflet_css", _LEAFLET_CSS_URL)]
-    folium.TileLayer(
-        "OpenStreetMap", name="Fond de carte OpenStreetMap", attr=attribution(), opacity=0.6
-    ).add_to(m)
-    return m
-
-
-def _pane(m: folium.Map, name: str, z_index: int) -> str:
-    """A pane fixes the drawing order whatever the order layers are switched on."""
-    folium.map.CustomPane(name, z_index=z_index, pointer_events=True).add_to(m)
-    return name
-
-
 def _fit(m: folium.Map, qpv: gpd.GeoDataFrame, focus: Sequence[str] | None) -> None:
-    view = qpv
-    if focus is not None:
-        unknown = [c for c in focus if c not in qpv.index]
-        if unknown:
-            raise ValidationError(f"`focus` codes not in `qpv`: {unknown!r}")
-        view = qpv.loc[list(focus)]
-    xmin, ymin, xmax, ymax = view.to_crs(4326).total_bounds
-    # keep the QPV clear of the legend (left), the title (top) and the layer control (right)
-    m.fit_bounds(
-        [[ymin, xmin], [ymax, xmax]], padding_top_left=(340, 70), padding_bottom_right=(350, 20)
-    )
-
-
-def _geojson_group(
-    gdf: gpd.GeoDataFrame,
-    *,
-    name: str,
-    style,
-    show: bool = True,
-    pane: str | None = None,
-    fields: list[str] | None = None,
-    aliases: list[str] | None = None,
-    interactive: bool = True,
-    highlight: bool = False,
-    marker: folium.CircleMarker | None = None,
-) -> folium.FeatureGroup:
-    """One FeatureGroup (a line of the layer control) holding one GeoJson layer."""
-    group = folium.FeatureGroup(name=name, show=show)
-    if len(gdf) == 0:
-        return group
-    kwargs = {}
-    if pane:
-        kwargs["pane"] = pane
-    if not interactive:
-        kwargs["interactive"] = False
-    folium.GeoJson(
-        gdf.to_json(drop_id=True),
-        style_function=style,
-        highlight_function=(lambda f: {"weight": 4, "color": "#000000"}) if highlight else None,
-        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True)
-        if fields and interactive
-        else None,
-        marker=marker,
-        control=False,
-        **kwargs,
-    ).add_to(group)
-    return group
+    mk.fit(m, mk.select(qpv, focus, "`focus` codes"))
 
 
 def _step_labels(bounds: Sequence[float], unit: str, digits: int) -> list[str]:
     suffix = f" {unit}" if unit else ""
-    b = [_fr_number(x, digits) for x in bounds]
+    b = [mk.fr_number(x, digits) for x in bounds]
     return [f"de {b[i]} à {b[i + 1]}{suffix}" for i in range(len(b) - 1)]
-
-
-def _step_colour(value: float, bounds: Sequence[float], colours: Sequence[str]) -> str:
-    """Colour of the class holding ``value`` (``""`` for NaN); values beyond the ends clip."""
-    if value is None or not math.isfinite(value):
-        return ""
-    i = int(np.searchsorted(np.asarray(bounds[1:-1]), value, side="right"))
-    return colours[min(max(i, 0), len(colours) - 1)]
 
 
 def _nice_step(top: float, n: int) -> float:
@@ -932,67 +670,6 @@ def _nice(x: float) -> float:
     if x <= 0:
         return 0.0
     return float(round(x, -int(math.floor(math.log10(x))) + 1))
-
-
-def _swatch(kind: str, colour: str, text: str, extra: str = "") -> str:
-    """One legend line: ``case`` (area), ``ligne`` (line), ``point`` (marker), HTML-escaped text."""
-    span = f'<span class="{kind}" style="{extra}background:{colour};"></span>'
-    return f"<div>{span}{_esc(text)}</div>"
-
-
-def _line_swatch(colour: str, text: str, *, weight: float = 4, dash: str = "") -> str:
-    style = f"border-top: {max(weight, 1.5):.1f}px {'dashed' if dash else 'solid'} {colour};"
-    return f'<div><span class="ligne" style="{style}"></span>{_esc(text)}</div>'
-
-
-class _BlockLegend(MacroElement):
-    """French legend box (bottom left) made of titled blocks of pre-rendered lines."""
-
-    _template = Template(
-        """
-{% macro header(this, kwargs) %}
-<style>
-  .leaflet-container .leaflet-control-attribution { font-size: 11px; }
-  .leaflet-container .leaflet-control-layers { font-size: 13px; max-width: 330px; }
-  .leaflet-control-layers label { white-space: normal; margin-bottom: 2px; }
-  .leaflet-container .leaflet-tooltip { font-size: 13px; max-width: 420px; white-space: normal; }
-  .qpvgeo-legend { position: fixed; bottom: 64px; left: 10px; z-index: 1000; color: #222;
-    background: rgba(255,255,255,0.94); padding: 8px 10px; border-radius: 6px;
-    box-shadow: 0 1px 5px rgba(0,0,0,0.35); font: 12px/1.35 Arial, Helvetica, sans-serif;
-    width: 300px; max-height: calc(100vh - 150px); overflow-y: auto; }
-  .qpvgeo-legend .titre { font-weight: bold; margin: 8px 0 3px; }
-  .qpvgeo-legend .titre:first-child { margin-top: 0; }
-  .qpvgeo-legend .case { display: inline-block; width: 16px; height: 11px; margin-right: 6px;
-    vertical-align: middle; border: 1px solid #333; }
-  .qpvgeo-legend .sans { background: #9e9e9e; opacity: 0.8; border: 1.5px dashed #424242; }
-  .qpvgeo-legend .ligne { display: inline-block; width: 24px; height: 0; margin-right: 6px;
-    vertical-align: middle; }
-  .qpvgeo-legend .point { display: inline-block; width: 10px; height: 10px; margin: 0 9px 0 3px;
-    border-radius: 50%; vertical-align: middle; border: 1px solid #555; }
-  .qpvgeo-legend .aide { margin-top: 3px; color: #555; }
-  .qpvgeo-legend .en-ligne { display: inline-block; margin-right: 8px; white-space: nowrap; }
-</style>
-{% endmacro %}
-{% macro html(this, kwargs) %}
-<div class="qpvgeo-legend">
-  {% for title, lines in this.blocks %}
-  <div class="titre">{{ title }}</div>
-  {% for line in lines %}{{ line }}
-  {% endfor %}
-  {% endfor %}
-</div>
-{% endmacro %}
-"""
-    )
-
-    def __init__(self, blocks: list[tuple[str, list[str]]]) -> None:
-        super().__init__()
-        self._name = "QpvgeoLegend"
-        self.blocks = [(html.escape(t, quote=False), lines) for t, lines in blocks]
-
-
-def _note(text: str) -> str:
-    return f'<div class="aide">{_esc(text)}</div>'
 
 
 # ---------------------------------------------------------------------------
@@ -1060,30 +737,21 @@ def access_map(
     ValidationError
         If ``qpv`` is empty or ``focus`` names an unknown QPV.
     """
-    assert_project_crs(qpv, "qpv")
-    assert_project_crs(equipments, "equipments")
-    assert_project_crs(isochrones, "isochrones")
-    if len(qpv) == 0:
-        raise ValidationError("`qpv` holds no QPV: nothing to map")
+    mk.check_qpv(qpv)
+    mk.check_layer(equipments, "equipments", ("category", "code"), even_empty=True)
+    mk.check_layer(isochrones, "isochrones", ("code_qp", "minutes"))
     e2_col, time_col = f"e2sfca_{category}_per_1000", f"walk_min_median_{category}"
     if e2_col not in indicators.columns and time_col not in indicators.columns:
         raise MissingColumnError(
             f"`indicators` has neither {e2_col!r} nor {time_col!r}: no access figure for "
             f"category {category!r} (competition-aware ones exist for {FCA_CATEGORIES!r})"
         )
-    for col in ("category", "code"):
-        if col not in equipments.columns:
-            raise MissingColumnError(f"`equipments` has no column {col!r}")
-    if len(isochrones):
-        for col in ("code_qp", "minutes"):
-            if col not in isochrones.columns:
-                raise MissingColumnError(f"`isochrones` has no column {col!r}")
     label = category_label(category)
 
     table = _access_table(qpv, indicators, category)
-    wgs = _display(table)
-    m = _new_map()
-    iso_pane = _pane(m, "isochrones", 380)
+    wgs = mk.display(table)
+    m = mk.new_map(attribution())
+    iso_pane = mk.pane(m, "isochrones", 380)
 
     blocks: list[tuple[str, list[str]]] = []
     no_value = {
@@ -1101,9 +769,9 @@ def access_map(
         digits = 2 if step < 0.1 else 1 if step < 1 else 0
         if step in (0.25, 2.5, 0.025):
             digits += 1
-        fills = [_step_colour(v, bounds, _SHARE_COLOURS) for v in values]
+        fills = [mk.step_colour(v, bounds, _SHARE_COLOURS) for v in values]
         layer = props.assign(_fill=fills)
-        _geojson_group(
+        mk.geojson_group(
             layer,
             name="QPV : offre pour 1 000 habitants (E2SFCA)",
             style=lambda f: _qpv_style(f["properties"]["_fill"], no_value),
@@ -1115,11 +783,11 @@ def access_map(
             (
                 f"{label} : offre pour 1 000 habitants à 15 min (E2SFCA)",
                 [
-                    _swatch("case", c, t)
+                    mk.case(c, t)
                     for c, t in zip(_SHARE_COLOURS, _step_labels(bounds, "", digits), strict=True)
                 ]
                 + [
-                    _note(
+                    mk.note(
                         "Équipements à 15 min de marche pour 1 000 habitants, compte tenu des "
                         "autres habitants qui les partagent (rouge = offre faible)."
                     )
@@ -1130,7 +798,7 @@ def access_map(
         values = _col(table, time_col)
         cmap = indicator_colormap(time_col, values)
         fills = [cmap.rgb_hex_str(v) if pd.notna(v) else "" for v in values]
-        _geojson_group(
+        mk.geojson_group(
             props.assign(_fill=fills),
             name="QPV : temps de marche médian",
             show=e2_col not in indicators.columns,
@@ -1139,23 +807,23 @@ def access_map(
             aliases=aliases,
             highlight=True,
         ).add_to(m)
-        lines = [_swatch("case", c, t) for c, t in _class_labels(cmap, time_col)]
+        lines = [mk.case(c, t) for c, t in _class_labels(cmap, time_col)]
         if e2_col in indicators.columns:
-            lines.append(_note("Couche à activer dans le menu en haut à droite."))
+            lines.append(mk.note("Couche à activer dans le menu en haut à droite."))
         blocks.append((f"{label} : temps de marche médian", lines))
-    blocks[-1][1].append('<div><span class="case sans"></span>QPV sans valeur calculée</div>')
+    blocks[-1][1].append(mk.no_value("QPV sans valeur calculée"))
 
     iso_lines = []
     iso = isochrones[isochrones["code_qp"].isin(qpv.index)] if len(isochrones) else isochrones
     for minutes in sorted(ISOCHRONE_COLOURS, reverse=True):  # 15 min first: under the others
         sub = iso[iso["minutes"] == minutes] if len(iso) else iso
         colour = ISOCHRONE_COLOURS[minutes]
-        layer = _display(
+        layer = mk.display(
             gpd.GeoDataFrame(
                 {"code": list(sub["code_qp"])}, geometry=sub.geometry.values, crs=isochrones.crs
             )
         )
-        _geojson_group(
+        mk.geojson_group(
             layer,
             name=f"Isochrones {minutes} min",
             style=lambda f, c=colour: {
@@ -1169,12 +837,12 @@ def access_map(
             interactive=False,
         ).add_to(m)
         reach = sub["reach_m"].iloc[0] if len(sub) and "reach_m" in sub.columns else None
-        extra = f" (≈ {_fr_number(reach, 0)} m sur les rues)" if reach is not None else ""
-        iso_lines.append(_swatch("case", colour, f"{minutes} min à pied{extra}", "opacity:0.35;"))
+        extra = f" (≈ {mk.fr_number(reach, 0)} m sur les rues)" if reach is not None else ""
+        iso_lines.append(mk.case(colour, f"{minutes} min à pied{extra}", "opacity:0.35;"))
     n_iso = int(iso["code_qp"].nunique()) if len(iso) else 0
     iso_lines.reverse()
     iso_lines.append(
-        _note(
+        mk.note(
             f"Zones atteintes à pied depuis les habitants du QPV ({n_iso} QPV avec un réseau de "
             "rues ; aucune isochrone pour les autres)."
         )
@@ -1184,35 +852,20 @@ def access_map(
     main_cats = _main_categories(category, equipments)
     wanted = list(dict.fromkeys([*main_cats, *ACCESS_CATEGORIES]))
     cats = [c for c in wanted if c in set(equipments["category"])]
-    colours = category_colours(cats)
-    near = _equipments_near(equipments, qpv, cats)
     view_n = len(focus) if focus is not None else len(qpv)
     if show_equipments is None:
         show_equipments = view_n <= SHOW_EQUIPMENTS_MAX_QPV
-    eq_lines = []
-    for cat in cats:
-        sub = near[near["category"] == cat]
-        group = folium.FeatureGroup(
-            name=f"{nomenclature.label(cat)} ({len(sub)})",
-            show=bool(show_equipments and cat in main_cats),
-        )
-        if len(sub):
-            _equipment_layer(sub, colours[cat]).add_to(group)
-        group.add_to(m)
-        eq_lines.append(_swatch("point", colours[cat], f"{nomenclature.label(cat)} ({len(sub)})"))
-    eq_lines.append(_note("Affichez ou masquez chaque couche dans le menu en haut à droite."))
-    blocks.append(
-        (f"Équipements à moins de {_fr_number(EQUIPMENT_RADIUS_M / 1000, 1)} km d'un QPV", eq_lines)
-    )
-    blocks.append(("Méthode", [_note(_DRIVE_NOTE)]))
+    shown = set(main_cats) if show_equipments else set()
+    blocks.append(_equipment_layers(m, equipments, qpv, cats, shown))
+    blocks.append(("Méthode", [mk.note(_DRIVE_NOTE)]))
 
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    _BlockLegend(blocks).add_to(m)
     n_val = int(_col(table, e2_col if e2_col in indicators.columns else time_col).notna().sum())
-    _TitleBox(
-        title=title or f"Accès à pied des QPV — {label}",
-        subtitle=f"{len(table)} QPV, dont {n_val} avec une valeur calculée (réseau de rues)",
-    ).add_to(m)
+    mk.finish(
+        m,
+        blocks,
+        title or f"Accès à pied des QPV — {label}",
+        f"{len(table)} QPV, dont {n_val} avec une valeur calculée (réseau de rues)",
+    )
     _fit(m, qpv, focus)
     return m
 
@@ -1276,7 +929,7 @@ def _access_table(
                 text += " (équivalent au QPV)"
             else:
                 more = "de plus" if gap > 0 else "de moins"
-                text += f" (QPV : {_fr_number(abs(gap), 1)} min {more})"
+                text += f" (QPV : {mk.fr_number(abs(gap), 1)} min {more})"
         comparison.append(text)
     out = base.assign(
         temps=[_fmt(v, "min") for v in t],
@@ -1364,34 +1017,28 @@ def enclavement_map(
     """
     lines = barriers.lines
     assessed = dict(getattr(barriers, "assessed", {}) or {})
-    for gdf, name in (
-        (qpv, "qpv"), (lines, "barriers.lines"), (streets, "streets"), (candidates, "candidates"),
-        (crossings, "crossings"), (detours, "detours"), (equipments, "equipments"),
-    ):  # fmt: skip
-        assert_project_crs(gdf, name)
-    if len(qpv) == 0:
-        raise ValidationError("`qpv` holds no QPV: nothing to map")
-    if "enclavement_index" not in indicators.columns:
-        raise MissingColumnError("`indicators` has no column 'enclavement_index'")
+    mk.check_qpv(qpv)
     for gdf, name, cols in (
         (lines, "barriers.lines", ("kind",)),
         (streets, "streets", ("flow_trips",)),
         (candidates, "candidates", ("flow_trips",)),
+        (crossings, "crossings", ()),
         (detours, "detours", ("kind",)),
+        (equipments, "equipments", ()),
     ):
-        missing = [c for c in cols if len(gdf) and c not in gdf.columns]
-        if missing:
-            raise MissingColumnError(f"`{name}` has no column {missing[0]!r}")
+        mk.check_layer(gdf, name, cols)
+    if "enclavement_index" not in indicators.columns:
+        raise MissingColumnError("`indicators` has no column 'enclavement_index'")
 
     table = _enclavement_table(qpv, indicators)
-    wgs = _display(table)
-    m = _new_map()
+    wgs = mk.display(table)
+    m = mk.new_map(attribution())
     panes = {
-        "rues": _pane(m, "rues", 405),
-        "candidats": _pane(m, "candidats", 410),
-        "coupures": _pane(m, "coupures", 420),
-        "detours": _pane(m, "detours", 430),
-        "points": _pane(m, "points", 440),
+        "rues": mk.pane(m, "rues", 405),
+        "candidats": mk.pane(m, "candidats", 410),
+        "coupures": mk.pane(m, "coupures", 420),
+        "detours": mk.pane(m, "detours", 430),
+        "points": mk.pane(m, "points", 440),
     }
     # at the scale of a département, points would hide the small QPV: they start off
     show_points = (len(focus) if focus is not None else len(qpv)) <= SHOW_EQUIPMENTS_MAX_QPV
@@ -1404,8 +1051,8 @@ def enclavement_map(
     index = _col(table, "enclavement_index")
     partial = table["_partial"].to_numpy()
     no_value = {**NO_VALUE_STYLE, "fillOpacity": 0.3}
-    fills = [_step_colour(v, _INDEX_BINS, _INDEX_COLOURS) for v in index]
-    _geojson_group(
+    fills = [mk.step_colour(v, _INDEX_BINS, _INDEX_COLOURS) for v in index]
+    mk.geojson_group(
         props.assign(_fill=fills, _partiel=partial),
         name="QPV : indice d'enclavement",
         style=lambda f: _enclave_style(
@@ -1418,21 +1065,24 @@ def enclavement_map(
     idx_labels = _step_labels(_INDEX_BINS, "", 1)
     idx_labels[0] += " (ouvert)"
     idx_labels[-1] += " (très enclavé)"
-    idx_lines = [_swatch("case", c, t) for c, t in zip(_INDEX_COLOURS, idx_labels, strict=True)]
+    idx_lines = [mk.case(c, t) for c, t in zip(_INDEX_COLOURS, idx_labels, strict=True)]
     n_partial = int(partial.sum())
     if n_partial:
         idx_lines.append(
-            '<div><span class="case" style="background:#fdcc8a;border:1.5px dotted #222;">'
-            f"</span>Contour pointillé : indice partiel ({n_partial} QPV sans réseau de rues : "
-            "coupures en bordure seulement)</div>"
+            mk.case(
+                "#fdcc8a",
+                f"Contour pointillé : indice partiel ({n_partial} QPV sans réseau de rues : "
+                "coupures en bordure seulement)",
+                "border:1.5px dotted #222;",
+            )
         )
     if index.isna().any():
-        idx_lines.append('<div><span class="case sans"></span>QPV sans indice calculé</div>')
+        idx_lines.append(mk.no_value("QPV sans indice calculé"))
     blocks.append(("Indice d'enclavement (0 ouvert – 1 très enclavé)", idx_lines))
 
     # QPV by type
     kinds = [_base_type(t) for t in table["_type"]]
-    _geojson_group(
+    mk.geojson_group(
         props.assign(_fill=[TYPE_COLOURS.get(k, "") for k in kinds]),
         name="QPV : type de coupure",
         show=False,
@@ -1443,7 +1093,7 @@ def enclavement_map(
     ).add_to(m)
     counts = pd.Series(kinds).value_counts()
     type_lines = [
-        _swatch("case", c, f"{k} ({int(counts.get(k, 0))} QPV)") for k, c in TYPE_COLOURS.items()
+        mk.case(c, f"{k} ({int(counts.get(k, 0))} QPV)") for k, c in TYPE_COLOURS.items()
     ]
     blocks.append(("Type de coupure, d'après le Cerema (couche à activer)", type_lines))
 
@@ -1459,13 +1109,13 @@ def enclavement_map(
         one = _BARRIER_ONE[kind]
         names = sub["name"] if "name" in sub.columns else pd.Series(None, index=sub.index)
         layer = gpd.GeoDataFrame(
-            {"nom": [f"{one} : {_esc(n)}" if _esc(n) and str(n) != "nan" else one
+            {"nom": [f"{one} : {mk.esc(n)}" if mk.esc(n) and str(n) != "nan" else one
                      for n in names]},
             geometry=sub.geometry.values, crs=lines.crs,
         )  # fmt: skip
         style = BARRIER_STYLES[kind]
-        _geojson_group(
-            _display(layer, 5.0),
+        mk.geojson_group(
+            mk.display(layer, 5.0),
             name=f"Coupures : {BARRIER_LABELS[kind]} ({len(sub)})",
             style=lambda f, s=style: dict(s),
             pane=panes["coupures"],
@@ -1476,13 +1126,11 @@ def enclavement_map(
         if status == "partial":
             text += " (évaluation partielle" + (" : Seine seulement)" if kind == "water" else ")")
         bar_lines.append(
-            _line_swatch(
-                style["color"], text, weight=style["weight"], dash=style.get("dashArray", "")
-            )
+            mk.line(style["color"], text, weight=style["weight"], dashed="dashArray" in style)
         )
     if assessed.get("road") == "no":
         bar_lines.append(
-            _note(
+            mk.note(
                 "Autoroutes et voies rapides : routes non évaluées (pas de données) ; "
                 "une coupure routière peut manquer."
             )
@@ -1519,21 +1167,21 @@ def enclavement_map(
                 return {"color": "#8c8c8c", "weight": 1, "opacity": 0.5}
             return {"color": colours[k], "weight": weights[k], "opacity": 0.9, "lineCap": "round"}
 
-        _geojson_group(
-            _display(layer),
+        mk.geojson_group(
+            mk.display(layer),
             name="Rues : flux piéton potentiel",
             style=flow_style,
             pane=panes["rues"],
             fields=["flux"],
             aliases=["Flux piéton potentiel"],
         ).add_to(m)
-        b = [_fr_number(x, 0) for x in bounds]
+        b = [mk.fr_number(x, 0) for x in bounds]
         for i in range(ncls):
             text = f"plus de {b[i]}" if i == ncls - 1 else f"de {b[i]} à {b[i + 1]}"
-            flow_lines.append(_line_swatch(colours[i], text + " trajets", weight=weights[i]))
-        flow_lines.append(_line_swatch("#8c8c8c", "aucun trajet estimé", weight=1))
+            flow_lines.append(mk.line(colours[i], text + " trajets", weight=weights[i]))
+        flow_lines.append(mk.line("#8c8c8c", "aucun trajet estimé", weight=1))
         flow_lines.append(
-            _note(
+            mk.note(
                 "Trajets à pied estimés des habitants vers les commerces et services, "
                 "cumulés par rue (valeur relative, pour comparer les rues)."
             )
@@ -1543,14 +1191,14 @@ def enclavement_map(
     cand_name = "Emplacements candidats : fort passage potentiel, aucun commerce à moins de 150 m"
     cand_layer = gpd.GeoDataFrame(
         {
-            "quartier": [_esc(c) for c in cand.get("code_qp", pd.Series("", index=cand.index))],
+            "quartier": [mk.esc(c) for c in cand.get("code_qp", pd.Series("", index=cand.index))],
             "flux": [_fmt(v, "trajets", 0) for v in cand.get("flow_trips", [])],
         },
         geometry=cand.geometry.values,
         crs=cand.crs,
     )
-    _geojson_group(
-        _display(cand_layer),
+    mk.geojson_group(
+        mk.display(cand_layer),
         name=f"{cand_name} ({len(cand)})",
         style=lambda f: {
             "color": CANDIDATE_COLOUR,
@@ -1562,7 +1210,7 @@ def enclavement_map(
         fields=["quartier", "flux"],
         aliases=["Emplacement candidat près du QPV", "Flux piéton potentiel"],
     ).add_to(m)
-    flow_lines.append(_line_swatch(CANDIDATE_COLOUR, f"{cand_name} ({len(cand)})", weight=9))
+    flow_lines.append(mk.line(CANDIDATE_COLOUR, f"{cand_name} ({len(cand)})", weight=9))
     blocks.append(("Flux piéton potentiel (trajets par rue)", flow_lines))
 
     # shops by footfall potential
@@ -1579,9 +1227,9 @@ def enclavement_map(
             name=f"Commerces : potentiel de passage ({len(shops)})", show=show_points
         )
         if len(shops):
-            pts = _display(gpd.GeoDataFrame(
+            pts = mk.display(gpd.GeoDataFrame(
                 {
-                    "nom": [_esc(row.get("label_fr") or nomenclature.label(row["category"]))
+                    "nom": [mk.esc(row.get("label_fr") or nomenclature.label(row["category"]))
                             for _, row in shops.iterrows()],
                     "passage": [_fmt(v, "trajets", 0) for v in foot],
                     "_r": [round(3 + 9 * math.sqrt(max(v, 0) / top), 1) for v in foot],
@@ -1610,15 +1258,15 @@ def enclavement_map(
             "<div>"
             + "".join(
                 f'<span class="en-ligne"><span class="point" style="background:'
-                f'{colours_cat[c]};"></span>{_esc(nomenclature.label(c))}</span>'
+                f'{colours_cat[c]};"></span>{mk.esc(nomenclature.label(c))}</span>'
                 for c in cats
             )
             + "</div>"
         )
         shop_lines.append(
-            _note(
+            mk.note(
                 "Taille : trajets passant devant le commerce ou s'y arrêtant "
-                f"(jusqu'à {_fr_number(top, 0)})."
+                f"(jusqu'à {mk.fr_number(top, 0)})."
             )
         )
         blocks.append(("Commerces selon leur potentiel de passage", shop_lines))
@@ -1629,11 +1277,11 @@ def enclavement_map(
         rows = []
         for _, row in detours.iterrows():
             straight = str(row["kind"]).startswith("vol")
-            km = _fmt(_num(row.get("length_m")) / 1000, "km", 1)
+            km = _fmt(mk.num(row.get("length_m")) / 1000, "km", 1)
             target = (
                 "la gare la plus proche"
                 if row.get("target", "gare") == "gare"
-                else (f"l'équipement le plus proche ({_esc(row.get('target'))})")
+                else (f"l'équipement le plus proche ({mk.esc(row.get('target'))})")
             )
             if straight:
                 text = f"À vol d'oiseau vers {target} : {km}"
@@ -1642,10 +1290,10 @@ def enclavement_map(
                     f"Itinéraire sur les rues vers {target} : {km}, soit "
                     f"{_fmt(row.get('detour_index'), '', 2)} fois la distance à vol d'oiseau"
                 )
-            rows.append({"trajet": text, "qpv": _esc(row.get("code_qp")), "_droit": straight})
+            rows.append({"trajet": text, "qpv": mk.esc(row.get("code_qp")), "_droit": straight})
         layer = gpd.GeoDataFrame(rows, geometry=detours.geometry.values, crs=detours.crs)
-        _geojson_group(
-            _display(layer),
+        mk.geojson_group(
+            mk.display(layer),
             name="Détours vers la gare la plus proche",
             style=lambda f: {
                 "color": DETOUR_COLOUR,
@@ -1657,13 +1305,13 @@ def enclavement_map(
             fields=["qpv", "trajet"],
             aliases=["QPV", "Trajet"],
         ).add_to(m)
-    det_lines.append(_line_swatch(DETOUR_COLOUR, "à vol d'oiseau", weight=3, dash="7 6"))
-    det_lines.append(_line_swatch(DETOUR_COLOUR, "itinéraire sur les rues", weight=4))
+    det_lines.append(mk.line(DETOUR_COLOUR, "à vol d'oiseau", weight=3, dashed=True))
+    det_lines.append(mk.line(DETOUR_COLOUR, "itinéraire sur les rues", weight=4))
 
     # crossings
     cr = crossings
     cr_layer = gpd.GeoDataFrame(
-        {"qpv": [_esc(c) for c in cr.get("code_qp", pd.Series("", index=cr.index))]},
+        {"qpv": [mk.esc(c) for c in cr.get("code_qp", pd.Series("", index=cr.index))]},
         geometry=cr.geometry.values,
         crs=cr.crs,
     )
@@ -1672,7 +1320,7 @@ def enclavement_map(
     )
     if len(cr):
         folium.GeoJson(
-            _to_wgs84(cr_layer).to_json(drop_id=True),
+            mk.to_wgs84(cr_layer).to_json(drop_id=True),
             marker=folium.CircleMarker(
                 radius=4,
                 color="#111111",
@@ -1689,20 +1337,23 @@ def enclavement_map(
         ).add_to(group)
     group.add_to(m)
     det_lines.append(
-        '<div><span class="point" style="background:#fff;border:1.5px solid #111;"></span>'
-        "Franchissement de la limite d'un QPV par une rue</div>"
+        mk.point(
+            "#fff",
+            "Franchissement de la limite d'un QPV par une rue",
+            "border:1.5px solid #111;box-shadow:none;",
+        )
     )
     blocks.append(("Détours et franchissements", det_lines))
-    blocks.append(("Méthode", [_note(_DRIVE_NOTE)]))
+    blocks.append(("Méthode", [mk.note(_DRIVE_NOTE)]))
 
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    _BlockLegend(blocks).add_to(m)
     n_full = int((~table["_partial"] & index.notna()).sum())
-    _TitleBox(
-        title=title or "Enclavement des QPV et flux piétons potentiels",
-        subtitle=f"{len(table)} QPV ; indice complet (franchissements, détours) pour {n_full} "
+    mk.finish(
+        m,
+        blocks,
+        title or "Enclavement des QPV et flux piétons potentiels",
+        f"{len(table)} QPV ; indice complet (franchissements, détours) pour {n_full} "
         "QPV entièrement couverts par le réseau de rues",
-    ).add_to(m)
+    )
     _fit(m, qpv, focus)
     return m
 
@@ -1725,13 +1376,6 @@ _ENCLAVE_FIELDS = {
     "candidats": "Emplacements candidats",
     "reseau": "Réseau de rues",
 }
-
-
-def _num(x: object) -> float:
-    try:
-        return float(x)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return float("nan")
 
 
 def _base_type(text: object) -> str:
@@ -1770,14 +1414,14 @@ def _enclavement_table(qpv: gpd.GeoDataFrame, indicators: pd.DataFrame) -> gpd.G
         parts = []
         for kind, word in (("rail", "voie ferrée"), ("water", "cours d'eau"), ("road", "routes")):
             v = (
-                _num(ind.at[code, f"share_perimeter_{kind}_pct"])
+                mk.num(ind.at[code, f"share_perimeter_{kind}_pct"])
                 if (f"share_perimeter_{kind}_pct" in ind.columns)
                 else float("nan")
             )
             missing = "non évaluées" if kind == "road" else "non évalué"
             parts.append(f"{word} {_fmt(v, '%', 0, missing=missing)}")
         total = (
-            _fmt(_num(ind.at[code, "share_perimeter_barrier_pct"]), "%", 0)
+            _fmt(mk.num(ind.at[code, "share_perimeter_barrier_pct"]), "%", 0)
             if ("share_perimeter_barrier_pct" in ind.columns)
             else "non évalué"
         )
@@ -1786,17 +1430,17 @@ def _enclavement_table(qpv: gpd.GeoDataFrame, indicators: pd.DataFrame) -> gpd.G
     crossing_text = [
         "non calculé (réseau de rues absent ou partiel)"
         if not math.isfinite(n)
-        else f"{_fr_number(n, 0)} ({_fr_number(k, 1)} par km de limite)"
+        else f"{mk.fr_number(n, 0)} ({mk.fr_number(k, 1)} par km de limite)"
         for n, k in zip(n_cr, cr_km, strict=True)
     ]
     na = "non calculé"
     out = base.assign(
         indice=[_fmt(v, "", 2) for v in idx],
         composantes=comp_fr,
-        type=[_esc(t) if isinstance(t, str) else "non évalué" for t in types],
+        type=[mk.esc(t) if isinstance(t, str) else "non évalué" for t in types],
         bordure=border,
         principale=[
-            _esc(x) if isinstance(x, str) and x else "aucune"
+            mk.esc(x) if isinstance(x, str) and x else "aucune"
             for x in ind.get("main_barrier", pd.Series(None, index=ind.index))
         ],
         franchissements=crossing_text,

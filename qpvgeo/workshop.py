@@ -40,10 +40,8 @@ import io
 import json
 import math
 import os
-import re
-import tempfile
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import folium
@@ -51,12 +49,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
-from jinja2 import Template
 
+from . import _mapkit as mk
 from . import maps, nomenclature, viability
 from ._errors import MissingColumnError, ValidationError
-from ._validate import assert_project_crs
+from ._mapkit import fr_number, fr_value, write_atomic  # public here: re-exported
 
 # ---------------------------------------------------------------------------
 # constants
@@ -64,9 +61,9 @@ from ._validate import assert_project_crs
 #: features farther than this from the QPV shown are left off the maps and fiches (metres)
 NEAR_M = 1000.0
 #: geometries are simplified by this much (metres, before reprojecting) on the pages
-SIMPLIFY_M = 2.0
+SIMPLIFY_M = mk.DISPLAY_TOLERANCE_M
 #: coordinate decimals in the pages (5 decimals of a degree ≈ 1 m)
-COORD_DECIMALS = 5
+COORD_DECIMALS = mk.COORD_DECIMALS
 
 #: size budget of one fiche page. The fiche carries its text, its table and the
 #: GeoJSON of the features within :data:`NEAR_M` of the QPV (a few hundred
@@ -136,15 +133,14 @@ VIABILITY_BINS = (0.0, 0.35, 0.45, 0.55, 0.65, 1.0)
 VIABILITY_COLOURS = ("#d73027", "#fc8d59", "#fee090", "#91bfdb", "#4575b4")
 _NO_SCORE_COLOUR = "#9e9e9e"
 
-ISOCHRONE_COLOURS = {5: "#3f007d", 10: "#6a51a3", 15: "#9e9ac8"}
+#: colours of the isochrones, as on the access map
+ISOCHRONE_COLOURS = maps.ISOCHRONE_COLOURS
 
 NO_NETWORK = "pas de réseau de rues dans les données"
 DRIVE_NOTE = (
     "Réseau de rues : réseau routier OpenStreetMap, sans trottoirs ni cheminements piétons ; "
     "les temps à pied, les trajets et le passage sont approchés sur les rues."
 )
-_LEAFLET_JS_URL = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"
-_LEAFLET_CSS_URL = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css"
 _TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
 _BARRIER_FR = {"rail": "voie ferrée", "water": "cours d'eau", "road": "route"}
@@ -152,34 +148,7 @@ _FICHE_CATEGORIES = ("boulangerie", "pharmacie", "medecin_generaliste", "superma
 
 
 # ---------------------------------------------------------------------------
-# French formatting
-
-
-def fr_number(value: float, digits: int = 1) -> str:
-    """``12590`` → ``'12 590'``, ``4.25`` → ``'4,3'`` (narrow no-break space for thousands)."""
-    return f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
-
-
-def _num(value: object) -> float:
-    try:
-        v = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return float("nan")
-    return v if math.isfinite(v) else float("nan")
-
-
-def fr_value(value: object, unit: str = "", digits: int = 1) -> str | None:
-    """French number with its unit (``'4,3 min'``, ``'12 590 €'``, ``'95 %'``); None if missing."""
-    v = _num(value)
-    if math.isnan(v):
-        return None
-    return f"{fr_number(v, digits)} {unit}".rstrip()
-
-
-def _esc(text: object) -> str:
-    if text is None or (not isinstance(text, str) and pd.isna(text)):
-        return ""
-    return html.escape(str(text), quote=False)
+# French text
 
 
 def _not_evaluated(reason: str) -> str:
@@ -187,53 +156,7 @@ def _not_evaluated(reason: str) -> str:
 
 
 # ---------------------------------------------------------------------------
-# atomic writes
-
-
-def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and :func:`os.replace`.
-
-    An existing file is only ever replaced by a complete one. Missing parent
-    folders are created; the file gets the ordinary permissions (umask).
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
-
-
-# ---------------------------------------------------------------------------
-# shared geometry helpers
-
-
-def _display(gdf: gpd.GeoDataFrame, tolerance: float = SIMPLIFY_M) -> gpd.GeoDataFrame:
-    """Simplified in metres, reprojected to WGS84, coordinates rounded."""
-    if len(gdf) == 0:
-        return gdf.to_crs(4326)
-    geoms = gdf.geometry.simplify(tolerance, preserve_topology=True)
-    out = gdf.set_geometry(geoms).to_crs(4326)
-    rounded = shapely.transform(out.geometry.values, lambda xy: np.round(xy, COORD_DECIMALS))
-    return out.set_geometry(gpd.GeoSeries(rounded, index=out.index, crs=4326))
-
-
-def _near(gdf: gpd.GeoDataFrame, zone) -> gpd.GeoDataFrame:
-    if len(gdf) == 0:
-        return gdf
-    hit = gdf.sindex.query(zone, predicate="intersects")
-    return gdf.iloc[np.sort(hit)]
+# places, pairs and network status
 
 
 def _places(equipments: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -293,6 +216,30 @@ def _pair_class(minutes: float) -> int:
     return k
 
 
+def _pair_style(k: int) -> dict:
+    """Leaflet style of a shop → service line of class ``k`` (the last class dashed)."""
+    style = {"color": PAIR_CLASSES[k][2], "weight": 4, "opacity": 0.95}
+    if k == len(PAIR_CLASSES) - 1:
+        style["dashArray"] = "8 5"
+    return style
+
+
+def _pair_legend() -> list[str]:
+    """Legend lines of the classes of :data:`PAIR_CLASSES` (as drawn by :func:`_pair_style`)."""
+    return [
+        mk.line(colour, text, dashed=i == len(PAIR_CLASSES) - 1)
+        for i, (_, text, colour) in enumerate(PAIR_CLASSES)
+    ]
+
+
+def _polarite_case(mixed: bool, text: str, weight: float | None = None) -> str:
+    """Legend line of a polarité (``weight`` of its border: that of the map style by default)."""
+    s = POLARITE_STYLES[mixed]
+    border = f"{s['weight'] if weight is None else weight}px"
+    kind = "dashed" if s["dashArray"] else "solid"
+    return mk.case(s["fillColor"], text, f"border:{border} {kind} {s['color']};")
+
+
 def _dedupe_geoms(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Drop repeated geometries (polarités and pairs of neighbouring QPV overlap)."""
     if len(gdf) == 0:
@@ -308,6 +255,7 @@ def _status(indicators: pd.DataFrame, code: str) -> str:
     return st if isinstance(st, str) else "absent"
 
 
+#: network status in full words (the indicator maps say it shorter, in their tooltips)
 _STATUS_FR = {
     "couvert": "couvert (réseau routier, sans cheminements piétons)",
     "partiel": "partiel (réseau routier couvrant une partie du quartier)",
@@ -316,162 +264,16 @@ _STATUS_FR = {
 
 
 # ---------------------------------------------------------------------------
-# folium pieces
-
-
-def _new_map() -> folium.Map:
-    m = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)
-    m.default_js = [("leaflet", _LEAFLET_JS_URL)]
-    m.default_css = [("leaflet_css", _LEAFLET_CSS_URL)]
-    folium.TileLayer(
-        "OpenStreetMap", name="Fond de carte OpenStreetMap", attr=maps.attribution(), opacity=0.6
-    ).add_to(m)
-    return m
-
-
-def _pane(m: folium.Map, name: str, z_index: int, *, events: bool = True) -> str:
-    folium.map.CustomPane(name, z_index=z_index, pointer_events=events).add_to(m)
-    return name
-
-
-def _fit(m: folium.Map, gdf: gpd.GeoDataFrame) -> None:
-    xmin, ymin, xmax, ymax = gdf.to_crs(4326).total_bounds
-    m.fit_bounds(
-        [[ymin, xmin], [ymax, xmax]], padding_top_left=(340, 70), padding_bottom_right=(350, 20)
-    )
-
-
-def _group(
-    gdf: gpd.GeoDataFrame,
-    *,
-    name: str,
-    style,
-    pane: str,
-    fields: list[str] | None = None,
-    aliases: list[str] | None = None,
-    show: bool = True,
-    marker: folium.CircleMarker | None = None,
-) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name=name, show=show)
-    if len(gdf) == 0:
-        return group
-    folium.GeoJson(
-        gdf.to_json(drop_id=True),
-        style_function=style,
-        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True)
-        if fields
-        else None,
-        marker=marker,
-        pane=pane,
-        control=False,
-    ).add_to(group)
-    return group
-
-
-class _Legend(MacroElement):
-    """French legend box (bottom left) made of titled blocks of pre-rendered HTML lines."""
-
-    _template = Template(
-        """
-{% macro header(this, kwargs) %}
-<style>
-  .leaflet-container .leaflet-control-attribution { font-size: 11px; }
-  .leaflet-container .leaflet-control-layers { font-size: 13px; max-width: 330px; }
-  .leaflet-control-layers label { white-space: normal; margin-bottom: 2px; }
-  .leaflet-container .leaflet-tooltip { font-size: 13px; max-width: 440px; white-space: normal; }
-  .qpvgeo-legend { position: fixed; bottom: 62px; left: 10px; z-index: 1000; color: #222;
-    background: rgba(255,255,255,0.95); padding: 8px 10px; border-radius: 6px;
-    box-shadow: 0 1px 5px rgba(0,0,0,0.35); font: 12px/1.35 Arial, Helvetica, sans-serif;
-    width: 310px; max-height: calc(100vh - 150px); overflow-y: auto; }
-  .qpvgeo-legend .titre { font-weight: bold; margin: 8px 0 3px; }
-  .qpvgeo-legend .titre:first-child { margin-top: 0; }
-  .qpvgeo-legend .case { display: inline-block; width: 16px; height: 11px; margin-right: 6px;
-    vertical-align: middle; border: 1px solid #333; }
-  .qpvgeo-legend .ligne { display: inline-block; width: 24px; height: 0; margin-right: 6px;
-    vertical-align: middle; }
-  .qpvgeo-legend .point { display: inline-block; width: 10px; height: 10px; margin: 0 9px 0 3px;
-    border-radius: 50%; vertical-align: middle; border: 1px solid #fff;
-    box-shadow: 0 0 0 1px #555; }
-  .qpvgeo-legend .aide { margin-top: 3px; color: #555; }
-</style>
-{% endmacro %}
-{% macro html(this, kwargs) %}
-<div class="qpvgeo-legend">
-  {% for title, lines in this.blocks %}
-  <div class="titre">{{ title }}</div>
-  {% for line in lines %}{{ line }}
-  {% endfor %}
-  {% endfor %}
-</div>
-{% endmacro %}
-"""
-    )
-
-    def __init__(self, blocks: list[tuple[str, list[str]]]) -> None:
-        super().__init__()
-        self._name = "QpvgeoWorkshopLegend"
-        self.blocks = [(html.escape(t, quote=False), lines) for t, lines in blocks]
-
-
-class _Title(MacroElement):
-    """Title and subtitle of a map, top left."""
-
-    _template = Template(
-        """
-{% macro html(this, kwargs) %}
-<div class="qpvgeo-title" style="position: fixed; top: 10px; left: 60px; z-index: 1000;
-     max-width: calc(100% - 440px); background: rgba(255,255,255,0.95); padding: 6px 12px;
-     border-radius: 6px; box-shadow: 0 1px 5px rgba(0,0,0,0.35);
-     font: 15px/1.3 Arial, Helvetica, sans-serif; color: #222;">
-  <div style="font-weight: bold;">{{ this.title }}</div>
-  <div style="font-size: 12px; color: #444;">{{ this.subtitle }}</div>
-</div>
-{% endmacro %}
-"""
-    )
-
-    def __init__(self, title: str, subtitle: str) -> None:
-        super().__init__()
-        self._name = "QpvgeoWorkshopTitle"
-        self.title = html.escape(title)
-        self.subtitle = html.escape(subtitle)
-
-
-def _case(colour: str, text: str, extra: str = "") -> str:
-    return f'<div><span class="case" style="background:{colour};{extra}"></span>{_esc(text)}</div>'
-
-
-def _point(colour: str, text: str) -> str:
-    return f'<div><span class="point" style="background:{colour};"></span>{_esc(text)}</div>'
-
-
-def _line(colour: str, text: str, weight: float = 4, dash: bool = False) -> str:
-    style = f"border-top: {weight:.1f}px {'dashed' if dash else 'solid'} {colour};"
-    return f'<div><span class="ligne" style="{style}"></span>{_esc(text)}</div>'
-
-
-def _note(text: str) -> str:
-    return f'<div class="aide">{_esc(text)}</div>'
-
-
-# ---------------------------------------------------------------------------
 # coupling map
-
-
-def _check(gdf: gpd.GeoDataFrame, name: str, columns: Iterable[str]) -> None:
-    assert_project_crs(gdf, name)
-    missing = [c for c in columns if c not in gdf.columns]
-    if missing and len(gdf):
-        raise MissingColumnError(f"`{name}` has no column {missing[0]!r}")
 
 
 def _pair_layer(pairs: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     minutes = pd.to_numeric(pairs["walk_min"], errors="coerce")
     return gpd.GeoDataFrame(
         {
-            "commerce": [_esc(x) for x in pairs["shop_label"]],
-            "service": [_esc(x) for x in pairs["service_label"]],
-            "temps": [fr_value(v, "min") or "non calculé" for v in minutes],
+            "commerce": [mk.esc(x) for x in pairs["shop_label"]],
+            "service": [mk.esc(x) for x in pairs["service_label"]],
+            "temps": [fr_value(v, "min", missing="non calculé") for v in minutes],
             "_k": [_pair_class(v) if math.isfinite(v) else len(PAIR_CLASSES) - 1 for v in minutes],
         },
         geometry=pairs.geometry.values,
@@ -489,6 +291,7 @@ def _polarite_layer(pols: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     ]
     res = pols.get("qpv_residents_within_400m", pd.Series(np.nan, index=pols.index))
     foot = pols.get("footfall_potential_trips", pd.Series(np.nan, index=pols.index))
+    na = "non calculé"
     return gpd.GeoDataFrame(
         {
             "type": kinds,
@@ -498,11 +301,9 @@ def _polarite_layer(pols: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                     pols["n_places"], pols["n_commerces"], pols["n_services_publics"], strict=True
                 )
             ],
-            "composition": [_esc(x) for x in pols["composition"]],
-            "habitants": [
-                fr_value(v, "habitants du QPV", 0) or "non calculé" for v in res
-            ],
-            "passage": [fr_value(v, "trajets", 0) or "non calculé" for v in foot],
+            "composition": [mk.esc(x) for x in pols["composition"]],
+            "habitants": [fr_value(v, "habitants du QPV", 0, missing=na) for v in res],
+            "passage": [fr_value(v, "trajets", 0, missing=na) for v in foot],
             "_m": mixed,
         },
         geometry=pols.geometry.values,
@@ -554,21 +355,23 @@ def coupling_map(
     folium.Map
         Not saved: pass it to :func:`qpvgeo.maps.save_map`.
     """
-    _check(qpv, "qpv", ("lib_qp", "lib_com"))
-    _check(equipments, "equipments", ("label_fr", "domain", "is_commerce", "is_public_service"))
-    _check(service_pairs, "service_pairs", ("shop_label", "service_label", "walk_min"))
-    _check(polarites, "polarites", ("mixte", "composition", "n_places"))
-    view = _select(qpv, codes)
+    mk.check_qpv(qpv)
+    mk.check_layer(qpv, "qpv", ("lib_qp", "lib_com"))
+    place_columns = ("label_fr", "domain", "is_commerce", "is_public_service")
+    mk.check_layer(equipments, "equipments", place_columns)
+    mk.check_layer(service_pairs, "service_pairs", ("shop_label", "service_label", "walk_min"))
+    mk.check_layer(polarites, "polarites", ("mixte", "composition", "n_places"))
+    view = mk.select(qpv, codes)
     ind = indicators if indicators is not None else pd.DataFrame(index=qpv.index)
     zone = shapely.union_all(view.geometry.values).buffer(NEAR_M)
     sel = set(view.index)
 
-    m = _new_map()
+    m = mk.new_map(maps.attribution())
     panes = {
-        "qpv": _pane(m, "qpv", 402),
-        "polarites": _pane(m, "polarites", 410),
-        "trajets": _pane(m, "trajets", 420),
-        "points": _pane(m, "points", 440),
+        "qpv": mk.pane(m, "qpv", 402),
+        "polarites": mk.pane(m, "polarites", 410),
+        "trajets": mk.pane(m, "trajets", 420),
+        "points": mk.pane(m, "points", 440),
     }
     blocks: list[tuple[str, list[str]]] = []
 
@@ -577,9 +380,9 @@ def coupling_map(
     rows = []
     for code, st in zip(view.index, statuses, strict=True):
         row = {
-            "quartier": _esc(view.at[code, "lib_qp"]),
-            "commune": _esc(view.at[code, "lib_com"]),
-            "code": _esc(code),
+            "quartier": mk.esc(view.at[code, "lib_qp"]),
+            "commune": mk.esc(view.at[code, "lib_com"]),
+            "code": mk.esc(code),
             "reseau": _STATUS_FR.get(st, st),
         }
         if st == "absent":
@@ -588,9 +391,9 @@ def coupling_map(
             row["clq"] = _clq_text(ind, code)
             row["part5"] = _fig(ind, code, "share_shops_service_5min_pct", "%", 0, st)
         rows.append(row)
-    qpv_layer = _display(gpd.GeoDataFrame(rows, geometry=view.geometry.values, crs=view.crs))
+    qpv_layer = mk.display(gpd.GeoDataFrame(rows, geometry=view.geometry.values, crs=view.crs))
     qpv_layer["_absent"] = [s == "absent" for s in statuses]
-    _group(
+    mk.geojson_group(
         qpv_layer,
         name=f"Périmètres des QPV ({len(view)})",
         style=lambda f: {
@@ -609,10 +412,10 @@ def coupling_map(
         ],
     ).add_to(m)  # fmt: skip
     n_absent = sum(s == "absent" for s in statuses)
-    qpv_lines = [_case("#ffffff", "QPV avec réseau de rues", "border:2.5px solid #222;")]
+    qpv_lines = [mk.case("#ffffff", "QPV avec réseau de rues", "border:2.5px solid #222;")]
     if n_absent:
         qpv_lines.append(
-            _case(
+            mk.case(
                 "#d0d0d0",
                 f"QPV sans réseau de rues dans les données ({n_absent}) : "
                 "trajets, polarités et couplage non évalués",
@@ -622,11 +425,10 @@ def coupling_map(
     blocks.append(("Quartiers prioritaires (QPV)", qpv_lines))
 
     # polarités
-    pols = polarites[polarites["code_qp"].isin(sel)] if len(polarites) else polarites
-    pols = _dedupe_geoms(pols)
+    pols = _dedupe_geoms(mk.of_qpv(polarites, sel))
     pol_lines = []
     if len(pols):
-        layer = _display(_polarite_layer(pols))
+        layer = mk.display(_polarite_layer(pols))
         mixed = layer["_m"].to_numpy(dtype=bool)
         for flag, name in (
             (True, "Polarités mixtes : commerces et services publics"),
@@ -634,7 +436,7 @@ def coupling_map(
         ):
             sub = layer[mixed == flag]
             style = POLARITE_STYLES[flag]
-            _group(
+            mk.geojson_group(
                 sub,
                 name=f"{name} ({len(sub)})",
                 style=lambda f, s=style: dict(s),
@@ -645,14 +447,11 @@ def coupling_map(
                     "Passage potentiel devant ses commerces",
                 ],
             ).add_to(m)  # fmt: skip
-            extra = f"border:{style['weight']}px {'dashed' if style['dashArray'] else 'solid'} "
-            pol_lines.append(
-                _case(style["fillColor"], f"{name} ({len(sub)})", extra + f"{style['color']};")
-            )
+            pol_lines.append(_polarite_case(flag, f"{name} ({len(sub)})"))
     else:
-        pol_lines.append(_note("Aucune polarité calculée pour ces QPV."))
+        pol_lines.append(mk.note("Aucune polarité calculée pour ces QPV."))
     pol_lines.append(
-        _note(
+        mk.note(
             "Polarité : au moins 3 lieux (commerces, services publics) reliés de proche en "
             "proche par moins de 150 m de marche."
         )
@@ -660,28 +459,19 @@ def coupling_map(
     blocks.append(("Polarités", pol_lines))
 
     # shop → nearest public service
-    pairs = service_pairs[service_pairs["code_qp"].isin(sel)] if len(service_pairs) else service_pairs
-    pairs = _dedupe_geoms(pairs)
-    pair_lines = []
-    layer = _display(_pair_layer(pairs)) if len(pairs) else pairs
-    colours = [c for _, _, c in PAIR_CLASSES]
-    _group(
+    pairs = _dedupe_geoms(mk.of_qpv(service_pairs, sel))
+    layer = mk.display(_pair_layer(pairs)) if len(pairs) else pairs
+    mk.geojson_group(
         layer,
         name=f"Trajets commerce → service public le plus proche ({len(pairs)})",
-        style=lambda f: {
-            "color": colours[f["properties"]["_k"]],
-            "weight": 4,
-            "opacity": 0.95,
-            "dashArray": "8 5" if f["properties"]["_k"] == len(colours) - 1 else None,
-        },
+        style=lambda f: _pair_style(f["properties"]["_k"]),
         pane=panes["trajets"],
         fields=["commerce", "service", "temps"],
         aliases=["Commerce", "Service public le plus proche", "Temps à pied sur les rues"],
     ).add_to(m)
-    for i, (_, text, colour) in enumerate(PAIR_CLASSES):
-        pair_lines.append(_line(colour, text, dash=i == len(PAIR_CLASSES) - 1))
+    pair_lines = _pair_legend()
     pair_lines.append(
-        _note(
+        mk.note(
             "Trait droit du commerce au service public le plus proche ; la couleur donne le temps "
             "de marche par les rues (commerces à moins de 300 m du QPV)."
         )
@@ -689,17 +479,17 @@ def coupling_map(
     blocks.append(("Commerce → service public le plus proche", pair_lines))
 
     # places
-    places = _near(_places(equipments), zone)
+    places = mk.near(_places(equipments), zone)
     for famille, name, palette, other in (
         ("commerce", "Commerces", COMMERCE_COLOURS, _OTHER_COMMERCE),
         ("service", "Services publics", SERVICE_COLOURS, _OTHER_SERVICE),
     ):
         sub = places[places["famille"] == famille]
         cols = [_place_colour(famille, d) for d in sub["domain"]]
-        layer = _display(
+        layer = mk.display(
             gpd.GeoDataFrame(
                 {
-                    "lieu": [_esc(x) for x in sub["libelle"]],
+                    "lieu": [mk.esc(x) for x in sub["libelle"]],
                     "genre": [lab for _, lab in cols],
                     "_c": [c for c, _ in cols],
                 },
@@ -707,7 +497,7 @@ def coupling_map(
                 crs=sub.crs,
             )
         )
-        _group(
+        mk.geojson_group(
             layer,
             name=f"{name} ({len(sub)})",
             style=lambda f, fam=famille: {
@@ -724,40 +514,31 @@ def coupling_map(
         ).add_to(m)
         used = pd.Series([lab for _, lab in cols]).value_counts()
         lines = [
-            _point(colour, f"{label} ({int(used.get(label, 0))})")
+            mk.point(colour, f"{label} ({int(used.get(label, 0))})")
             for colour, label in [*palette.values(), other]
             if used.get(label, 0)
         ]
         blocks.append((f"{name} à moins de {fr_number(NEAR_M / 1000, 0)} km (couleurs "
                        f"{'chaudes' if famille == 'commerce' else 'froides'})", lines))  # fmt: skip
-    blocks.append(("Méthode", [_note(DRIVE_NOTE)]))
+    blocks.append(("Méthode", [mk.note(DRIVE_NOTE)]))
 
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    _Legend(blocks).add_to(m)
     n_net = len(view) - n_absent
-    _Title(
+    mk.finish(
+        m,
+        blocks,
         title or "Commerces et services publics : ensemble ou séparés ?",
         f"{len(view)} QPV ; trajets et polarités calculés pour les {n_net} QPV avec un réseau "
         "de rues dans les données",
-    ).add_to(m)
-    _fit(m, view)
+    )
+    mk.fit(m, view)
     return m
 
 
-def _select(qpv: gpd.GeoDataFrame, codes: Sequence[str] | None) -> gpd.GeoDataFrame:
-    if len(qpv) == 0:
-        raise ValidationError("`qpv` holds no QPV: nothing to map")
-    if codes is None:
-        return qpv
-    unknown = [c for c in codes if c not in qpv.index]
-    if unknown:
-        raise ValidationError(f"codes not in `qpv`: {unknown!r}")
-    return qpv.loc[list(codes)]
-
-
 def _clq_text(ind: pd.DataFrame, code: str) -> str:
-    clq = _num(ind.at[code, "clq_commerce_services"]) if "clq_commerce_services" in ind else np.nan
-    p = _num(ind.at[code, "clq_p_colocation"]) if "clq_p_colocation" in ind else np.nan
+    clq, p = (
+        mk.num(ind.at[code, col]) if col in ind else np.nan
+        for col in ("clq_commerce_services", "clq_p_colocation")
+    )
     if math.isnan(clq):
         return _not_evaluated("trop peu de commerces ou de services publics")
     text = fr_number(clq, 2)
@@ -809,7 +590,7 @@ def _spread() -> float:
 
 
 def _rank_range(ind: pd.DataFrame, code: str) -> str:
-    lo, hi = _num(ind.at[code, "rank_p05"]), _num(ind.at[code, "rank_p95"])
+    lo, hi = mk.num(ind.at[code, "rank_p05"]), mk.num(ind.at[code, "rank_p95"])
     if math.isnan(lo) or math.isnan(hi):
         return "non évalué"
     lo_i, hi_i = int(round(lo)), int(round(hi))
@@ -828,8 +609,8 @@ def _rank_range(ind: pd.DataFrame, code: str) -> str:
 
 def _score_texts(ind: pd.DataFrame, code: str) -> dict[str, str]:
     n = int(pd.to_numeric(ind["viability_score"], errors="coerce").notna().sum())
-    score = _num(ind.at[code, "viability_score"])
-    rank = _num(ind.at[code, "viability_rank"])
+    score = mk.num(ind.at[code, "viability_score"])
+    rank = mk.num(ind.at[code, "viability_rank"])
     missing = _component_labels(ind.at[code, "viability_missing"])
     why = NO_NETWORK if _status(ind, code) == "absent" else "aucune valeur calculée"
     return {
@@ -897,7 +678,7 @@ def key_figures(code_qp: str, indicators: pd.DataFrame) -> list[tuple[str, str, 
     rows.append((g, "Indice d'enclavement", idx_text))
     etype = ind.at[code, "enclavement_type"] if "enclavement_type" in ind else None
     rows.append((g, "Type de coupure (d'après le Cerema)",
-                 _esc(etype) if isinstance(etype, str) else _not_evaluated("aucune valeur")))  # fmt: skip
+                 mk.esc(etype) if isinstance(etype, str) else _not_evaluated("aucune valeur")))  # fmt: skip
     rows.append((g, "Périmètre bordé par une coupure (voie ferrée, cours d'eau)",
                  _fig(ind, code, "share_perimeter_barrier_pct", "%", 0, st, network=False)))  # fmt: skip
     main = ind.at[code, "main_barrier"] if "main_barrier" in ind else None
@@ -928,7 +709,7 @@ def _barrier_fr(main: object) -> str:
     out = main
     for k, v in _BARRIER_FR.items():
         out = out.replace(f"({k})", f"({v})")
-    return _esc(out)
+    return mk.esc(out)
 
 
 # ---------------------------------------------------------------------------
@@ -1015,7 +796,7 @@ footer { margin-top: 18px; color: #666; font-size: 12px; }
 def _feature_collection(
     gdf: gpd.GeoDataFrame, tips: Sequence[str] | None = None, klass: Sequence[int] | None = None
 ) -> dict:
-    shown = _display(gdf[[gdf.geometry.name]].copy())
+    shown = mk.display(gdf[[gdf.geometry.name]].copy())
     feats = []
     for i, geom in enumerate(shown.geometry.values):
         if geom is None or geom.is_empty:
@@ -1039,9 +820,7 @@ def _fiche_layers(code: str, result) -> tuple[list[dict], list[str], list[float]
     layers: list[dict] = []
     legend: list[str] = []
 
-    iso = result.isochrones
-    if len(iso):
-        iso = iso[iso["code_qp"] == code]
+    iso = mk.of_qpv(result.isochrones, code)
     for minutes in sorted(ISOCHRONE_COLOURS, reverse=True):
         sub = iso[iso["minutes"] == minutes] if len(iso) else iso
         if not len(sub):
@@ -1055,7 +834,7 @@ def _fiche_layers(code: str, result) -> tuple[list[dict], list[str], list[float]
             "data": _feature_collection(sub),
         })  # fmt: skip
         if minutes == 10:
-            legend.append(_case(c, "Zone atteinte à pied en 10 min par les rues (5 et 15 min : "
+            legend.append(mk.case(c, "Zone atteinte à pied en 10 min par les rues (5 et 15 min : "
                                 "menu des couches)", "opacity:0.45;"))  # fmt: skip
 
     one = qpv.loc[[code]]
@@ -1063,12 +842,11 @@ def _fiche_layers(code: str, result) -> tuple[list[dict], list[str], list[float]
     layers.append({
         "name": "Périmètre du QPV",
         "style": {"color": "#111111", "weight": 3, "fillColor": "#ffffff", "fillOpacity": 0.1},
-        "data": _feature_collection(one, [_esc(name)]),
+        "data": _feature_collection(one, [mk.esc(name)]),
     })  # fmt: skip
-    legend.append(_case("#ffffff", "Périmètre du QPV", "border:3px solid #111;"))
+    legend.append(mk.case("#ffffff", "Périmètre du QPV", "border:3px solid #111;"))
 
-    pols = result.polarites
-    pols = pols[pols["code_qp"] == code] if len(pols) else pols
+    pols = mk.of_qpv(result.polarites, code)
     if len(pols):
         pl = _polarite_layer(pols)
         tips = [
@@ -1085,26 +863,19 @@ def _fiche_layers(code: str, result) -> tuple[list[dict], list[str], list[float]
         })  # fmt: skip
         for flag, text in ((True, "Polarité mixte : commerces et services publics"),
                            (False, "Polarité d'un seul type")):  # fmt: skip
-            s = POLARITE_STYLES[flag]
-            legend.append(_case(s["fillColor"], text, f"border:2px {'dashed' if s['dashArray'] else 'solid'} {s['color']};"))  # noqa: E501
+            legend.append(_polarite_case(flag, text, weight=2))
 
-    pairs = result.service_pairs
-    pairs = pairs[pairs["code_qp"] == code] if len(pairs) else pairs
+    pairs = mk.of_qpv(result.service_pairs, code)
     if len(pairs):
         pl = _pair_layer(pairs)
         tips = [
             f"{c} → {s} : {t} à pied"
             for c, s, t in zip(pl["commerce"], pl["service"], pl["temps"], strict=True)
         ]
-        styles = [
-            {"color": c, "weight": 4, "opacity": 0.95,
-             **({"dashArray": "8 5"} if i == len(PAIR_CLASSES) - 1 else {})}
-            for i, (_, _, c) in enumerate(PAIR_CLASSES)
-        ]  # fmt: skip
         layers.append({
             "name": "Commerce → service public le plus proche",
             "style": {},
-            "styles": styles,
+            "styles": [_pair_style(k) for k in range(len(PAIR_CLASSES))],
             "data": _feature_collection(pl, tips, pl["_k"].to_numpy()),
         })  # fmt: skip
     if _status(result.indicators, code) == "absent":
@@ -1114,10 +885,9 @@ def _fiche_layers(code: str, result) -> tuple[list[dict], list[str], list[float]
         )
     else:
         legend.append("<div><b>Commerce → service public le plus proche (temps à pied)</b></div>")
-        for i, (_, text, colour) in enumerate(PAIR_CLASSES):
-            legend.append(_line(colour, text, dash=i == len(PAIR_CLASSES) - 1))
+        legend.extend(_pair_legend())
 
-    places = _near(_places(result.equipments), zone)
+    places = mk.near(_places(result.equipments), zone)
     for famille, title in (("commerce", "Commerces"), ("service", "Services publics")):
         sub = places[places["famille"] == famille]
         if not len(sub):
@@ -1133,11 +903,11 @@ def _fiche_layers(code: str, result) -> tuple[list[dict], list[str], list[float]
                       "color": "#ffffff" if famille == "commerce" else "#1a1a1a",
                       "fillOpacity": 0.95},
             "styles": styles,
-            "data": _feature_collection(sub, [_esc(x) for x in sub["libelle"]], klass),
+            "data": _feature_collection(sub, [mk.esc(x) for x in sub["libelle"]], klass),
         })  # fmt: skip
         used = set(klass)
         legend.append(f"<div><b>{title} ({'couleurs chaudes' if famille == 'commerce' else 'couleurs froides'})</b></div>")  # noqa: E501
-        legend.extend(_point(c, lab) for i, (c, lab) in enumerate(palette) if i in used)
+        legend.extend(mk.point(c, lab) for i, (c, lab) in enumerate(palette) if i in used)
 
     xmin, ymin, xmax, ymax = gpd.GeoSeries([geom.buffer(250)], crs=qpv.crs).to_crs(4326).total_bounds
     bounds = [[round(ymin, 5), round(xmin, 5)], [round(ymax, 5), round(xmax, 5)]]
@@ -1181,7 +951,7 @@ def fiche_html(code_qp: str, result, *, lib_prefix: str = "../lib/") -> str:
     name, commune = str(qpv.at[code, "lib_qp"]), str(qpv.at[code, "lib_com"])
     st = _status(ind, code)
     sc = _score_texts(ind, code)
-    score = _num(ind.at[code, "viability_score"])
+    score = mk.num(ind.at[code, "viability_score"])
     colour = _viability_colour(score) or _NO_SCORE_COLOUR
 
     if st == "absent":
@@ -1199,33 +969,33 @@ def fiche_html(code_qp: str, result, *, lib_prefix: str = "../lib/") -> str:
             if st == "partiel"
             else ""
         )
-        network_box = f'<p class="alerte">{_esc(DRIVE_NOTE)}{extra}</p>'
+        network_box = f'<p class="alerte">{mk.esc(DRIVE_NOTE)}{extra}</p>'
 
     rows_html = []
     last_group = None
     for group, label, value in key_figures(code, ind):
         if group != last_group:
-            rows_html.append(f'<tr class="groupe"><th colspan="2">{_esc(group)}</th></tr>')
+            rows_html.append(f'<tr class="groupe"><th colspan="2">{mk.esc(group)}</th></tr>')
             last_group = group
         cls = "v ne" if value.startswith("non évalué") else "v"
-        rows_html.append(f'<tr><td>{_esc(label)}</td><td class="{cls}">{value}</td></tr>')
+        rows_html.append(f'<tr><td>{mk.esc(label)}</td><td class="{cls}">{value}</td></tr>')
 
     layers, legend, bounds = _fiche_layers(code, result)
     data = {
         "tiles": _TILES,
-        "attribution": _esc(maps.attribution()),
+        "attribution": mk.esc(maps.attribution()),
         "bounds": bounds,
         "layers": layers,
     }
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
     png = f"../png/{code}.png"
-    text_fr = _esc(sc["texte"])
+    text_fr = mk.esc(sc["texte"])
     return f"""<!DOCTYPE html>
 <html lang="fr">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{_esc(name)} ({_esc(commune)}) – fiche QPV {_esc(code)}</title>
+<title>{mk.esc(name)} ({mk.esc(commune)}) – fiche QPV {mk.esc(code)}</title>
 <link rel="stylesheet" href="{lib_prefix}leaflet.css">
 <style>{_FICHE_CSS}</style>
 </head>
@@ -1233,21 +1003,21 @@ def fiche_html(code_qp: str, result, *, lib_prefix: str = "../lib/") -> str:
 <main>
 <nav><a href="../index.html">← Toutes les fiches et les cartes</a> ·
 <a href="{png}">Image de la carte pour diaporama</a></nav>
-<h1>{_esc(name)} — {_esc(commune)}</h1>
-<p class="sous-titre">Quartier prioritaire de la politique de la ville {_esc(code)} ·
-réseau de rues : {_esc(_STATUS_FR.get(st, st))}</p>
+<h1>{mk.esc(name)} — {mk.esc(commune)}</h1>
+<p class="sous-titre">Quartier prioritaire de la politique de la ville {mk.esc(code)} ·
+réseau de rues : {mk.esc(_STATUS_FR.get(st, st))}</p>
 {network_box}
 <section class="lecture">
   <div class="score" style="background:{colour}22;border-color:{colour};">
     <div>Lecture de viabilité</div>
     <div class="valeur">{sc['score']}</div>
-    <div class="rang">rang {_esc(sc['rang'])}</div>
+    <div class="rang">rang {mk.esc(sc['rang'])}</div>
   </div>
   <div class="texte">
     <p>{text_fr}</p>
-    <p class="note">Rang selon les pondérations : {_esc(sc['fourchette'])}.</p>
-    <p class="note"><b>Composantes prises en compte :</b> {_esc(sc['composantes'])}.<br>
-    <b>Non évaluées :</b> {_esc(sc['manquantes'])}.</p>
+    <p class="note">Rang selon les pondérations : {mk.esc(sc['fourchette'])}.</p>
+    <p class="note"><b>Composantes prises en compte :</b> {mk.esc(sc['composantes'])}.<br>
+    <b>Non évaluées :</b> {mk.esc(sc['manquantes'])}.</p>
     <p class="note">Lecture de 0 (le moins favorable) à 1 (le plus favorable) : moyenne pondérée
     des rangs du quartier parmi les QPV du département pour chaque composante disponible ;
     une composante manquante n'est jamais comptée comme nulle.</p>
@@ -1271,7 +1041,7 @@ quartier (INSEE, BPE 2024). Le fond de carte OpenStreetMap s'affiche avec une co
 internet ; sans connexion, les couches restent visibles.</p>
 </section>
 </div>
-<footer>Sources : {_esc(maps.attribution())}.</footer>
+<footer>Sources : {mk.esc(maps.attribution())}.</footer>
 </main>
 <script src="{lib_prefix}leaflet.js"></script>
 <script>window.QPVGEO_FICHE = {payload};</script>
@@ -1285,35 +1055,16 @@ internet ; sans connexion, les couches restent visibles.</p>
 """
 
 
-def _leaflet_files() -> tuple[str, str]:
-    """Leaflet's JS and CSS (its images inlined as data URIs), from ``xstatic-leaflet``."""
-    import base64
-
-    try:
-        from xstatic.pkg import leaflet as xleaflet
-    except ImportError as exc:  # pragma: no cover - a dependency of qpvgeo[maps]
-        raise ImportError(
-            "xstatic-leaflet is needed to write the offline fiches: "
-            "`pip install xstatic-leaflet` (part of qpvgeo[maps])"
-        ) from exc
-    base = Path(xleaflet.BASE_DIR)
-    js = (base / "leaflet.js").read_text(encoding="utf-8")
-    css = (base / "leaflet.css").read_text(encoding="utf-8")
-
-    def data_uri(match: re.Match) -> str:
-        img = base / match["path"]
-        if not img.is_file():
-            return match[0]
-        return f"url(data:image/png;base64,{base64.b64encode(img.read_bytes()).decode('ascii')})"
-
-    css = re.sub(r"url\((?P<path>images/[\w.-]+\.png)\)", data_uri, css)
-    return js, css
-
-
 def write_leaflet_lib(out_dir: str | os.PathLike) -> list[Path]:
     """Write ``maps/lib/leaflet.js``, ``leaflet.css`` and ``fiche.js`` (shared by the fiches)."""
     out = Path(out_dir)
-    js, css = _leaflet_files()
+    files = mk.leaflet_files()
+    if files is None:  # pragma: no cover - a dependency of qpvgeo[maps]
+        raise ImportError(
+            "xstatic-leaflet is needed to write the offline fiches: "
+            "`pip install xstatic-leaflet` (part of qpvgeo[maps])"
+        )
+    js, css = files
     return [
         write_atomic(out / LEAFLET_JS, js),
         write_atomic(out / LEAFLET_CSS, css),
@@ -1340,10 +1091,7 @@ def write_fiches(
 
 
 def _viability_colour(score: float) -> str:
-    if score is None or not math.isfinite(score):
-        return ""
-    i = int(np.searchsorted(np.asarray(VIABILITY_BINS[1:-1]), score, side="right"))
-    return VIABILITY_COLOURS[min(max(i, 0), len(VIABILITY_COLOURS) - 1)]
+    return mk.step_colour(score, VIABILITY_BINS, VIABILITY_COLOURS)
 
 
 def viability_labels() -> list[tuple[str, str]]:
@@ -1372,9 +1120,7 @@ def viability_map(
     QPV whose reading lacks the network-based components have a dotted
     outline (« lecture partielle »).
     """
-    assert_project_crs(qpv, "qpv")
-    if len(qpv) == 0:
-        raise ValidationError("`qpv` holds no QPV: nothing to map")
+    mk.check_qpv(qpv)
     for col in ("viability_score", "viability_rank", "viability_components", "viability_missing"):
         if col not in indicators.columns:
             raise MissingColumnError(f"`indicators` has no column {col!r}")
@@ -1384,26 +1130,26 @@ def viability_map(
     rows = []
     for code in qpv.index:
         sc = _score_texts(indicators, code) if code in indicators.index else None
-        score = _num(ind.at[code, "viability_score"])
+        score = mk.num(ind.at[code, "viability_score"])
         missing = ind.at[code, "viability_missing"]
         rows.append({
-            "quartier": _esc(qpv.at[code, "lib_qp"]),
-            "commune": _esc(qpv.at[code, "lib_com"]),
-            "code": _esc(code),
+            "quartier": mk.esc(qpv.at[code, "lib_qp"]),
+            "commune": mk.esc(qpv.at[code, "lib_com"]),
+            "code": mk.esc(code),
             "score": sc["score"] if sc else "non évaluée",
             "rang": sc["rang"] if sc else "non classé",
             "fourchette": sc["fourchette"] if sc else "non évalué",
-            "texte": _esc(sc["texte"]) if sc else "",
-            "composantes": _esc(sc["composantes"]) if sc else "aucune",
-            "manquantes": _esc(sc["manquantes"]) if sc else "toutes",
+            "texte": mk.esc(sc["texte"]) if sc else "",
+            "composantes": mk.esc(sc["composantes"]) if sc else "aucune",
+            "manquantes": mk.esc(sc["manquantes"]) if sc else "toutes",
             "reseau": _STATUS_FR.get(_status(ind, code), ""),
             "_fill": _viability_colour(score),
             "_partiel": isinstance(missing, str) and bool(missing.strip()),
         })  # fmt: skip
-    table = _display(gpd.GeoDataFrame(rows, geometry=qpv.geometry.values, crs=qpv.crs))
+    table = mk.display(gpd.GeoDataFrame(rows, geometry=qpv.geometry.values, crs=qpv.crs))
 
-    m = _new_map()
-    pane = _pane(m, "qpv", 410)
+    m = mk.new_map(maps.attribution())
+    pane = mk.pane(m, "qpv", 410)
     fields = ["quartier", "commune", "code", "score", "rang", "fourchette", "texte",
               "composantes", "manquantes", "reseau"]  # fmt: skip
     aliases = ["Quartier", "Commune", "Code", "Lecture de viabilité (0 à 1)", "Rang",
@@ -1414,8 +1160,7 @@ def viability_map(
     def style(f):
         p = f["properties"]
         if not p["_fill"]:
-            return {"fillColor": _NO_SCORE_COLOUR, "color": "#616161", "weight": 2,
-                    "dashArray": "5 4", "fillOpacity": 0.45}  # fmt: skip
+            return dict(maps.NO_VALUE_STYLE)  # grey (_NO_SCORE_COLOUR), dashed outline
         return {
             "fillColor": p["_fill"],
             "color": "#222222",
@@ -1424,30 +1169,25 @@ def viability_map(
             "fillOpacity": 0.8,
         }
 
-    _group(
-        table[has.to_numpy()],
-        name=f"QPV : lecture de viabilité ({int(has.sum())})",
-        style=style,
-        pane=pane,
-        fields=fields,
-        aliases=aliases,
-    ).add_to(m)
+    layers = [(has, "QPV : lecture de viabilité")]
     if (~has).any():
-        _group(
-            table[~has.to_numpy()],
-            name=f"QPV sans lecture de viabilité ({int((~has).sum())})",
+        layers.append((~has, "QPV sans lecture de viabilité"))
+    for shown, name in layers:
+        mk.geojson_group(
+            table[shown.to_numpy()],
+            name=f"{name} ({int(shown.sum())})",
             style=style,
             pane=pane,
             fields=fields,
             aliases=aliases,
         ).add_to(m)
     n_partial = int(table["_partiel"].sum())
-    lines = [_case(c, t) for c, t in viability_labels()]
+    lines = [mk.case(c, t) for c, t in viability_labels()]
     if (~has).any():
-        lines.append(_case(_NO_SCORE_COLOUR, "aucune composante évaluée", "border:1.5px dashed #616161;"))  # noqa: E501
+        lines.append(mk.no_value("aucune composante évaluée"))
     if n_partial:
         lines.append(
-            _case(
+            mk.case(
                 "#fee090",
                 f"contour pointillé : lecture partielle ({n_partial} QPV), des composantes "
                 "manquent (le plus souvent : pas de réseau de rues dans les données)",
@@ -1463,28 +1203,28 @@ def viability_map(
         (
             "Comment lire",
             [
-                _note(
+                mk.note(
                     "Chaque composante donne le rang du quartier parmi les "
                     f"{n_scored} QPV (0 = le moins favorable, 1 = le plus favorable) ; la lecture "
                     "est leur moyenne pondérée, sur les composantes disponibles seulement."
                 ),
-                _note("Composantes : " + " ; ".join(comp) + "."),
-                _note(
+                mk.note("Composantes : " + " ; ".join(comp) + "."),
+                mk.note(
                     "La fourchette de rang montre la stabilité du classement quand les "
                     "pondérations varient."
                 ),
             ],
         ),
-        ("Méthode", [_note(DRIVE_NOTE)]),
+        ("Méthode", [mk.note(DRIVE_NOTE)]),
     ]
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    _Legend(blocks).add_to(m)
-    _Title(
+    mk.finish(
+        m,
+        blocks,
         title or "Viabilité du commerce de proximité dans les QPV",
         f"{len(qpv)} QPV, dont {int(has.sum())} avec une lecture ; lecture partielle pour "
         f"{n_partial} QPV (composantes manquantes listées dans l'infobulle)",
-    ).add_to(m)
-    _fit(m, qpv)
+    )
+    mk.fit(m, qpv)
     return m
 
 
@@ -1531,13 +1271,13 @@ def fiche_png(code_qp: str, result) -> bytes:
     ax.set_axis_off()
     handles = []
 
-    streets = _near(result.streets, zone) if len(result.streets) else result.streets
+    streets = mk.near(result.streets, zone) if len(result.streets) else result.streets
     if len(streets):
         streets.plot(ax=ax, color="#c8c8c8", linewidth=0.8, zorder=1)
         handles.append(Line2D([], [], color="#c8c8c8", lw=1.5, label="Rues (réseau routier)"))
     lines = getattr(result.barriers, "lines", None)
     if lines is not None and len(lines):
-        near_b = _near(lines, zone.buffer(500))
+        near_b = mk.near(lines, zone.buffer(500))
         for kind, colour, dash, lab in (
             ("rail", "#252525", (0, (6, 2)), "Voie ferrée"),
             ("water", "#1f78b4", "solid", "Cours d'eau"),
@@ -1547,8 +1287,7 @@ def fiche_png(code_qp: str, result) -> bytes:
             if len(sub):
                 sub.plot(ax=ax, color=colour, linewidth=2.5, linestyle=dash, zorder=2)
                 handles.append(Line2D([], [], color=colour, lw=2.5, ls=dash, label=lab))
-    iso = result.isochrones
-    iso = iso[iso["code_qp"] == code] if len(iso) else iso
+    iso = mk.of_qpv(result.isochrones, code)
     for minutes in sorted(ISOCHRONE_COLOURS, reverse=True):
         sub = iso[iso["minutes"] == minutes] if len(iso) else iso
         if len(sub):
@@ -1559,8 +1298,7 @@ def fiche_png(code_qp: str, result) -> bytes:
     qpv.loc[[code]].plot(ax=ax, facecolor="none", edgecolor="#111", linewidth=3, zorder=5)
     handles.append(Patch(facecolor="none", edgecolor="#111", linewidth=3, label="Périmètre du QPV"))
 
-    pols = result.polarites
-    pols = pols[pols["code_qp"] == code] if len(pols) else pols
+    pols = mk.of_qpv(result.polarites, code)
     for flag, lab in ((True, "Polarité mixte (commerces + services)"),
                       (False, "Polarité d'un seul type")):  # fmt: skip
         sub = pols[pols["mixte"].astype(bool) == flag] if len(pols) else pols
@@ -1571,8 +1309,7 @@ def fiche_png(code_qp: str, result) -> bytes:
                      linestyle="--" if s["dashArray"] else "-", zorder=6)  # fmt: skip
             handles.append(Patch(facecolor=s["fillColor"], edgecolor=s["color"],
                                  linestyle="--" if s["dashArray"] else "-", label=lab))  # fmt: skip
-    pairs = result.service_pairs
-    pairs = pairs[pairs["code_qp"] == code] if len(pairs) else pairs
+    pairs = mk.of_qpv(result.service_pairs, code)
     if len(pairs):
         k = np.array([_pair_class(v) for v in pd.to_numeric(pairs["walk_min"])])
         for i, (_, text, colour) in enumerate(PAIR_CLASSES):
@@ -1583,7 +1320,7 @@ def fiche_png(code_qp: str, result) -> bytes:
             handles.append(Line2D([], [], color=colour, lw=3, ls=dash,
                                   label=f"Commerce → service public : {text}"))  # fmt: skip
 
-    places = _near(_places(result.equipments), zone)
+    places = mk.near(_places(result.equipments), zone)
     for famille, marker, edge in (("commerce", "o", "white"), ("service", "s", "#1a1a1a")):
         sub = places[places["famille"] == famille]
         if not len(sub):
@@ -1651,7 +1388,7 @@ def viability_png(result) -> bytes:
     zone = shapely.union_all(qpv.geometry.values).buffer(3000)
     handles = [Patch(facecolor=c, edgecolor="#222", label=t) for c, t in viability_labels()]
     if lines is not None and len(lines):
-        near_b = _near(lines, zone)
+        near_b = mk.near(lines, zone)
         for kind, colour, dash, lab in (("rail", "#9a9a9a", (0, (6, 2)), "Voies ferrées"),
                                         ("water", "#9ecae1", "solid", "Cours d'eau")):  # fmt: skip
             sub = near_b[near_b["kind"] == kind] if len(near_b) else near_b
@@ -1756,7 +1493,7 @@ def index_html(result, map_files: Sequence[str | os.PathLike], maps_dir: Path) -
         p = Path(f)
         rel = os.path.relpath(p, maps_dir).replace(os.sep, "/")
         title, desc = MAP_TITLES.get(p.name, (p.stem, ""))
-        items.append(f'<li><a href="{html.escape(rel)}">{_esc(title)}</a> — {_esc(desc)}</li>')
+        items.append(f'<li><a href="{html.escape(rel)}">{mk.esc(title)}</a> — {mk.esc(desc)}</li>')
     n_scored = int(pd.to_numeric(ind["viability_score"], errors="coerce").notna().sum())
     rows = []
     scores = pd.to_numeric(ind.reindex(qpv.index)["viability_score"], errors="coerce")
@@ -1764,23 +1501,23 @@ def index_html(result, map_files: Sequence[str | os.PathLike], maps_dir: Path) -
     for code in order:
         st = _status(ind, code)
         score = scores[code]
-        rank = _num(ind.at[code, "viability_rank"]) if code in ind.index else np.nan
+        rank = mk.num(ind.at[code, "viability_rank"]) if code in ind.index else np.nan
         colour = _viability_colour(score) or _NO_SCORE_COLOUR
         fiche = maps_dir / "fiches" / f"{code}.html"
         png = maps_dir / "png" / f"{code}.png"
-        name = _esc(qpv.at[code, "lib_qp"])
+        name = mk.esc(qpv.at[code, "lib_qp"])
         link = f'<a href="fiches/{code}.html">{name}</a>' if fiche.is_file() else name
         img = f' <a class="png" href="png/{code}.png">image</a>' if png.is_file() else ""
         rng = _rank_short(ind, code)
         rows.append(
-            f"<tr><td>{link}{img}</td><td>{_esc(qpv.at[code, 'lib_com'])}</td>"
-            f"<td>{_esc(code)}</td>"
+            f"<tr><td>{link}{img}</td><td>{mk.esc(qpv.at[code, 'lib_com'])}</td>"
+            f"<td>{mk.esc(code)}</td>"
             f'<td data-v="{score if math.isfinite(score) else -1:.4f}">'
             f'<span class="pastille" style="background:{colour}"></span>'
             f"{'non évaluée' if math.isnan(score) else fr_number(score, 2)}</td>"
             f'<td data-v="{rank if math.isfinite(rank) else 999:.0f}">'
             f"{'–' if math.isnan(rank) else int(rank)}{rng}</td>"
-            f"<td>{_esc({'couvert': 'couvert', 'partiel': 'partiel'}.get(st, 'aucun'))}</td></tr>"
+            f"<td>{mk.esc({'couvert': 'couvert', 'partiel': 'partiel'}.get(st, 'aucun'))}</td></tr>"
         )
     overview_png = maps_dir / "png" / "viabilite.png"
     png_link = (
@@ -1834,7 +1571,7 @@ passage et couplage ne sont pas évalués.</p>
 {chr(10).join(rows)}
 </tbody>
 </table>
-<p class="note">Sources : {_esc(maps.attribution())}.</p>
+<p class="note">Sources : {mk.esc(maps.attribution())}.</p>
 </main>
 <script>
 document.querySelectorAll('#fiches th').forEach(function (th, col) {{
@@ -1862,7 +1599,7 @@ document.querySelectorAll('#fiches th').forEach(function (th, col) {{
 def _rank_short(ind: pd.DataFrame, code: str) -> str:
     if code not in ind.index or "rank_p05" not in ind.columns:
         return ""
-    lo, hi = _num(ind.at[code, "rank_p05"]), _num(ind.at[code, "rank_p95"])
+    lo, hi = mk.num(ind.at[code, "rank_p05"]), mk.num(ind.at[code, "rank_p95"])
     if math.isnan(lo) or math.isnan(hi):
         return ""
     return f" ({int(round(lo))}–{int(round(hi))})"
