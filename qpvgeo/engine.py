@@ -17,7 +17,7 @@ Unreachable pairs are NaN, never a large sentinel value; points off the
 network (``edge == -1``) are never treated as being at 0 m from anything.
 
 The kernels are numba-compiled Dijkstra searches on the network's CSR
-adjacency with a binary heap, a distance limit, and scratch arrays reused
+adjacency with a 4-ary heap (decrease-key), a distance limit, and scratch arrays reused
 between searches (reset only where a search wrote), so each search costs
 time in proportion to the part of the network it explores and memory in
 proportion to the network size.
@@ -57,94 +57,157 @@ _OFFSET_TOL = 1e-6
 class _Arrays:
     """Contiguous arrays of a network the kernels read (cached per network)."""
 
-    indptr: np.ndarray  # int64 (n+1)
-    indices: np.ndarray  # int64 (nnz)
-    weights: np.ndarray  # float64 (nnz)
-    edge_u: np.ndarray
-    edge_v: np.ndarray
-    edge_length: np.ndarray
-    inc_ptr: np.ndarray  # node -> incident edges, CSR pointer (n+1)
-    inc_edge: np.ndarray  # incident edge indices
+    indptr: np.ndarray  # int64 (n+1): node -> neighbours, CSR pointer
+    indices: np.ndarray  # int32 (nnz): neighbour nodes
+    weights: np.ndarray  # float64 (nnz): edge lengths
+    edge_u: np.ndarray  # int32
+    edge_v: np.ndarray  # int32
+    edge_length: np.ndarray  # float64
+    inc_ptr: np.ndarray  # int64 (n+1): node -> incident edges, CSR pointer
+    inc_edge: np.ndarray  # int32: incident edge indices
 
 
 _CACHE: weakref.WeakKeyDictionary[WalkNetwork, _Arrays] = weakref.WeakKeyDictionary()
 
 
+@njit(cache=True)
+def _build_adjacency(n, edge_u, edge_v, edge_length):
+    """Symmetric adjacency (one arc each way per edge, self-loops left out) and incidence.
+
+    Parallel edges are all kept: the searches take the shortest one by
+    themselves, so distances are those of ``WalkNetwork.csr`` (which keeps the
+    minimum); building here is one counting pass instead of a sort.
+    """
+    m = edge_u.shape[0]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    inc_ptr = np.zeros(n + 1, dtype=np.int64)
+    for e in range(m):
+        u = edge_u[e]
+        v = edge_v[e]
+        inc_ptr[u + 1] += 1
+        inc_ptr[v + 1] += 1
+        if u != v:
+            indptr[u + 1] += 1
+            indptr[v + 1] += 1
+    for i in range(n):
+        indptr[i + 1] += indptr[i]
+        inc_ptr[i + 1] += inc_ptr[i]
+    indices = np.empty(indptr[n], dtype=np.int32)
+    weights = np.empty(indptr[n], dtype=np.float64)
+    inc_edge = np.empty(inc_ptr[n], dtype=np.int32)
+    fill = indptr[:n].copy()
+    ifill = inc_ptr[:n].copy()
+    for e in range(m):
+        u = edge_u[e]
+        v = edge_v[e]
+        inc_edge[ifill[u]] = e
+        ifill[u] += 1
+        inc_edge[ifill[v]] = e
+        ifill[v] += 1
+        if u != v:
+            w = edge_length[e]
+            indices[fill[u]] = v
+            weights[fill[u]] = w
+            fill[u] += 1
+            indices[fill[v]] = u
+            weights[fill[v]] = w
+            fill[v] += 1
+    return indptr, indices, weights, inc_ptr, inc_edge
+
+
 def _arrays(net: WalkNetwork) -> _Arrays:
     arr = _CACHE.get(net)
     if arr is None:
-        csr = net.csr
         n = net.n_nodes
-        ends = np.concatenate([net.edge_u, net.edge_v]).astype(np.int64)
-        eids = np.concatenate([np.arange(net.n_edges), np.arange(net.n_edges)]).astype(np.int64)
-        order = np.argsort(ends, kind="stable")
-        ends, eids = ends[order], eids[order]
+        if n >= 2**31 - 1 or net.n_edges >= 2**31 - 1:  # pragma: no cover - far beyond a city
+            raise ValidationError(f"network too large for 32-bit node indices ({n!r} nodes)")
+        edge_u = np.ascontiguousarray(net.edge_u, dtype=np.int32)
+        edge_v = np.ascontiguousarray(net.edge_v, dtype=np.int32)
+        edge_length = np.ascontiguousarray(net.edge_length, dtype=np.float64)
+        indptr, indices, weights, inc_ptr, inc_edge = _build_adjacency(
+            n, edge_u, edge_v, edge_length
+        )
         arr = _Arrays(
-            indptr=np.ascontiguousarray(csr.indptr, dtype=np.int64),
-            indices=np.ascontiguousarray(csr.indices, dtype=np.int64),
-            weights=np.ascontiguousarray(csr.data, dtype=np.float64),
-            edge_u=np.ascontiguousarray(net.edge_u, dtype=np.int64),
-            edge_v=np.ascontiguousarray(net.edge_v, dtype=np.int64),
-            edge_length=np.ascontiguousarray(net.edge_length, dtype=np.float64),
-            inc_ptr=np.searchsorted(ends, np.arange(n + 1)).astype(np.int64),
-            inc_edge=eids,
+            indptr=indptr,
+            indices=indices,
+            weights=weights,
+            edge_u=edge_u,
+            edge_v=edge_v,
+            edge_length=edge_length,
+            inc_ptr=inc_ptr,
+            inc_edge=inc_edge,
         )
         _CACHE[net] = arr
     return arr
 
 
 # --------------------------------------------------------------------------- numba kernels
+#
+# The priority queue is a 4-ary min-heap of (distance, node) with a position
+# array, so that an improved node is moved up in place (decrease-key) rather
+# than pushed again: the heap holds each node at most once (size <= n), and a
+# pop sifts down through log4 levels of 4 contiguous keys. A node leaves the
+# heap when popped and is never improved afterwards (weights >= 0), so the
+# position array needs no reset.
 
 
-@njit(cache=True)
-def _heap_push(heap_d, heap_n, size, d, node):
-    i = size
-    heap_d[i] = d
-    heap_n[i] = node
+@njit(cache=True, inline="always")
+def _sift_up(heap_d, heap_n, pos, i, d, node):
     while i > 0:
-        parent = (i - 1) >> 1
-        if heap_d[parent] <= d:
+        parent = (i - 1) >> 2
+        pd_ = heap_d[parent]
+        if pd_ <= d:
             break
-        heap_d[i] = heap_d[parent]
-        heap_n[i] = heap_n[parent]
+        pn = heap_n[parent]
+        heap_d[i] = pd_
+        heap_n[i] = pn
+        pos[pn] = i
         i = parent
     heap_d[i] = d
     heap_n[i] = node
-    return size + 1
+    pos[node] = i
 
 
-@njit(cache=True)
-def _heap_pop(heap_d, heap_n, size):
-    """Remove the root; the caller has read it. Returns the new size."""
-    size -= 1
-    if size == 0:
-        return 0
-    d = heap_d[size]
-    node = heap_n[size]
+@njit(cache=True, inline="always")
+def _sift_down(heap_d, heap_n, pos, size, d, node):
+    """Place (d, node) from the root down in a heap of ``size`` entries."""
     i = 0
     while True:
-        child = 2 * i + 1
-        if child >= size:
+        first = 4 * i + 1
+        if first >= size:
             break
-        if child + 1 < size and heap_d[child + 1] < heap_d[child]:
-            child += 1
-        if heap_d[child] >= d:
+        best = first
+        best_d = heap_d[first]
+        last = first + 4
+        if last > size:
+            last = size
+        for c in range(first + 1, last):
+            cd = heap_d[c]
+            if cd < best_d:
+                best_d = cd
+                best = c
+        if best_d >= d:
             break
-        heap_d[i] = heap_d[child]
-        heap_n[i] = heap_n[child]
-        i = child
+        bn = heap_n[best]
+        heap_d[i] = best_d
+        heap_n[i] = bn
+        pos[bn] = i
+        i = best
     heap_d[i] = d
     heap_n[i] = node
-    return size
+    pos[node] = i
 
 
 @njit(cache=True)
-def _dijkstra(indptr, indices, weights, src_node, src_cost, limit, dist, touched, heap_d, heap_n):
+def _dijkstra(
+    indptr, indices, weights, src_node, src_cost, limit, dist, touched, heap_d, heap_n, pos
+):  # fmt: skip
     """Multi-source Dijkstra bounded by ``limit`` (inclusive).
 
     ``dist`` must be all +inf on entry except where a previous call was reset;
     on return it holds the final distances of the ``n_touched`` nodes listed in
     ``touched[:n_touched]`` (every other entry stays +inf). Returns n_touched.
+    ``heap_d``, ``heap_n``, ``pos`` and ``touched`` have room for every node.
     """
     size = 0
     n_touched = 0
@@ -155,14 +218,18 @@ def _dijkstra(indptr, indices, weights, src_node, src_cost, limit, dist, touched
             if dist[node] == np.inf:
                 touched[n_touched] = node
                 n_touched += 1
+                i = size
+                size += 1
+            else:
+                i = pos[node]
             dist[node] = c
-            size = _heap_push(heap_d, heap_n, size, c, node)
+            _sift_up(heap_d, heap_n, pos, i, c, node)
     while size > 0:
         d = heap_d[0]
         node = heap_n[0]
-        size = _heap_pop(heap_d, heap_n, size)
-        if d > dist[node]:
-            continue  # stale entry
+        size -= 1
+        if size > 0:
+            _sift_down(heap_d, heap_n, pos, size, heap_d[size], heap_n[size])
         for p in range(indptr[node], indptr[node + 1]):
             nb = indices[p]
             nd = d + weights[p]
@@ -170,8 +237,12 @@ def _dijkstra(indptr, indices, weights, src_node, src_cost, limit, dist, touched
                 if dist[nb] == np.inf:
                     touched[n_touched] = nb
                     n_touched += 1
+                    i = size
+                    size += 1
+                else:
+                    i = pos[nb]
                 dist[nb] = nd
-                size = _heap_push(heap_d, heap_n, size, nd, nb)
+                _sift_up(heap_d, heap_n, pos, i, nd, nb)
     return n_touched
 
 
@@ -184,10 +255,10 @@ def _nearest_kernel(
     n_o = o_edge.shape[0]
     out = np.full((n_o, n_categories), np.nan)
     dist = np.full(n, np.inf)
-    touched = np.empty(n, dtype=np.int64)
-    cap = indices.shape[0] + 2 * t_edge.shape[0] + 1
-    heap_d = np.empty(cap)
-    heap_n = np.empty(cap, dtype=np.int64)
+    touched = np.empty(n, dtype=np.int32)
+    heap_d = np.empty(n)
+    heap_n = np.empty(n, dtype=np.int32)
+    pos = np.empty(n, dtype=np.int32)
     # targets sorted by (category, edge) for the same-edge case
     order = np.argsort(t_cat * (edge_u.shape[0] + 1) + t_edge)
     cat_sorted = t_cat[order]
@@ -198,7 +269,7 @@ def _nearest_kernel(
             continue
         sel = order[lo:hi]
         m = sel.shape[0]
-        src_node = np.empty(2 * m, dtype=np.int64)
+        src_node = np.empty(2 * m, dtype=np.int32)
         src_cost = np.empty(2 * m)
         sel_edge = np.empty(m, dtype=np.int64)
         for k in range(m):
@@ -210,7 +281,7 @@ def _nearest_kernel(
             src_node[2 * k + 1] = edge_v[f]
             src_cost[2 * k + 1] = edge_length[f] - t_off[j]
         n_touched = _dijkstra(
-            indptr, indices, weights, src_node, src_cost, limit, dist, touched, heap_d, heap_n
+            indptr, indices, weights, src_node, src_cost, limit, dist, touched, heap_d, heap_n, pos
         )
         for i in range(n_o):
             e = o_edge[i]
@@ -228,6 +299,18 @@ def _nearest_kernel(
 
 
 @njit(cache=True)
+def _grow(out_o, out_t, out_d):
+    size = out_o.shape[0]
+    new_o = np.empty(2 * size, dtype=out_o.dtype)
+    new_t = np.empty(2 * size, dtype=out_t.dtype)
+    new_d = np.empty(2 * size, dtype=out_d.dtype)
+    new_o[:size] = out_o
+    new_t[:size] = out_t
+    new_d[:size] = out_d
+    return new_o, new_t, new_d
+
+
+@njit(cache=True)
 def _pairs_kernel(
     indptr, indices, weights, edge_u, edge_v, edge_length, inc_ptr, inc_edge,
     o_ptr, o_sorted, o_off, t_edge, t_off, cutoff,
@@ -240,18 +323,17 @@ def _pairs_kernel(
     n = indptr.shape[0] - 1
     n_o = o_off.shape[0]
     dist = np.full(n, np.inf)
-    touched = np.empty(n, dtype=np.int64)
-    cap = indices.shape[0] + 3
-    heap_d = np.empty(cap)
-    heap_n = np.empty(cap, dtype=np.int64)
+    touched = np.empty(n, dtype=np.int32)
+    heap_d = np.empty(n)
+    heap_n = np.empty(n, dtype=np.int32)
+    pos = np.empty(n, dtype=np.int32)
     stamp = np.full(n_o, -1, dtype=np.int64)
-    src_node = np.empty(2, dtype=np.int64)
+    src_node = np.empty(2, dtype=np.int32)
     src_cost = np.empty(2)
     size = 0
-    capacity = max(1024, 4 * n_o)
-    out_o = np.empty(capacity, dtype=np.int64)
-    out_t = np.empty(capacity, dtype=np.int64)
-    out_d = np.empty(capacity)
+    out_o = np.empty(max(1024, 4 * n_o), dtype=np.int64)
+    out_t = np.empty(out_o.shape[0], dtype=np.int64)
+    out_d = np.empty(out_o.shape[0])
     for j in range(t_edge.shape[0]):
         f = t_edge[j]
         if f < 0:
@@ -262,7 +344,7 @@ def _pairs_kernel(
         src_node[1] = edge_v[f]
         src_cost[1] = edge_length[f] - s
         n_touched = _dijkstra(
-            indptr, indices, weights, src_node, src_cost, cutoff, dist, touched, heap_d, heap_n
+            indptr, indices, weights, src_node, src_cost, cutoff, dist, touched, heap_d, heap_n, pos
         )
         # the target's own edge first (covers the direct case even when no end node is in reach)
         for k in range(-1, n_touched):
@@ -283,15 +365,8 @@ def _pairs_kernel(
                     if e == f:
                         d = min(d, abs(t - s))
                     if d <= cutoff:
-                        if size == capacity:
-                            capacity *= 2
-                            new_o = np.empty(capacity, dtype=np.int64)
-                            new_t = np.empty(capacity, dtype=np.int64)
-                            new_d = np.empty(capacity)
-                            new_o[:size] = out_o[:size]
-                            new_t[:size] = out_t[:size]
-                            new_d[:size] = out_d[:size]
-                            out_o, out_t, out_d = new_o, new_t, new_d
+                        if size == out_o.shape[0]:
+                            out_o, out_t, out_d = _grow(out_o, out_t, out_d)
                         out_o[size] = i
                         out_t[size] = j
                         out_d[size] = d
@@ -333,9 +408,9 @@ def _points(
     )
     if len(e) and not integral:
         raise ValidationError(
-                f"`{edge_name}` must hold integer edge indices (-1 = off network), got dtype "
-                f"{e.dtype!r}; use the `edge` column of `snap_points`"
-            )
+            f"`{edge_name}` must hold integer edge indices (-1 = off network), got dtype "
+            f"{e.dtype!r}; use the `edge` column of `snap_points`"
+        )
     e = e.astype(np.int64)
     bad = (e < -1) | (e >= net.n_edges)
     if bad.any():

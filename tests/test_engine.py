@@ -313,3 +313,44 @@ def test_mirror_network_agrees_with_networkx() -> None:
     te[:3], to[:3] = oe[:3], net.edge_length[oe[:3]] * 0.9  # a few same-edge pairs
     cat = rng.integers(0, 5, 50)
     check_against_reference(net, oe, oo, te, to, cat, 6, 1500.0)
+
+
+def test_parallel_edges_and_self_loops_agree_with_csr() -> None:
+    """The engine's own adjacency keeps parallel edges and drops loops: same distances as csr."""
+    graph = nx.MultiDiGraph(crs="EPSG:2154")
+    for name, (x, y) in NODES.items():
+        graph.add_node(name, x=X0 + x, y=Y0 + y)
+    for u, v in [("A", "B"), ("B", "C"), ("B", "D"), ("E", "F"), ("D", "B")]:
+        graph.add_edge(u, v)
+    # a longer parallel edge B-D, a self-loop at C and the detour A..D
+    graph.add_edge(
+        "B", "D", geometry=shapely.LineString([(X0 + 100, Y0), (X0 + 200, Y0 + 90), (X0 + 300, Y0)])
+    )
+    loop = [(100, 50), (120, 70), (80, 70), (100, 50)]
+    graph.add_edge("C", "C", geometry=shapely.LineString([(X0 + x, Y0 + y) for x, y in loop]))
+    graph.add_edge("A", "D", geometry=shapely.LineString([(X0 + x, Y0 + y) for x, y in DETOUR]))
+    net = compile_network(graph, name="multi")
+    rng = np.random.default_rng(3)
+    oe = np.arange(net.n_edges)
+    oo = net.edge_length[oe] * rng.uniform(0, 1, len(oe))
+    te = rng.integers(0, net.n_edges, 12)
+    to = net.edge_length[te] * rng.uniform(0, 1, len(te))
+    cat = np.arange(len(te)) % 3
+    from scipy.sparse import csgraph
+
+    node_d = csgraph.dijkstra(net.csr, directed=False)
+    ref = np.full((len(oe), len(te)), np.inf)
+    for j, (f, s) in enumerate(zip(te, to, strict=True)):
+        for i, (e, t) in enumerate(zip(oe, oo, strict=True)):
+            best = abs(t - s) if e == f else np.inf
+            for a, ta in ((net.edge_u[e], t), (net.edge_v[e], net.edge_length[e] - t)):
+                for b, sb in ((net.edge_u[f], s), (net.edge_v[f], net.edge_length[f] - s)):
+                    best = min(best, ta + node_d[a, b] + sb)
+            ref[i, j] = best
+    got = engine.nearest_by_category(net, oe, oo, te, to, cat)
+    want = np.stack([ref[:, cat == c].min(axis=1) for c in range(3)], axis=1)
+    np.testing.assert_allclose(got, np.where(np.isfinite(want), want, np.nan), rtol=1e-12)
+    pairs = engine.distances_within(net, oe, oo, te, to, cutoff_m=400.0)
+    mat = np.full(ref.shape, np.inf)
+    mat[pairs["origin"], pairs["target"]] = pairs["dist_m"]
+    np.testing.assert_allclose(mat, np.where(ref <= 400.0, ref, np.inf), rtol=1e-12)
