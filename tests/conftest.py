@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import geopandas as gpd
@@ -53,3 +54,36 @@ def points(coords: list[tuple[float, float]], **columns) -> gpd.GeoDataFrame:
     """Points at coordinates relative to (X0, Y0), in EPSG:2154."""
     geoms = [shapely.Point(X0 + x, Y0 + y) for x, y in coords]
     return gpd.GeoDataFrame(columns, geometry=geoms, crs="EPSG:2154")
+
+
+#: three QPV, one per network situation: two covered by a network, one without
+SMALL_RUN_CODES = ["QN09106M", "QN09140N", "QN09101M"]
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def small_run(data_dir):
+    """`pipeline.run` on three QPV of the mirror, computed once for the whole session."""
+    from qpvgeo import pipeline
+
+    return pipeline.run("91", SMALL_RUN_CODES, data_dir=data_dir, offline=True)
+
+
+def chromium() -> str:
+    """Path of headless Chromium; the browser tests fail (never skip) without it."""
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None and Path("/usr/bin/chromium").is_file():
+        exe = "/usr/bin/chromium"
+    if exe is None:
+        pytest.fail("headless Chromium is needed for the browser tests: `apt-get install chromium`")
+    return exe

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -20,16 +19,7 @@ from shapely.geometry import Point, box
 from qpvgeo import maps, nomenclature
 from qpvgeo._errors import CRSError, MissingColumnError
 
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from .conftest import CHROMIUM_FLAGS, chromium
 
 # ---------------------------------------------------------------------------
 # hand-made layers: three QPV near Évry (EPSG:2154), one per network situation
@@ -336,15 +326,6 @@ def test_save_map_keeps_old_file_when_write_fails(layers, tmp_path: Path, monkey
 # real data and a real browser
 
 
-@pytest.fixture(scope="module")
-def small_run():
-    if not os.environ.get("QPVGEO_DATA_DIR"):
-        pytest.fail("set QPVGEO_DATA_DIR to the data mirror (e.g. /work/shared/data)")
-    from qpvgeo import pipeline
-
-    return pipeline.run("91", ["QN09106M", "QN09140N", "QN09101M"], offline=True)
-
-
 @pytest.mark.mirror
 def test_overview_from_pipeline(small_run) -> None:
     r = small_run
@@ -360,13 +341,6 @@ def test_overview_from_pipeline(small_run) -> None:
     assert any(n.startswith("Boulangerie (") for n in names)
 
 
-def _chromium() -> str:
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    if exe is None:
-        pytest.fail("headless Chromium is needed for the browser tests: `apt-get install chromium`")
-    return exe
-
-
 @pytest.mark.browser
 @pytest.mark.mirror
 def test_browser_renders_qpv_and_layer_control(small_run, tmp_path: Path) -> None:
@@ -375,7 +349,7 @@ def test_browser_renders_qpv_and_layer_control(small_run, tmp_path: Path) -> Non
     profile = tmp_path / "profil"
     proc = subprocess.run(
         [
-            _chromium(),
+            chromium(),
             *CHROMIUM_FLAGS,
             f"--user-data-dir={profile}",
             "--virtual-time-budget=5000",
@@ -628,7 +602,7 @@ def test_browser_renders_access_and_enclavement_maps(small_run, tmp_path: Path) 
         page.write_text(text.replace("<head>", "<head>" + _ONERROR, 1), encoding="utf-8")
         proc = subprocess.run(
             [
-                _chromium(),
+                chromium(),
                 *CHROMIUM_FLAGS,
                 f"--user-data-dir={tmp_path / ('profil-' + name)}",
                 "--virtual-time-budget=5000",

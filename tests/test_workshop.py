@@ -18,19 +18,11 @@ import pytest
 
 from qpvgeo import workshop
 
-CODES = ["QN09106M", "QN09140N", "QN09101M"]
+from .conftest import CHROMIUM_FLAGS, SMALL_RUN_CODES, chromium
+
+CODES = SMALL_RUN_CODES
 WITH_NETWORK, WITHOUT_NETWORK = "QN09106M", "QN09101M"
 
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 _ONERROR = (
     "<script>window.onerror = function (msg) { document.documentElement.setAttribute("
     "'data-js-errors', (document.documentElement.getAttribute('data-js-errors') || '') + msg + "
@@ -42,12 +34,8 @@ _NO_MAP = r'<div id="carte"[^>]*><p class="sans-carte">Carte indisponible'
 
 
 @pytest.fixture(scope="module")
-def run():
-    if not os.environ.get("QPVGEO_DATA_DIR"):
-        pytest.fail("set QPVGEO_DATA_DIR to the data mirror (e.g. /work/shared/data)")
-    from qpvgeo import pipeline
-
-    return pipeline.run("91", CODES, offline=True)
+def run(small_run):
+    return small_run
 
 
 @pytest.fixture(scope="module")
@@ -297,18 +285,9 @@ def test_french_numbers() -> None:
 # a real browser
 
 
-def _chromium() -> str:
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    if exe is None and Path("/usr/bin/chromium").is_file():
-        exe = "/usr/bin/chromium"
-    if exe is None:
-        pytest.fail("headless Chromium is needed for the browser tests: `apt-get install chromium`")
-    return exe
-
-
 def _dump_dom(page: Path, profile: Path) -> str:
     proc = subprocess.run(
-        [_chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
+        [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
          "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
         capture_output=True, text=True, timeout=90, check=False,
     )  # fmt: skip
