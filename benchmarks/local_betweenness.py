@@ -43,7 +43,7 @@ from collections.abc import Callable, Sequence
 import networkx as nx
 import numpy as np
 
-from qpvgeo.centrality import local_betweenness
+from qpvgeo.network.centrality import local_betweenness
 from qpvgeo.network import WalkNetwork, grid_network
 
 RADIUS_M = 800.0

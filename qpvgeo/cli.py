@@ -18,7 +18,9 @@ import logging
 import sys
 from pathlib import Path
 
-from . import __version__, settings, sources
+from . import __version__
+from . import settings
+from .data import sources
 from ._errors import QpvgeoError
 
 log = logging.getLogger("qpvgeo")
@@ -109,7 +111,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise QpvgeoError(
             f"--walk-speed must be a positive number of km/h, got {args.walk_speed!r}"
         )
-    from . import export, maps, pipeline, workshop
+    from .outputs import export
+    from .outputs.maps import _old_maps as maps
+    from . import pipeline
+    from .outputs import workshop
 
     out = Path(args.out)
     names = [export.TABLE, export.GEOPACKAGE, export.PROVENANCE, *maps.MAPS, *workshop.OUTPUTS]

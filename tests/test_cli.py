@@ -9,7 +9,8 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from qpvgeo import cli, sources
+from qpvgeo import cli
+from qpvgeo.data import sources
 
 NETWORK_QPV = ["QN09106M", "QN09140N", "QN09115M", "QN09136M", "QN09137M"]
 

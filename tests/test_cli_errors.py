@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from qpvgeo import settings, sources
+from qpvgeo import settings
+from qpvgeo.data import sources
 from qpvgeo.cli import main
 
 

@@ -1,0 +1,11 @@
+"""Where data enters: the catalogue of official sources and the data directory
+(:mod:`~qpvgeo.data.sources`), readers of the official formats into one schema
+(:mod:`~qpvgeo.data.loaders`), the equipment nomenclature
+(:mod:`~qpvgeo.data.nomenclature`, with its tables ``categories.csv`` and
+``equipment_codes.csv``), residents' origins (:mod:`~qpvgeo.data.population`) and
+barrier lines (:mod:`~qpvgeo.data.barriers`).
+"""
+
+from . import barriers, loaders, nomenclature, population, sources
+
+__all__ = ["barriers", "loaders", "nomenclature", "population", "sources"]

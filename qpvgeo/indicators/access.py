@@ -1,0 +1,254 @@
+"""Walking access from residents' origins to shops and services.
+
+Per origin: walking time (minutes) to the nearest equipment of each category,
+on the street network (:mod:`qpvgeo.engine`), or — only when the user asks for
+it, where a zone has no network — straight-line distance × a detour factor.
+Per zone (QPV): population-weighted median time and share of residents within
+5 / 10 / 15 minutes.
+
+Unreachable or not computable is NaN, never a large number. Every value
+carries its method in the ``access_method`` column.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from .. import settings
+from .._errors import ValidationError
+from .._validate import assert_project_crs
+from ..network.build import WalkNetwork, metres_per_minute, snap_points
+
+METHOD_NETWORK = "réseau piéton"
+METHOD_DRIVE_PROXY = "réseau routier (sans cheminements piétons)"
+METHOD_CROWFLY = "vol d'oiseau × facteur de détour"
+
+
+def _check_inputs(origins: gpd.GeoDataFrame, equipments: gpd.GeoDataFrame, categories) -> list[str]:
+    assert_project_crs(origins, "origins")
+    assert_project_crs(equipments, "equipments")
+    if "category" not in equipments.columns:
+        raise ValidationError(
+            "`equipments` needs a `category` column; load it with `load_equipments()`"
+        )
+    cats = list(categories)
+    if not cats:
+        raise ValidationError("`categories` is empty")
+    return cats
+
+
+def network_time_to_nearest(
+    network: WalkNetwork,
+    origins: gpd.GeoDataFrame,
+    equipments: gpd.GeoDataFrame,
+    categories: list[str],
+    *,
+    walk_speed_kmh: float | None = None,
+    max_snap_m: float | None = None,
+) -> pd.DataFrame:
+    """Walking time (min) on the network from each origin to the nearest equipment of each category.
+
+    Origins or equipments farther than ``max_snap_m`` from every street are
+    left off the network: an origin off the network gets NaN for every
+    category (the caller reports them), an equipment off the network is not a
+    destination. A category with no equipment on the network is all NaN.
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``origins``, one column ``walk_min_<category>`` per category.
+    """
+    from ..network.engine import nearest_by_category
+
+    cats = _check_inputs(origins, equipments, categories)
+    o = snap_points(network, origins, max_snap_m=max_snap_m)
+    eq = equipments[equipments["category"].isin(cats)]
+    e = snap_points(network, eq, max_snap_m=max_snap_m)
+    on = e["on_network"].to_numpy()
+    code = pd.Categorical(eq["category"], categories=cats).codes[on]
+    dist = nearest_by_category(
+        network,
+        o["edge"].to_numpy(),
+        o["offset_m"].to_numpy(),
+        e["edge"].to_numpy()[on],
+        e["offset_m"].to_numpy()[on],
+        code.astype(np.int64),
+        n_categories=len(cats),
+    )
+    minutes = dist / metres_per_minute(walk_speed_kmh)
+    minutes[~o["on_network"].to_numpy()] = np.nan
+    return pd.DataFrame(minutes, index=origins.index, columns=[f"walk_min_{c}" for c in cats])
+
+
+def crowfly_time_to_nearest(
+    origins: gpd.GeoDataFrame,
+    equipments: gpd.GeoDataFrame,
+    categories: list[str],
+    *,
+    detour_factor: float | None = None,
+    walk_speed_kmh: float | None = None,
+) -> pd.DataFrame:
+    """Estimated walking time (min): straight-line distance to the nearest equipment × detour factor.
+
+    A fallback for zones with no street network, used only when asked for.
+    :math:`t = f \\cdot d_{euclid} / v`, with the detour factor ``f``
+    (default :data:`qpvgeo.settings.detour_factor`).
+    """
+    cats = _check_inputs(origins, equipments, categories)
+    factor = settings.detour_factor if detour_factor is None else detour_factor
+    if not np.isfinite(factor) or factor < 1:
+        raise ValidationError(f"`detour_factor` must be ≥ 1, got {factor!r}")
+    xy = np.column_stack([origins.geometry.x, origins.geometry.y])
+    out = {}
+    for cat in cats:
+        pts = equipments.geometry[equipments["category"] == cat]
+        if len(pts) == 0:
+            out[f"walk_min_{cat}"] = np.full(len(origins), np.nan)
+            continue
+        d, _ = cKDTree(np.column_stack([pts.x, pts.y])).query(xy)
+        out[f"walk_min_{cat}"] = d * factor / metres_per_minute(walk_speed_kmh)
+    return pd.DataFrame(out, index=origins.index)
+
+
+def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    """Weighted median (the lower one at an exact half), ignoring NaN values and weights."""
+    ok = ~(np.isnan(values) | np.isnan(weights)) & (weights > 0)
+    if not ok.any():
+        return float("nan")
+    v, w = values[ok], weights[ok]
+    order = np.argsort(v, kind="stable")
+    v, w = v[order], w[order]
+    cum = np.cumsum(w)
+    return float(v[np.searchsorted(cum, 0.5 * cum[-1])])
+
+
+def summarise_by_zone(
+    times: pd.DataFrame,
+    origins: gpd.GeoDataFrame,
+    *,
+    zone: str = "code_qp",
+    thresholds_min: tuple[int, ...] | None = None,
+) -> pd.DataFrame:
+    """Population-weighted summaries of per-origin times, per zone.
+
+    For each ``walk_min_<cat>`` column: ``walk_min_median_<cat>`` (weighted
+    median, min) and ``share_within_<t>min_<cat>_pct`` (share of the residents
+    whose time is ≤ t, %). Origins with NaN time count as *not within* for
+    reachable-but-far equipment; origins off the network are excluded from
+    both numerator and denominator and counted in ``n_origins_off_network``.
+    """
+    thresholds = settings.time_thresholds_min if thresholds_min is None else thresholds_min
+    off = times.isna().all(axis=1)
+    weight = origins["population"].astype(float).fillna(0.0)
+    rows = {}
+    for key, idx in origins.groupby(zone).groups.items():
+        w_all = weight.loc[idx].to_numpy()
+        on = ~off.loc[idx].to_numpy()
+        row: dict[str, float] = {
+            "n_origins": float(len(idx)),
+            "n_origins_off_network": float((~on).sum()),
+            "population_est": float(w_all.sum()),
+        }
+        for col in times.columns:
+            cat = col.removeprefix("walk_min_")
+            v = times.loc[idx, col].to_numpy()[on]
+            w = w_all[on]
+            row[f"walk_min_median_{cat}"] = weighted_median(v, w)
+            total = w.sum()
+            for t in thresholds:
+                inside = w[np.nan_to_num(v, nan=np.inf) <= t].sum()
+                row[f"share_within_{t}min_{cat}_pct"] = (
+                    100.0 * inside / total if total > 0 else np.nan
+                )
+        rows[key] = row
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = zone
+    for col in ("n_origins", "n_origins_off_network"):
+        out[col] = out[col].astype(int)
+    return out
+
+
+# --------------------------------------------------------------------------- more access indicators
+
+
+def opportunities_within(
+    network: WalkNetwork,
+    origins: gpd.GeoDataFrame,
+    equipments: gpd.GeoDataFrame,
+    categories: list[str],
+    *,
+    thresholds_min: tuple[int, ...] | None = None,
+    walk_speed_kmh: float | None = None,
+    max_snap_m: float | None = None,
+) -> pd.DataFrame:
+    """Cumulative opportunities: number of equipments of each category within t minutes.
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``origins``, columns ``n_<category>_within_<t>min``;
+        NaN for origins off the network (a 0 would claim "nothing near").
+    """
+    from ..network.engine import count_within
+
+    cats = _check_inputs(origins, equipments, categories)
+    thresholds = tuple(settings.time_thresholds_min if thresholds_min is None else thresholds_min)
+    o = snap_points(network, origins, max_snap_m=max_snap_m)
+    eq = equipments[equipments["category"].isin(cats)]
+    e = snap_points(network, eq, max_snap_m=max_snap_m)
+    on = e["on_network"].to_numpy()
+    code = pd.Categorical(eq["category"], categories=cats).codes[on].astype(np.int64)
+    radii = np.array(thresholds, dtype=float) * metres_per_minute(walk_speed_kmh)
+    counts = count_within(
+        network, o["edge"].to_numpy(), o["offset_m"].to_numpy(),
+        e["edge"].to_numpy()[on], e["offset_m"].to_numpy()[on], code,
+        radii_m=radii, n_categories=len(cats),
+    ).astype(float)  # fmt: skip
+    counts[~o["on_network"].to_numpy()] = np.nan
+    cols = {
+        f"n_{c}_within_{t}min": counts[:, i, k]
+        for i, c in enumerate(cats)
+        for k, t in enumerate(thresholds)
+    }
+    return pd.DataFrame(cols, index=origins.index)
+
+
+def gamme_coverage(
+    times: pd.DataFrame, groups: pd.DataFrame, *, threshold_min: float = 10.0
+) -> tuple[pd.Series, list[str]]:
+    """Share (%) of INSEE's *gamme de proximité* groups reachable within ``threshold_min``.
+
+    A group (e.g. « Épicerie, supérette ») is reached when the nearest
+    equipment of any of its categories is within the threshold. Only groups
+    with at least one category present in ``times`` are counted; the others
+    are returned in a list (absent from the data, *not* counted as missing).
+
+    Parameters
+    ----------
+    times : DataFrame
+        Per-origin ``walk_min_<category>`` columns.
+    groups : DataFrame
+        From :func:`qpvgeo.nomenclature.gamme_proximite`.
+
+    Returns
+    -------
+    (Series, list)
+        ``gamme_proximite_within_<t>min_pct`` per origin (NaN when the origin
+        has no computed time) and the labels of the groups left out.
+    """
+    present, absent = [], []
+    for _, group in groups.iterrows():
+        cols = [f"walk_min_{c}" for c in group["categories"] if f"walk_min_{c}" in times.columns]
+        (present if cols else absent).append((group["libelle_equipement"], cols))
+    name = f"gamme_proximite_within_{int(threshold_min)}min_pct"
+    if not present:
+        return pd.Series(np.nan, index=times.index, name=name), [g for g, _ in absent]
+    reached = np.column_stack(
+        [(times[cols].min(axis=1, skipna=True) <= threshold_min).to_numpy() for _, cols in present]
+    )
+    share = 100.0 * reached.mean(axis=1)
+    share[times.isna().all(axis=1).to_numpy()] = np.nan
+    return pd.Series(share, index=times.index, name=name), [g for g, _ in absent]

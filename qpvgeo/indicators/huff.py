@@ -1,0 +1,73 @@
+"""Huff model of food shopping: where residents are expected to do their shopping.
+
+Each resident origin splits its shopping between the stores in reach in
+proportion to their attractiveness and a power of their walking distance
+(Huff, 1963). The model's outputs are estimates, not observed purchases.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .._errors import ValidationError
+
+#: attractiveness of food retail shops in the Huff model (relative floor space/offer; documented choice)
+HUFF_ATTRACTIVENESS: dict[str, float] = {
+    "hypermarche": 10.0,
+    "supermarche": 5.0,
+    "marche": 3.0,
+    "superette": 2.0,
+    "epicerie": 1.0,
+    "boulangerie": 1.0,
+    "boucherie": 1.0,
+    "poissonnerie": 1.0,
+}
+
+
+def huff_probabilities(
+    cost: pd.DataFrame, attractiveness: pd.Series, *, beta: float = 2.0, min_dist_m: float = 50.0
+) -> pd.DataFrame:
+    """Huff probabilities that residents at each origin shop at each store in reach.
+
+    .. math:: P_{ij} = \\frac{A_j\\, d_{ij}^{-\\beta}}{\\sum_{k} A_k\\, d_{ik}^{-\\beta}}
+
+    over the stores *k* in reach of origin *i* (the rows of ``cost``), with
+    distances floored at ``min_dist_m`` (a store at the door is not infinitely
+    attractive). Huff (1963); attractiveness from :data:`HUFF_ATTRACTIVENESS`.
+
+    Parameters
+    ----------
+    cost : DataFrame
+        Long table ``origin``, ``target``, ``dist_m``.
+    attractiveness : Series
+        :math:`A_j` > 0, indexed by target.
+
+    Returns
+    -------
+    DataFrame
+        ``cost`` with a column ``p`` (probabilities sum to 1 per origin).
+    """
+    if not np.isfinite(beta) or beta <= 0:
+        raise ValidationError(f"`beta` must be positive, got {beta!r}")
+    a = cost["target"].map(attractiveness).to_numpy(dtype=float)
+    if np.isnan(a).any() or (a <= 0).any():
+        raise ValidationError(
+            "`attractiveness` must give a positive value for every target of `cost`"
+        )
+    u = a * np.maximum(cost["dist_m"].to_numpy(), min_dist_m) ** -beta
+    total = pd.Series(u).groupby(cost["origin"].to_numpy()).transform("sum").to_numpy()
+    out = cost.copy()
+    out["p"] = u / total
+    return out
+
+
+def huff_expected_customers(probabilities: pd.DataFrame, demand: pd.Series) -> pd.Series:
+    """Expected residents per store: :math:`E_j = \\sum_i P_i P_{ij}` (named ``huff_expected_residents``)."""
+    pop = probabilities["origin"].map(demand).fillna(0.0).to_numpy()
+    expected = (
+        pd.Series(pop * probabilities["p"].to_numpy())
+        .groupby(probabilities["target"].to_numpy())
+        .sum()
+    )
+    return expected.rename("huff_expected_residents")

@@ -1,0 +1,704 @@
+"""Exact walking distances between points placed on the edges of a :class:`WalkNetwork`.
+
+A point is the pair ``(edge, offset_m)``: the compiled edge index and the
+distance along the edge from its first end node ``edge_u`` (see
+:func:`qpvgeo.network.snap_points`). The network distance between an origin
+``(e, t)`` and a target ``(f, s)`` is
+
+.. math::
+
+    d = \\min\\bigl(\\min_{a \\in \\{u_e, v_e\\},\\, b \\in \\{u_f, v_f\\}}
+        \\delta_e(t, a) + D(a, b) + \\delta_f(s, b),\\;
+        |t - s| \\text{ if } e = f\\bigr)
+
+where :math:`\\delta_e(t, u_e) = t`, :math:`\\delta_e(t, v_e) = L_e - t` and
+:math:`D` is the shortest-path distance between nodes. Walking is undirected.
+Unreachable pairs are NaN, never a large sentinel value; points off the
+network (``edge == -1``) are never treated as being at 0 m from anything.
+
+The kernels are numba-compiled Dijkstra searches on the network's CSR
+adjacency with a 4-ary heap (decrease-key), a distance limit, and scratch arrays reused
+between searches (reset only where a search wrote), so each search costs
+time in proportion to the part of the network it explores and memory in
+proportion to the network size.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numba import njit
+from scipy.sparse import csgraph
+
+from .._errors import ValidationError
+from .build import WalkNetwork
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "connected_components_report",
+    "count_within",
+    "distances_within",
+    "nearest_by_category",
+]
+
+# relative tolerance on offsets slightly beyond the edge ends (rounding of snapping)
+_OFFSET_TOL = 1e-6
+
+
+# --------------------------------------------------------------------------- compiled arrays
+
+
+@dataclass(frozen=True)
+class _Arrays:
+    """Contiguous arrays of a network the kernels read (cached per network)."""
+
+    indptr: np.ndarray  # int64 (n+1): node -> neighbours, CSR pointer
+    indices: np.ndarray  # int32 (nnz): neighbour nodes
+    weights: np.ndarray  # float64 (nnz): edge lengths
+    edge_u: np.ndarray  # int32
+    edge_v: np.ndarray  # int32
+    edge_length: np.ndarray  # float64
+    inc_ptr: np.ndarray  # int64 (n+1): node -> incident edges, CSR pointer
+    inc_edge: np.ndarray  # int32: incident edge indices
+
+
+_CACHE: weakref.WeakKeyDictionary[WalkNetwork, _Arrays] = weakref.WeakKeyDictionary()
+
+
+@njit(cache=True)
+def _build_adjacency(n, edge_u, edge_v, edge_length):
+    """Symmetric adjacency (one arc each way per edge, self-loops left out) and incidence.
+
+    Parallel edges are all kept: the searches take the shortest one by
+    themselves, so distances are those of ``WalkNetwork.csr`` (which keeps the
+    minimum); building here is one counting pass instead of a sort.
+    """
+    m = edge_u.shape[0]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    inc_ptr = np.zeros(n + 1, dtype=np.int64)
+    for e in range(m):
+        u = edge_u[e]
+        v = edge_v[e]
+        inc_ptr[u + 1] += 1
+        inc_ptr[v + 1] += 1
+        if u != v:
+            indptr[u + 1] += 1
+            indptr[v + 1] += 1
+    for i in range(n):
+        indptr[i + 1] += indptr[i]
+        inc_ptr[i + 1] += inc_ptr[i]
+    indices = np.empty(indptr[n], dtype=np.int32)
+    weights = np.empty(indptr[n], dtype=np.float64)
+    inc_edge = np.empty(inc_ptr[n], dtype=np.int32)
+    fill = indptr[:n].copy()
+    ifill = inc_ptr[:n].copy()
+    for e in range(m):
+        u = edge_u[e]
+        v = edge_v[e]
+        inc_edge[ifill[u]] = e
+        ifill[u] += 1
+        inc_edge[ifill[v]] = e
+        ifill[v] += 1
+        if u != v:
+            w = edge_length[e]
+            indices[fill[u]] = v
+            weights[fill[u]] = w
+            fill[u] += 1
+            indices[fill[v]] = u
+            weights[fill[v]] = w
+            fill[v] += 1
+    return indptr, indices, weights, inc_ptr, inc_edge
+
+
+def _arrays(net: WalkNetwork) -> _Arrays:
+    arr = _CACHE.get(net)
+    if arr is None:
+        n = net.n_nodes
+        if n >= 2**31 - 1 or net.n_edges >= 2**31 - 1:  # pragma: no cover - far beyond a city
+            raise ValidationError(f"network too large for 32-bit node indices ({n!r} nodes)")
+        edge_u = np.ascontiguousarray(net.edge_u, dtype=np.int32)
+        edge_v = np.ascontiguousarray(net.edge_v, dtype=np.int32)
+        edge_length = np.ascontiguousarray(net.edge_length, dtype=np.float64)
+        indptr, indices, weights, inc_ptr, inc_edge = _build_adjacency(
+            n, edge_u, edge_v, edge_length
+        )
+        arr = _Arrays(
+            indptr=indptr,
+            indices=indices,
+            weights=weights,
+            edge_u=edge_u,
+            edge_v=edge_v,
+            edge_length=edge_length,
+            inc_ptr=inc_ptr,
+            inc_edge=inc_edge,
+        )
+        _CACHE[net] = arr
+    return arr
+
+
+# --------------------------------------------------------------------------- numba kernels
+#
+# The priority queue is a 4-ary min-heap of (distance, node) with a position
+# array, so that an improved node is moved up in place (decrease-key) rather
+# than pushed again: the heap holds each node at most once (size <= n), and a
+# pop sifts down through log4 levels of 4 contiguous keys. A node leaves the
+# heap when popped and is never improved afterwards (weights >= 0), so the
+# position array needs no reset.
+
+
+@njit(cache=True, inline="always")
+def _sift_up(heap_d, heap_n, pos, i, d, node):
+    while i > 0:
+        parent = (i - 1) >> 2
+        pd_ = heap_d[parent]
+        if pd_ <= d:
+            break
+        pn = heap_n[parent]
+        heap_d[i] = pd_
+        heap_n[i] = pn
+        pos[pn] = i
+        i = parent
+    heap_d[i] = d
+    heap_n[i] = node
+    pos[node] = i
+
+
+@njit(cache=True, inline="always")
+def _sift_down(heap_d, heap_n, pos, size, d, node):
+    """Place (d, node) from the root down in a heap of ``size`` entries."""
+    i = 0
+    while True:
+        first = 4 * i + 1
+        if first >= size:
+            break
+        best = first
+        best_d = heap_d[first]
+        last = first + 4
+        if last > size:
+            last = size
+        for c in range(first + 1, last):
+            cd = heap_d[c]
+            if cd < best_d:
+                best_d = cd
+                best = c
+        if best_d >= d:
+            break
+        bn = heap_n[best]
+        heap_d[i] = best_d
+        heap_n[i] = bn
+        pos[bn] = i
+        i = best
+    heap_d[i] = d
+    heap_n[i] = node
+    pos[node] = i
+
+
+@njit(cache=True)
+def _dijkstra(
+    indptr, indices, weights, src_node, src_cost, limit, dist, touched, heap_d, heap_n, pos
+):  # fmt: skip
+    """Multi-source Dijkstra bounded by ``limit`` (inclusive).
+
+    ``dist`` must be all +inf on entry except where a previous call was reset;
+    on return it holds the final distances of the ``n_touched`` nodes listed in
+    ``touched[:n_touched]`` (every other entry stays +inf). Returns n_touched.
+    ``heap_d``, ``heap_n``, ``pos`` and ``touched`` have room for every node.
+    """
+    size = 0
+    n_touched = 0
+    for k in range(src_node.shape[0]):
+        node = src_node[k]
+        c = src_cost[k]
+        if c <= limit and c < dist[node]:
+            if dist[node] == np.inf:
+                touched[n_touched] = node
+                n_touched += 1
+                i = size
+                size += 1
+            else:
+                i = pos[node]
+            dist[node] = c
+            _sift_up(heap_d, heap_n, pos, i, c, node)
+    while size > 0:
+        d = heap_d[0]
+        node = heap_n[0]
+        size -= 1
+        if size > 0:
+            _sift_down(heap_d, heap_n, pos, size, heap_d[size], heap_n[size])
+        for p in range(indptr[node], indptr[node + 1]):
+            nb = indices[p]
+            nd = d + weights[p]
+            if nd <= limit and nd < dist[nb]:
+                if dist[nb] == np.inf:
+                    touched[n_touched] = nb
+                    n_touched += 1
+                    i = size
+                    size += 1
+                else:
+                    i = pos[nb]
+                dist[nb] = nd
+                _sift_up(heap_d, heap_n, pos, i, nd, nb)
+    return n_touched
+
+
+@njit(cache=True)
+def _nearest_kernel(
+    indptr, indices, weights, edge_u, edge_v, edge_length,
+    o_edge, o_off, t_edge, t_off, t_cat, n_categories, limit,
+):  # fmt: skip
+    n = indptr.shape[0] - 1
+    n_o = o_edge.shape[0]
+    out = np.full((n_o, n_categories), np.nan)
+    dist = np.full(n, np.inf)
+    touched = np.empty(n, dtype=np.int32)
+    heap_d = np.empty(n)
+    heap_n = np.empty(n, dtype=np.int32)
+    pos = np.empty(n, dtype=np.int32)
+    # targets sorted by (category, edge) for the same-edge case
+    order = np.argsort(t_cat * (edge_u.shape[0] + 1) + t_edge)
+    cat_sorted = t_cat[order]
+    for c in range(n_categories):
+        lo = np.searchsorted(cat_sorted, c, side="left")
+        hi = np.searchsorted(cat_sorted, c, side="right")
+        if hi == lo:
+            continue
+        sel = order[lo:hi]
+        m = sel.shape[0]
+        src_node = np.empty(2 * m, dtype=np.int32)
+        src_cost = np.empty(2 * m)
+        sel_edge = np.empty(m, dtype=np.int64)
+        for k in range(m):
+            j = sel[k]
+            f = t_edge[j]
+            sel_edge[k] = f
+            src_node[2 * k] = edge_u[f]
+            src_cost[2 * k] = t_off[j]
+            src_node[2 * k + 1] = edge_v[f]
+            src_cost[2 * k + 1] = edge_length[f] - t_off[j]
+        n_touched = _dijkstra(
+            indptr, indices, weights, src_node, src_cost, limit, dist, touched, heap_d, heap_n, pos
+        )
+        for i in range(n_o):
+            e = o_edge[i]
+            t = o_off[i]
+            best = min(t + dist[edge_u[e]], edge_length[e] - t + dist[edge_v[e]])
+            a = np.searchsorted(sel_edge, e, side="left")
+            while a < m and sel_edge[a] == e:
+                best = min(best, abs(t - t_off[sel[a]]))
+                a += 1
+            if best <= limit and best < np.inf:
+                out[i, c] = best
+        for k in range(n_touched):
+            dist[touched[k]] = np.inf
+    return out
+
+
+@njit(cache=True)
+def _grow(out_o, out_t, out_d):
+    size = out_o.shape[0]
+    new_o = np.empty(2 * size, dtype=out_o.dtype)
+    new_t = np.empty(2 * size, dtype=out_t.dtype)
+    new_d = np.empty(2 * size, dtype=out_d.dtype)
+    new_o[:size] = out_o
+    new_t[:size] = out_t
+    new_d[:size] = out_d
+    return new_o, new_t, new_d
+
+
+@njit(cache=True)
+def _pairs_kernel(
+    indptr, indices, weights, edge_u, edge_v, edge_length, inc_ptr, inc_edge,
+    o_ptr, o_sorted, o_off, t_edge, t_off, cutoff,
+):  # fmt: skip
+    """Every (origin, target, distance) with distance <= cutoff, one bounded search per target.
+
+    Origins are given grouped by edge: ``o_sorted[o_ptr[e]:o_ptr[e+1]]`` are
+    the origins on edge ``e``.
+    """
+    n = indptr.shape[0] - 1
+    n_o = o_off.shape[0]
+    dist = np.full(n, np.inf)
+    touched = np.empty(n, dtype=np.int32)
+    heap_d = np.empty(n)
+    heap_n = np.empty(n, dtype=np.int32)
+    pos = np.empty(n, dtype=np.int32)
+    stamp = np.full(n_o, -1, dtype=np.int64)
+    src_node = np.empty(2, dtype=np.int32)
+    src_cost = np.empty(2)
+    size = 0
+    out_o = np.empty(max(1024, 4 * n_o), dtype=np.int64)
+    out_t = np.empty(out_o.shape[0], dtype=np.int64)
+    out_d = np.empty(out_o.shape[0])
+    for j in range(t_edge.shape[0]):
+        f = t_edge[j]
+        if f < 0:
+            continue
+        s = t_off[j]
+        src_node[0] = edge_u[f]
+        src_cost[0] = s
+        src_node[1] = edge_v[f]
+        src_cost[1] = edge_length[f] - s
+        n_touched = _dijkstra(
+            indptr, indices, weights, src_node, src_cost, cutoff, dist, touched, heap_d, heap_n, pos
+        )
+        # the target's own edge first (covers the direct case even when no end node is in reach)
+        for k in range(-1, n_touched):
+            if k == -1:
+                e_lo, e_hi = 0, 1
+            else:
+                node = touched[k]
+                e_lo, e_hi = inc_ptr[node], inc_ptr[node + 1]
+            for q in range(e_lo, e_hi):
+                e = f if k == -1 else inc_edge[q]
+                for r in range(o_ptr[e], o_ptr[e + 1]):
+                    i = o_sorted[r]
+                    if stamp[i] == j:
+                        continue
+                    stamp[i] = j
+                    t = o_off[i]
+                    d = min(t + dist[edge_u[e]], edge_length[e] - t + dist[edge_v[e]])
+                    if e == f:
+                        d = min(d, abs(t - s))
+                    if d <= cutoff:
+                        if size == out_o.shape[0]:
+                            out_o, out_t, out_d = _grow(out_o, out_t, out_d)
+                        out_o[size] = i
+                        out_t[size] = j
+                        out_d[size] = d
+                        size += 1
+        for k in range(n_touched):
+            dist[touched[k]] = np.inf
+    return out_o[:size].copy(), out_t[:size].copy(), out_d[:size].copy()
+
+
+@njit(cache=True)
+def _count_kernel(origin, category, dist, radii, out):
+    for k in range(origin.shape[0]):
+        for r in range(radii.shape[0]):
+            if dist[k] <= radii[r]:
+                out[origin[k], category[k], r] += 1
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _points(
+    net: WalkNetwork, edge: object, offset: object, edge_name: str, offset_name: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Check one set of points on edges; return (edge int64, offset float64 clipped)."""
+    e = np.asarray(edge)
+    o = np.asarray(offset, dtype=np.float64)
+    if e.ndim != 1 or o.ndim != 1:
+        raise ValidationError(
+            f"`{edge_name}` and `{offset_name}` must be 1-D arrays, got shapes "
+            f"{e.shape!r} and {o.shape!r}"
+        )
+    if len(e) != len(o):
+        raise ValidationError(
+            f"`{edge_name}` and `{offset_name}` have different lengths ({len(e)!r} and "
+            f"{len(o)!r}); give one edge and one offset per point"
+        )
+    integral = np.issubdtype(e.dtype, np.integer) or (
+        np.issubdtype(e.dtype, np.floating) and bool(np.all(np.isfinite(e) & (e % 1 == 0)))
+    )
+    if len(e) and not integral:
+        raise ValidationError(
+            f"`{edge_name}` must hold integer edge indices (-1 = off network), got dtype "
+            f"{e.dtype!r}; use the `edge` column of `snap_points`"
+        )
+    e = e.astype(np.int64)
+    bad = (e < -1) | (e >= net.n_edges)
+    if bad.any():
+        raise ValidationError(
+            f"`{edge_name}` holds {int(bad.sum())} indices outside [-1, {net.n_edges - 1}] "
+            f"(first: {int(e[bad][0])!r}); points must be snapped to this network"
+        )
+    on = e >= 0
+    length = net.edge_length[e[on]]
+    off = o[on]
+    tol = _OFFSET_TOL * length + 1e-6
+    bad = ~np.isfinite(off) | (off < -tol) | (off > length + tol)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise ValidationError(
+            f"`{offset_name}` holds {int(bad.sum())} values that are NaN or outside their "
+            f"edge [0, length] (first: {float(off[k])!r} on an edge of {float(length[k])!r} m); "
+            "give the distance along the edge from `edge_u`, as `snap_points` does"
+        )
+    o = o.copy()
+    o[on] = np.clip(off, 0.0, length)
+    o[~on] = np.nan
+    return e, o
+
+
+def _categories(
+    target_category: object, n_targets: int, n_categories: int | None
+) -> tuple[np.ndarray, int]:
+    cat = np.asarray(target_category)
+    if cat.ndim != 1 or len(cat) != n_targets:
+        raise ValidationError(
+            f"`target_category` has shape {cat.shape!r}; give one category code per target "
+            f"({n_targets!r} targets)"
+        )
+    if n_targets and not np.issubdtype(cat.dtype, np.integer):
+        raise ValidationError(
+            f"`target_category` must hold integer codes 0..n_categories-1, got dtype "
+            f"{cat.dtype!r}; encode labels with `pandas.factorize` first"
+        )
+    cat = cat.astype(np.int64)
+    if n_categories is None:
+        if n_targets == 0:
+            raise ValidationError(
+                "no target given and `n_categories` is None: pass `n_categories` so that "
+                "absent categories come back as NaN columns"
+            )
+        n_categories = int(cat.max()) + 1
+    if int(n_categories) < 0:
+        raise ValidationError(f"`n_categories` must be >= 0, got {n_categories!r}")
+    n_categories = int(n_categories)
+    bad = (cat < 0) | (cat >= n_categories)
+    if bad.any():
+        raise ValidationError(
+            f"`target_category` holds {int(bad.sum())} codes outside 0..{n_categories - 1} "
+            f"(first: {int(cat[bad][0])!r}); raise `n_categories` or fix the codes"
+        )
+    return cat, n_categories
+
+
+def _positive(value: float, name: str, *, allow_inf: bool = False) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"`{name}` must be a number of metres, got {value!r}") from exc
+    if not (v > 0) or (not allow_inf and not np.isfinite(v)):
+        raise ValidationError(
+            f"`{name}` must be a positive{'' if allow_inf else ' finite'} distance in metres, "
+            f"got {value!r}"
+        )
+    return v
+
+
+def _origins_by_edge(o_edge: np.ndarray, n_edges: int) -> tuple[np.ndarray, np.ndarray]:
+    """Origins grouped by edge (off-network origins left out): (ptr, sorted indices)."""
+    order = np.argsort(o_edge, kind="stable").astype(np.int64)
+    ptr = np.searchsorted(o_edge[order], np.arange(n_edges + 1)).astype(np.int64)
+    return ptr, order
+
+
+def _pairs(
+    net: WalkNetwork,
+    origin_edge: object,
+    origin_offset: object,
+    target_edge: object,
+    target_offset: object,
+    cutoff_m: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validated inputs -> unsorted (origin, target, dist) arrays within the cutoff."""
+    o_edge, o_off = _points(net, origin_edge, origin_offset, "origin_edge", "origin_offset")
+    t_edge, t_off = _points(net, target_edge, target_offset, "target_edge", "target_offset")
+    cutoff = _positive(cutoff_m, "cutoff_m")
+    a = _arrays(net)
+    ptr, order = _origins_by_edge(o_edge, net.n_edges)
+    return _pairs_kernel(
+        a.indptr, a.indices, a.weights, a.edge_u, a.edge_v, a.edge_length, a.inc_ptr,
+        a.inc_edge, ptr, order, o_off, t_edge, t_off, cutoff,
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def nearest_by_category(
+    net: WalkNetwork,
+    origin_edge: np.ndarray,
+    origin_offset: np.ndarray,
+    target_edge: np.ndarray,
+    target_offset: np.ndarray,
+    target_category: np.ndarray,
+    *,
+    n_categories: int | None = None,
+    max_dist_m: float = np.inf,
+) -> np.ndarray:
+    """Network distance from each origin to the nearest target of each category.
+
+    One multi-source Dijkstra search per category, seeded at both end nodes of
+    every target's edge with the costs ``s`` and ``L - s``, bounded by
+    ``max_dist_m``; then for each origin the minimum over its edge's two end
+    nodes and over the targets on its own edge (direct ``|t - s|``).
+
+    Parameters
+    ----------
+    net : WalkNetwork
+    origin_edge, origin_offset : array_like
+        Origins: edge index (-1 = off network) and distance along the edge from
+        ``edge_u`` (m), as returned by :func:`qpvgeo.network.snap_points`.
+    target_edge, target_offset : array_like
+        Targets, likewise. Off-network targets (-1) are ignored.
+    target_category : array_like of int
+        Category code of each target, in ``0 .. n_categories - 1``.
+    n_categories : int, optional
+        Number of categories (columns). Default: largest code + 1; required when
+        there is no target.
+    max_dist_m : float, default inf
+        Distances beyond it are reported as NaN (and the searches stop there).
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (n_origins, n_categories)
+        Metres. NaN where no target of that category is reachable within
+        ``max_dist_m``, for off-network origins, and in the whole column of a
+        category without any (on-network) target.
+
+    Raises
+    ------
+    ValidationError
+        Mismatched lengths, bad edge indices or offsets, bad category codes,
+        ``max_dist_m`` <= 0 or NaN.
+    """
+    o_edge, o_off = _points(net, origin_edge, origin_offset, "origin_edge", "origin_offset")
+    t_edge, t_off = _points(net, target_edge, target_offset, "target_edge", "target_offset")
+    cat, n_cat = _categories(target_category, len(t_edge), n_categories)
+    limit = _positive(max_dist_m, "max_dist_m", allow_inf=True)
+    a = _arrays(net)
+    on_o = o_edge >= 0
+    on_t = t_edge >= 0
+    out = np.full((len(o_edge), n_cat), np.nan)
+    if n_cat == 0 or not on_o.any():
+        return out
+    out[on_o] = _nearest_kernel(
+        a.indptr, a.indices, a.weights, a.edge_u, a.edge_v, a.edge_length,
+        o_edge[on_o], o_off[on_o], t_edge[on_t], t_off[on_t], cat[on_t], n_cat, limit,
+    )  # fmt: skip
+    return out
+
+
+def distances_within(
+    net: WalkNetwork,
+    origin_edge: np.ndarray,
+    origin_offset: np.ndarray,
+    target_edge: np.ndarray,
+    target_offset: np.ndarray,
+    *,
+    cutoff_m: float,
+) -> pd.DataFrame:
+    """Long table of every origin–target pair within ``cutoff_m`` of each other.
+
+    One Dijkstra search per target bounded by ``cutoff_m`` (scratch arrays
+    reused, no targets × nodes matrix), then each reached node hands its
+    distance to the origins on its incident edges.
+
+    Parameters
+    ----------
+    net : WalkNetwork
+    origin_edge, origin_offset, target_edge, target_offset : array_like
+        Points on edges, as in :func:`nearest_by_category`. Off-network points
+        appear in no pair.
+    cutoff_m : float
+        Largest distance kept (inclusive), metres, finite and > 0.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``origin`` and ``target`` (int64 positions in the inputs) and
+        ``dist_m`` (float64), sorted by target then origin.
+    """
+    oi, ti, d = _pairs(net, origin_edge, origin_offset, target_edge, target_offset, cutoff_m)
+    sort = np.lexsort((oi, ti))
+    return pd.DataFrame({"origin": oi[sort], "target": ti[sort], "dist_m": d[sort]})
+
+
+def count_within(
+    net: WalkNetwork,
+    origin_edge: np.ndarray,
+    origin_offset: np.ndarray,
+    target_edge: np.ndarray,
+    target_offset: np.ndarray,
+    target_category: np.ndarray,
+    *,
+    radii_m: float | list[float] | np.ndarray,
+    n_categories: int | None = None,
+) -> np.ndarray:
+    """Number of targets of each category within each radius of each origin.
+
+    Parameters
+    ----------
+    net : WalkNetwork
+    origin_edge, origin_offset, target_edge, target_offset : array_like
+        Points on edges, as in :func:`nearest_by_category`.
+    target_category : array_like of int
+        Category code of each target, ``0 .. n_categories - 1``.
+    radii_m : float or sequence of float
+        Radii (m, finite, > 0), in any order; a target at exactly the radius counts.
+    n_categories : int, optional
+        Default: largest code + 1; required when there is no target.
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (n_origins, n_categories, n_radii)
+        Counts. Off-network origins get 0 everywhere and off-network targets
+        are counted nowhere: callers should report such points themselves
+        (``edge == -1``), since a 0 here does not say "nothing near".
+    """
+    radii = np.atleast_1d(np.asarray(radii_m, dtype=np.float64))
+    if radii.ndim != 1 or len(radii) == 0:
+        raise ValidationError(f"`radii_m` must be one or more distances in metres, got {radii_m!r}")
+    for r in radii:
+        _positive(r, "radii_m")
+    t_edge, _ = _points(net, target_edge, target_offset, "target_edge", "target_offset")
+    cat, n_cat = _categories(target_category, len(t_edge), n_categories)
+    oi, ti, d = _pairs(
+        net, origin_edge, origin_offset, target_edge, target_offset, float(radii.max())
+    )
+    n_o = len(np.asarray(origin_edge))
+    out = np.zeros((n_o, n_cat, len(radii)), dtype=np.int64)
+    if n_cat > 0 and len(oi):
+        _count_kernel(oi, cat[ti], d, radii, out)
+    return out
+
+
+def connected_components_report(net: WalkNetwork, edges: np.ndarray) -> float:
+    """Share of the given points that lie outside the network's largest component.
+
+    A high share means the network is made of disconnected pieces around these
+    points (a clipping or data problem): their distances to targets in the
+    main piece are NaN.
+
+    Parameters
+    ----------
+    net : WalkNetwork
+    edges : array_like of int
+        Edge index of each point (-1 = off network; such points are not counted).
+
+    Returns
+    -------
+    float
+        Share (0–1) of the on-network points whose edge is outside the largest
+        connected component; NaN when no point is on the network.
+    """
+    e = np.asarray(edges)
+    if e.ndim != 1:
+        raise ValidationError(f"`edges` must be a 1-D array of edge indices, got shape {e.shape!r}")
+    e = e.astype(np.int64)
+    bad = (e < -1) | (e >= net.n_edges)
+    if bad.any():
+        raise ValidationError(
+            f"`edges` holds {int(bad.sum())} indices outside [-1, {net.n_edges - 1}] "
+            f"(first: {int(e[bad][0])!r}); snap the points to this network first"
+        )
+    e = e[e >= 0]
+    if len(e) == 0:
+        return float("nan")
+    n_comp, labels = csgraph.connected_components(net.csr, directed=False)
+    largest = np.bincount(labels).argmax()
+    outside = labels[net.edge_u[e]] != largest
+    share = float(outside.mean())
+    log.info(
+        "%d components; %d of %d points (%.1f%%) outside the largest",
+        n_comp, int(outside.sum()), len(e), 100 * share,
+    )  # fmt: skip
+    return share

@@ -1,0 +1,308 @@
+"""The catalogue, the data directory, downloads (against a local HTTP server) and provenance."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import gzip
+import hashlib
+import http.server
+import json
+import re
+import threading
+from pathlib import Path
+
+import pytest
+
+from qpvgeo import settings
+from qpvgeo.data import sources
+from qpvgeo._errors import DataNotFoundError, DownloadError
+
+PAYLOAD = b'{"type": "FeatureCollection", "features": []}\n'
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# --------------------------------------------------------------------------- data directory
+
+
+def test_data_dir_precedence(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(settings, "data_dir", None)
+    monkeypatch.delenv("QPVGEO_DATA_DIR", raising=False)
+    assert sources.data_dir() == Path("data")
+    monkeypatch.setenv("QPVGEO_DATA_DIR", str(tmp_path / "env"))
+    assert sources.data_dir() == tmp_path / "env"
+    monkeypatch.setattr(settings, "data_dir", str(tmp_path / "settings"))
+    assert sources.data_dir() == tmp_path / "settings"
+    assert sources.data_dir(tmp_path / "arg") == tmp_path / "arg"
+    assert sources.data_dir(str(tmp_path / "arg")) == tmp_path / "arg"
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert sources.data_dir("~/d") == tmp_path / "home" / "d"
+
+
+def test_find_takes_the_first_present_file(tmp_path):
+    files = sources.CATALOGUE["qpv"].files
+    assert sources.find("qpv", tmp_path) is None
+    for name in files[1:]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("{}")
+    assert sources.find("qpv", tmp_path) == tmp_path / files[1]
+    (tmp_path / files[0]).write_text("{}")
+    assert sources.find("qpv", tmp_path) == tmp_path / files[0]
+
+
+def test_unknown_dataset_key():
+    with pytest.raises(
+        DataNotFoundError, match=r"unknown dataset 'qpvs'; known datasets: bpe, bpe_gammes"
+    ):
+        sources.fetch("qpvs")
+
+
+def test_catalogue_is_complete():
+    for key, ds in sources.CATALOGUE.items():
+        assert ds.key == key and ds.files and ds.page.startswith("https://")
+        assert ds.licence and ds.vintage and ds.publisher
+        assert set(ds.sha256) <= set(ds.files), key
+        assert all(re.fullmatch(r"[0-9a-f]{64}", h) for h in ds.sha256.values())
+    assert set(sources.NETWORK_DATASETS) <= set(sources.CATALOGUE)
+
+
+# --------------------------------------------------------------------------- offline, status
+
+
+def test_fetch_offline_names_dataset_file_and_address(tmp_path):
+    ds = sources.CATALOGUE["qpv"]
+    with pytest.raises(DataNotFoundError) as info:
+        sources.fetch("qpv", tmp_path, offline=True)
+    message = str(info.value)
+    assert message.startswith("dataset 'qpv' (Quartiers prioritaires")
+    assert f"data directory {str(tmp_path)!r} (offline)" in message
+    assert f"expected {ds.files[0]!r}" in message and repr(ds.files[1]) in message
+    assert f"download {ds.download}" in message
+    assert f"extract {ds.unzip_member!r} from the zip" in message
+    assert ds.page in message and "--data-dir / QPVGEO_DATA_DIR" in message
+    assert "\n" not in message
+    assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_fetch_offline_from_settings(tmp_path, monkeypatch):
+    monkeypatch.setattr(settings, "offline", True)
+    with pytest.raises(
+        DataNotFoundError, match=r"communes-100m.geojson.gz, decompress it \(gunzip\)"
+    ):
+        sources.fetch("communes", tmp_path)
+
+
+def test_fetch_without_download_address_names_the_page(tmp_path):
+    """IRIS outlines have no direct address: the page is given, even online."""
+    with pytest.raises(
+        DataNotFoundError,
+        match=r"dataset 'iris' .*\(no direct download address\): expected "
+        r"'admin/iris_idf.geojson'.*get it from https://geoservices.ign.fr/contoursiris",
+    ):
+        sources.fetch("iris", tmp_path, offline=False)
+
+
+@pytest.mark.mirror
+def test_status_on_the_mirror(data_dir):
+    rows = sources.status(data_dir)
+    assert [r["dataset"] for r in rows] == list(sources.CATALOGUE)
+    assert all(r["present"] for r in rows)
+    by_key = {r["dataset"]: r for r in rows}
+    assert by_key["qpv"]["file"] == "qpv/qpv2024_idf.geojson"
+    assert by_key["bpe"]["file"] == "insee/bpe2024_essonne_equipements_selection.csv"
+    assert all(r["licence"] and r["vintage"] and r["source"].startswith("https://") for r in rows)
+
+
+def test_status_on_an_empty_directory(tmp_path):
+    rows = sources.status(tmp_path)
+    assert len(rows) == len(sources.CATALOGUE)
+    assert not any(r["present"] for r in rows)
+    assert {r["dataset"]: r["file"] for r in rows} == {
+        k: d.files[0] for k, d in sources.CATALOGUE.items()
+    }
+
+
+# --------------------------------------------------------------------------- provenance
+
+
+@pytest.mark.mirror
+def test_used_files_sha256_matches_the_mirror_readme(data_dir):
+    sources.reset_used()
+    path = sources.fetch("qpv", data_dir, offline=True)
+    sources.fetch("bpe_gammes", data_dir, offline=True)
+    rows = {r["dataset"]: r for r in sources.used_files()}
+    assert set(rows) == {"qpv", "bpe_gammes"}
+    readme = (data_dir / "README.md").read_text(encoding="utf-8")
+    rel = path.relative_to(data_dir).as_posix()
+    published = re.search(rf"^([0-9a-f]{{64}})  {re.escape(rel)}$", readme, re.M).group(1)
+    assert rows["qpv"]["sha256"] == published
+    assert rows["qpv"]["checksum_ok"] is True and rows["bpe_gammes"]["checksum_ok"] is True
+    assert rows["qpv"]["file"] == str(path) and rows["qpv"]["licence"].startswith("Licence Ouverte")
+    sources.reset_used()
+    assert sources.used_files() == []
+
+
+def test_used_files_flags_a_changed_file(tmp_path, data_dir):
+    rel = "insee/bpe_gammes_2021_par_typequ.csv"
+    (tmp_path / rel).parent.mkdir(parents=True)
+    (tmp_path / rel).write_bytes((data_dir / rel).read_bytes() + b"\n")
+    sources.reset_used()
+    sources.fetch("bpe_gammes", tmp_path, offline=True)
+    (row,) = sources.used_files()
+    assert row["checksum_ok"] is False
+    sources.reset_used()
+
+
+# --------------------------------------------------------------------------- downloads
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # no request log on stderr
+        pass
+
+
+@pytest.fixture
+def server(tmp_path, monkeypatch):
+    """An HTTP server on 127.0.0.1 serving ``tmp_path / "srv"``; yields (folder, base URL)."""
+    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    root = tmp_path / "srv"
+    root.mkdir()
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root))
+    )
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(5)
+
+
+def with_entry(monkeypatch, key: str = "stations", **changes) -> sources.Dataset:
+    ds = dataclasses.replace(sources.CATALOGUE[key], **changes)
+    monkeypatch.setitem(sources.CATALOGUE, key, ds)
+    return ds
+
+
+def all_files(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+def test_download_with_known_sha256(server, tmp_path, monkeypatch):
+    srv, url = server
+    (srv / "gares.geojson").write_bytes(PAYLOAD)
+    rel = "osm/gares.geojson"
+    with_entry(
+        monkeypatch, files=(rel,), download=f"{url}/gares.geojson", sha256={rel: digest(PAYLOAD)}
+    )
+    data = tmp_path / "data"
+    sources.reset_used()
+    path = sources.fetch("stations", data, offline=False)
+    assert path == data / rel
+    assert path.read_bytes() == PAYLOAD
+    assert all_files(data) == [rel]  # no temporary file, no checksum record needed
+    (row,) = sources.used_files()
+    assert row["checksum_ok"] is True and row["sha256"] == digest(PAYLOAD)
+    sources.reset_used()
+    # present now: no second download
+    (srv / "gares.geojson").unlink()
+    assert sources.fetch("stations", data, offline=True) == path
+
+
+def test_download_with_wrong_sha256_leaves_nothing(server, tmp_path, monkeypatch):
+    srv, url = server
+    (srv / "gares.geojson").write_bytes(PAYLOAD)
+    rel = "osm/gares.geojson"
+    ds = with_entry(
+        monkeypatch, files=(rel,), download=f"{url}/gares.geojson", sha256={rel: "0" * 64}
+    )
+    data = tmp_path / "data"
+    with pytest.raises(DownloadError) as info:
+        sources.fetch("stations", data, offline=False)
+    message = str(info.value)
+    assert (
+        f"dataset 'stations': the file downloaded from {ds.download} has SHA-256 {digest(PAYLOAD)}"
+        in message
+    )
+    assert f"expected {'0' * 64}; it was not kept" in message
+    assert ds.page in message
+    assert all_files(data) == []
+
+
+def test_download_with_unknown_sha256_is_recorded_then_checked(server, tmp_path, monkeypatch):
+    srv, url = server
+    (srv / "gares.geojson").write_bytes(PAYLOAD)
+    rel = "osm/gares.geojson"
+    with_entry(monkeypatch, files=(rel,), download=f"{url}/gares.geojson", sha256={})
+    data = tmp_path / "data"
+    path = sources.fetch("stations", data, offline=False)
+    assert path.read_bytes() == PAYLOAD
+    registry = json.loads((data / "checksums.json").read_text())
+    assert registry == {rel: digest(PAYLOAD)}
+    # the record serves as the known checksum in the provenance
+    sources.reset_used()
+    sources.fetch("stations", data)
+    assert sources.used_files()[0]["checksum_ok"] is True
+    sources.reset_used()
+    # the publisher changes the file in place: the next download is refused
+    path.unlink()
+    (srv / "gares.geojson").write_bytes(PAYLOAD + b" ")
+    with pytest.raises(
+        DownloadError,
+        match=r"expected [0-9a-f]{64}; it was not kept\. the publisher may have "
+        r"released a new version: .*delete the entry 'osm/gares.geojson' from .*checksums.json",
+    ):
+        sources.fetch("stations", data, offline=False)
+    assert all_files(data) == ["checksums.json"]
+
+
+def test_download_gzip(server, tmp_path, monkeypatch):
+    srv, url = server
+    (srv / "communes.geojson.gz").write_bytes(gzip.compress(PAYLOAD))
+    rel = "admin/communes.geojson"
+    with_entry(
+        monkeypatch,
+        "communes",
+        files=(rel,),
+        download=f"{url}/communes.geojson.gz",
+        sha256={rel: digest(PAYLOAD)},
+    )
+    path = sources.fetch("communes", tmp_path / "data", offline=False)
+    assert path == tmp_path / "data" / rel and path.read_bytes() == PAYLOAD
+
+
+def test_download_http_error(server, tmp_path, monkeypatch):
+    _, url = server
+    with_entry(monkeypatch, files=("osm/gares.geojson",), download=f"{url}/missing.geojson")
+    with pytest.raises(
+        DownloadError,
+        match=rf"download of dataset 'stations' from {url}/missing.geojson "
+        r"failed: .*404",
+    ):
+        sources.fetch("stations", tmp_path / "data", offline=False)
+    assert not (tmp_path / "data" / "osm" / "gares.geojson").exists()
+
+
+def test_corrupt_checksum_record(server, tmp_path, monkeypatch):
+    srv, url = server
+    (srv / "gares.geojson").write_bytes(PAYLOAD)
+    with_entry(
+        monkeypatch, files=("osm/gares.geojson",), download=f"{url}/gares.geojson", sha256={}
+    )
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "checksums.json").write_text("{not json")
+    with pytest.raises(
+        DownloadError, match=r"checksums.json' is not a valid JSON checksum record .*delete it"
+    ):
+        sources.fetch("stations", data, offline=False)
+
+
+def test_osmnx_cache_inside_the_data_dir(tmp_path):
+    assert sources.osmnx_cache_dir(tmp_path) == tmp_path / "osmnx_cache"

@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from qpvgeo.data import barriers
+from qpvgeo.indicators import enclavement
+from qpvgeo._errors import CRSError
+
+from ..conftest import X0, Y0
+
+
+def _qpv(*geoms):
+    return gpd.GeoDataFrame(
+        {"code_qp": [f"Q{i}" for i in range(len(geoms))]}, geometry=list(geoms), crs=2154
+    ).set_index("code_qp")
+
+
+def _barriers(lines, assessed=None):
+    gdf = gpd.GeoDataFrame(
+        {"kind": [k for k, _, _ in lines], "name": [n for _, n, _ in lines], "source": "test"},
+        geometry=[g for _, _, g in lines],
+        crs=2154,
+    )
+    return barriers.Barriers(gdf, assessed or {"rail": "yes", "water": "yes", "road": "no"})
+
+
+@pytest.fixture
+def square():
+    # 400 m square; a railway runs 20 m south of its southern side, the full width and beyond
+    return _qpv(shapely.box(X0, Y0, X0 + 400, Y0 + 400))
+
+
+def test_one_side_lined(square):
+    rail = shapely.LineString([(X0 - 500, Y0 - 20), (X0 + 900, Y0 - 20)])
+    b = _barriers([("rail", "RER D", rail)])
+    s = enclavement.perimeter_share_lined(square, b, "rail")
+    assert s.name == "share_perimeter_rail_pct"
+    # the south side (400 m) plus 30 m of each of the two sides within 50 m of the line
+    assert s["Q0"] == pytest.approx(100 * (400 + 2 * 30) / 1600)
+    assert enclavement.perimeter_share_lined(square, b, "water")["Q0"] == 0.0
+    assert enclavement.main_barrier(square, b)["Q0"] == "RER D (rail)"
+
+
+def test_not_assessed_is_nan_not_zero(square):
+    b = _barriers([])
+    s = enclavement.perimeter_share_lined(square, b, "road")
+    assert np.isnan(s["Q0"])
+    ind = enclavement.barrier_indicators(square, b)
+    assert ind.loc["Q0", "share_perimeter_rail_pct"] == 0.0
+    assert np.isnan(ind.loc["Q0", "share_perimeter_road_pct"])
+    assert "road: no" in ind.loc["Q0", "barriers_assessed"]
+
+
+def test_holes_and_parts_count_in_the_boundary():
+    outer = shapely.box(X0, Y0, X0 + 400, Y0 + 400)
+    hole = shapely.box(X0 + 100, Y0 + 100, X0 + 300, Y0 + 300)
+    with_hole = outer.difference(hole)
+    two_parts = shapely.MultiPolygon([outer, shapely.box(X0 + 1000, Y0, X0 + 1400, Y0 + 400)])
+    q = _qpv(with_hole, two_parts)
+    # a rail line across the hole only
+    rail = shapely.LineString([(X0 + 100, Y0 + 200), (X0 + 300, Y0 + 200)])
+    s = enclavement.perimeter_share_lined(q, _barriers([("rail", "x", rail)]), "rail")
+    # the hole's east and west sides: 2 × 100 m within 50 m of the line's middle height
+    assert s["Q0"] == pytest.approx(100 * 200 / 2400, rel=1e-6)
+    assert s["Q1"] == 0.0
+
+
+def test_ring_share(square):
+    rail = shapely.LineString([(X0 - 500, Y0 - 220), (X0 + 900, Y0 - 220)])
+    b = _barriers([("rail", "RER C", rail)])
+    assert enclavement.perimeter_share_lined(square, b, "rail")["Q0"] == 0.0
+    ring = enclavement.perimeter_share_lined(square, b, ring_m=200)
+    assert ring.name == "share_ring200m_barrier_pct"
+    assert ring["Q0"] > 10
+
+
+def test_wrong_crs(square):
+    with pytest.raises(CRSError, match="qpv"):
+        enclavement.perimeter_share_lined(square.to_crs(4326), _barriers([]), "rail")
+
+
+@pytest.mark.mirror
+def test_mirror_barriers(data_dir):
+    from qpvgeo.data import loaders
+
+    qpv = loaders.load_qpv("91", data_dir=data_dir)
+    b = barriers.load_barriers("91", data_dir=data_dir, offline=True)
+    assert b.assessed == {"rail": "yes", "water": "partial", "road": "no"}
+    assert set(b.lines["kind"]) == {"rail", "water"}
+    assert not b.lines["name"].str.startswith("TRAM").any()
+    ind = enclavement.barrier_indicators(qpv, b)
+    assert len(ind) == 47
+    # QN09105I (Corbeil) lies on the Seine (mirror README: 0 m from the Seine line)
+    assert ind.loc["QN09105I", "share_perimeter_water_pct"] > 20
+    assert ind.loc["QN09105I", "main_barrier"] == "Seine (water)"
+    assert ind["share_perimeter_road_pct"].isna().all()
+
+
+# ----------------------------------------------------------------- on a street network
+
+
+def _grid_and_square():
+    from qpvgeo.network import grid_network
+
+    # 5 × 5 grid with 100 m blocks starting at (X0, Y0); the QPV is the central 200 m square
+    net = grid_network(5, 100.0, origin=(X0, Y0))
+    square = _qpv(shapely.box(X0 + 110, Y0 + 110, X0 + 290, Y0 + 290))
+    return net, square
+
+
+def test_boundary_crossings_on_grid():
+    net, square = _grid_and_square()
+    out = enclavement.boundary_crossings(square, net)
+    # streets x = 200 and y = 200 each cross the square twice: one crossing per side
+    assert out.loc["Q0", "n_crossings"] == 4
+    perimeter_km = 4 * 180 / 1000
+    assert out.loc["Q0", "crossings_per_km"] == pytest.approx(4 / perimeter_km)
+    # crossings at the middle of each side: longest stretch between two is half a side × 2
+    assert out.loc["Q0", "longest_without_crossing_m"] == pytest.approx(180.0)
+
+
+def test_no_crossing_stays_finite():
+    net, _ = _grid_and_square()
+    inside_block = _qpv(shapely.box(X0 + 10, Y0 + 10, X0 + 90, Y0 + 90))
+    out = enclavement.boundary_crossings(inside_block, net)
+    assert out.loc["Q0", "n_crossings"] == 0
+    assert out.loc["Q0", "crossings_per_km"] == 0.0
+    assert out.loc["Q0", "longest_without_crossing_m"] == pytest.approx(320.0)
+
+
+def test_street_structure_on_grid():
+    net, square = _grid_and_square()
+    out = enclavement.street_structure(square, net)
+    # one node inside (200, 200), degree 4; blocks inside the square: none complete
+    assert out.loc["Q0", "intersection_density_per_km2"] == pytest.approx(1 / (0.18 * 0.18))
+    assert out.loc["Q0", "dead_end_share_pct"] == 0.0
+    big = _qpv(shapely.box(X0 - 1, Y0 - 1, X0 + 401, Y0 + 401))
+    out = enclavement.street_structure(big, net)
+    assert out.loc["Q0", "mean_block_size_ha"] == pytest.approx(1.0)
+
+
+def test_detour_index_on_grid():
+    from ..conftest import points
+
+    net, _ = _grid_and_square()
+    # origin at a node, target diagonally opposite one block away: network 200 m, crow 141.4 m
+    o = points([(100, 100)], code_qp=["Q0"], population=[1.0])
+    t = points([(200, 200)])
+    s = enclavement.detour_index(net, o, t)
+    assert s["Q0"] == pytest.approx(200 / np.hypot(100, 100))
+
+
+def test_enclavement_index_is_transparent():
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {
+            "share_perimeter_barrier_pct": [0.0, 50.0, 10.0],
+            "crossings_per_km": [15.0, 2.0, np.nan],
+            "share_ring200m_barrier_pct": [0.0, 0.0, 0.0],
+        },
+        index=["open", "cut", "partial"],
+    )
+    out = enclavement.enclavement_index(table)
+    assert out.loc["open", "enclavement_index"] == 0.0
+    assert out.loc["cut", "enclavement_index"] == 1.0
+    # only the barrier share is available for "partial": index = its score
+    assert out.loc["partial", "enclavement_index"] == pytest.approx(0.2)
+    assert out.loc["partial", "enclavement_components"] == "share_perimeter_barrier_pct"
+    assert list(out["enclavement_type"]) == ["pas de coupure", "forte coupure", "coupure modérée"]
+    weighted = enclavement.enclavement_index(table, weights={"crossings_per_km": 3.0})
+    assert weighted.loc["cut", "enclavement_index"] == 1.0
+
+
+def test_crossing_points_and_detour_paths():
+    from ..conftest import points
+
+    net, square = _grid_and_square()
+    pts = enclavement.crossing_points(square, net)
+    assert len(pts) == 4 and set(pts["code_qp"]) == {"Q0"}
+    target = points([(400, 400)])
+    paths = enclavement.detour_paths(square, net, target, label="gare")
+    assert set(paths["kind"]) == {"vol d'oiseau", "itinéraire"}
+    straight = paths[paths["kind"] == "vol d'oiseau"].geometry.iloc[0]
+    route = paths[paths["kind"] == "itinéraire"].geometry.iloc[0]
+    # from the square's centre (200, 200) to (400, 400): 283 m straight, 400 m along the grid
+    assert straight.length == pytest.approx(np.hypot(200, 200))
+    assert route.length == pytest.approx(400.0)
+    assert paths["detour_index"].iloc[0] == pytest.approx(400 / np.hypot(200, 200))
