@@ -33,6 +33,9 @@ __all__ = ["gaussian_decay", "step_decay", "two_step_fca"]
 
 Decay = Callable[[np.ndarray], np.ndarray]
 
+#: categories whose competition-aware access is computed by the main job; "alimentaire" = all food retail
+FCA_CATEGORIES = ("pharmacie", "medecin_generaliste", "boulangerie", "alimentaire")
+
 
 def step_decay(
     breaks_m: Sequence[float] = (), weights: Sequence[float] = (1.0,)

@@ -26,6 +26,7 @@ from ..data import barriers, loaders, nomenclature, sources
 from ..data.population import grid_origins
 from ..indicators import access as accessibility
 from ..indicators import enclavement, huff, viability
+from ..indicators.fca import FCA_CATEGORIES
 from ..network.build import (
     WalkNetwork,
     coverage_share,
@@ -151,8 +152,6 @@ def _download_walk_network(code: str, geom, target: Path, root: Path) -> None:
     tmp.replace(target)
 
 
-#: categories whose competition-aware access (2SFCA, E2SFCA) is computed; "alimentaire" = all food retail
-FCA_CATEGORIES = ("pharmacie", "medecin_generaliste", "boulangerie", "alimentaire")
 #: catchment of the floating catchment methods: 15 minutes' walk at 4.5 km/h
 FCA_CATCHMENT_MIN = 15.0
 #: Huff model: stores within this walk of an origin are its choice set
