@@ -22,9 +22,9 @@ import geopandas as gpd
 import pandas as pd
 
 from .. import settings
-from . import sources
 from .._errors import ValidationError
 from .._validate import pick_columns, read_layer, to_project_crs
+from . import sources
 from .loaders import departement_outline, load_communes
 
 log = logging.getLogger(__name__)

@@ -29,9 +29,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import nomenclature
 from .. import settings
-from . import sources
 from .._errors import CRSError, EmptyLayerError, UnknownCodeError, ValidationError
 from .._validate import (
     pick_columns,
@@ -41,6 +39,7 @@ from .._validate import (
     to_project_crs,
     unique_key,
 )
+from . import nomenclature, sources
 
 log = logging.getLogger(__name__)
 

@@ -30,8 +30,8 @@ from .._validate import assert_project_crs
 from ..network.build import WalkNetwork, snap_points
 
 
-def _places(equipments: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """One row per site (same code, same point), keeping the flags."""
+def unique_sites(equipments: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One row per site (same ``site_id``: same code, same point), keeping the flags."""
     if "site_id" in equipments.columns:
         return equipments.drop_duplicates("site_id")
     return equipments

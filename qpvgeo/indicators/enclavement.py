@@ -244,9 +244,9 @@ def detour_index(
     """
     from scipy.spatial import cKDTree
 
-    from .access import weighted_median
-    from ..network.engine import distances_within
     from ..network.build import snap_points
+    from ..network.engine import distances_within
+    from .access import weighted_median
 
     assert_project_crs(origins, "origins")
     assert_project_crs(targets, "targets")

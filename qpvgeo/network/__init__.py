@@ -15,10 +15,10 @@ from .build import (
     coverage_share,
     grid_network,
     load_network,
+    metres_per_minute,
     snap_points,
     walk_graph_from_polygon,
     walk_graph_from_xml,
-    metres_per_minute,
 )
 
 __all__ = [

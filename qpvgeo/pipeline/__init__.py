@@ -1,5 +1,27 @@
-"""The main job, stage after stage: load → networks → access → flows → enclavement →
-coupling → viability; :func:`run` reads as that list."""
+"""The main job, one module per stage; :func:`~qpvgeo.pipeline.job.run` reads as their list.
 
-from .job import *  # noqa: F403  (split into stages below)
-from .job import RunResult, run
+1. :mod:`~qpvgeo.pipeline.load`: the official data, into a :class:`RunContext`;
+2. :mod:`~qpvgeo.pipeline.networks`: the street network of each QPV and its coverage;
+3. :mod:`~qpvgeo.pipeline.access`: walking access, 2SFCA, Huff, isochrones;
+4. :mod:`~qpvgeo.pipeline.flows`: pedestrian flows and localised centrality;
+5. :mod:`~qpvgeo.pipeline.enclavement`: barriers, crossings, street structure, detours;
+6. :mod:`~qpvgeo.pipeline.coupling`: shops with public services;
+7. :mod:`~qpvgeo.pipeline.job`: the viability reading, the table and the notes
+   (:mod:`~qpvgeo.pipeline.notes`).
+"""
+
+from .context import RunContext, RunResult
+from .job import run
+from .networks import COVERED, NONE, PARTIAL, QpvNetworks, build_networks, walk_network_file
+
+__all__ = [
+    "COVERED",
+    "NONE",
+    "PARTIAL",
+    "QpvNetworks",
+    "RunContext",
+    "RunResult",
+    "build_networks",
+    "run",
+    "walk_network_file",
+]

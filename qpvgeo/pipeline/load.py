@@ -1,0 +1,76 @@
+"""Stage 1: the official data of the département, loaded once into a :class:`RunContext`."""
+
+from __future__ import annotations
+
+from os import PathLike
+
+import geopandas as gpd
+import pandas as pd
+
+from .. import settings
+from .._errors import QpvgeoError
+from ..data import loaders, nomenclature
+from ..indicators.access import weighted_median
+from .access import station_destinations
+from .context import RunContext
+
+
+def load_inputs(
+    dep: str,
+    codes: list[str] | None,
+    *,
+    data_dir: str | PathLike | None,
+    offline: bool,
+    categories: list[str] | None,
+    crowfly_fallback: bool,
+) -> RunContext:
+    """Load the QPV, IRIS, equipments, stations, communes and INSEE groups of ``dep``.
+
+    The destinations are the equipments, with IDFM heavy-rail stations standing
+    for the category ``gare``. Raises :class:`~qpvgeo.QpvgeoError` when none of
+    the wanted categories is in the equipment data.
+    """
+    kw = {"data_dir": data_dir, "offline": offline}
+    qpv = loaders.load_qpv(dep, codes, **kw)
+    iris = loaders.load_iris(dep, **kw)
+    equipments = loaders.load_equipments(dep, **kw)
+    wanted = categories or nomenclature.proximity_categories()
+    nomenclature.check_categories(wanted)
+    present, absent = present_categories(equipments, wanted)
+    if not present:
+        raise QpvgeoError(f"none of the categories {wanted!r} is in the equipment data")
+    stations = loaders.load_stations(dep, **kw)
+    communes = loaders.load_communes(dep, **kw)
+    groups = nomenclature.gamme_proximite(loaders.load_gammes(**kw))
+    destinations = gpd.GeoDataFrame(
+        pd.concat([equipments[equipments["category"] != "gare"], station_destinations(stations)]),
+        crs=settings.crs,
+    )
+    return RunContext(
+        dep=dep, codes=codes, data_dir=data_dir, offline=offline,
+        crowfly_fallback=crowfly_fallback, qpv=qpv, iris=iris, equipments=equipments,
+        destinations=destinations, stations=stations, communes=communes, groups=groups,
+        categories=present, categories_absent=absent,
+    )  # fmt: skip
+
+
+def present_categories(
+    equipments: gpd.GeoDataFrame, wanted: list[str]
+) -> tuple[list[str], list[str]]:
+    """Split the wanted categories into those present in the equipments and those absent."""
+    have = set(equipments["category"])
+    return [c for c in wanted if c in have], [c for c in wanted if c not in have]
+
+
+def income_by_qpv(origins: gpd.GeoDataFrame, iris: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Population-weighted median income and poverty rate of the IRIS the QPV origins fall in."""
+    rows = {}
+    inc = origins["code_iris"].map(iris["median_income_eur"]).to_numpy(dtype=float)
+    pov = origins["code_iris"].map(iris["poverty_rate_pct"]).to_numpy(dtype=float)
+    w = origins["population"].to_numpy(dtype=float)
+    for code, idx in origins.groupby("code_qp").indices.items():
+        rows[code] = {
+            "median_income_eur": weighted_median(inc[idx], w[idx]),
+            "poverty_rate_pct": weighted_median(pov[idx], w[idx]),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")

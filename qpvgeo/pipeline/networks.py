@@ -1,0 +1,128 @@
+"""Stage 2: the street network of each QPV, and how well it covers it."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from os import PathLike
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+from tqdm import tqdm
+
+from .. import settings
+from ..data import sources
+from ..network.build import WalkNetwork, coverage_share, load_network, walk_graph_from_polygon
+
+COVERED = "couvert"
+PARTIAL = "partiel"
+NONE = "absent"
+
+#: a QPV is "covered" when at least this share of its area lies inside the network's extent
+COVERED_SHARE = 0.95
+#: walk networks are fetched this far around each QPV (15 min at 4.5 km/h, plus a margin)
+NETWORK_BUFFER_M = 1500.0
+
+
+def walk_network_file(code_qp: str) -> str:
+    """Where the walk network of a QPV is saved in the data directory."""
+    return f"osm/walk/{code_qp}.graphml"
+
+
+@dataclass
+class QpvNetworks:
+    """The network chosen for each QPV and how well it covers it."""
+
+    networks: dict[str, WalkNetwork] = field(default_factory=dict)
+    table: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def groups(self, codes) -> dict[str, list[str]]:
+        """The QPV among ``codes`` that have a network, grouped by network name."""
+        out: dict[str, list[str]] = {}
+        for code in codes:
+            name = self.table.at[code, "network_source"]
+            if isinstance(name, str):
+                out.setdefault(name, []).append(code)
+        return out
+
+    def network_of(self, code_qp: str) -> WalkNetwork | None:
+        name = self.table.at[code_qp, "network_source"]
+        return self.networks.get(name) if isinstance(name, str) else None
+
+
+def build_networks(
+    qpv: gpd.GeoDataFrame, *, data_dir: str | PathLike | None = None, offline: bool | None = None
+) -> QpvNetworks:
+    """Find a street network for each QPV.
+
+    In order: a walk network saved for the QPV in the data directory
+    (``osm/walk/<code_qp>.graphml``); on a connected machine, the OSM walk
+    network downloaded with osmnx around the QPV (and saved there for next
+    time, osmnx's cache kept in the data directory); else the network files of
+    the data directory (see :data:`qpvgeo.sources.NETWORK_DATASETS`),
+    choosing the one whose extent covers most of the QPV.
+
+    Returns
+    -------
+    QpvNetworks
+        ``table`` indexed by ``code_qp``: ``network_source`` (file name or
+        NaN), ``network_kind`` (walk/drive), ``network_coverage_pct`` (share of
+        the QPV area inside the network's extent) and ``network_status``
+        (couvert / partiel / absent).
+    """
+    offline = settings.offline if offline is None else offline
+    root = sources.data_dir(data_dir)
+    result = QpvNetworks()
+    shared: dict[str, WalkNetwork] = {}
+    for key in sources.NETWORK_DATASETS:
+        path = sources.find(key, data_dir)
+        if path is not None:
+            sources.fetch(key, data_dir)  # recorded in the provenance
+            shared[path.name] = load_network(path)
+    rows = {}
+    for code, geom in tqdm(
+        list(zip(qpv.index, qpv.geometry, strict=True)), desc="réseaux", leave=False, disable=None
+    ):
+        own = root / walk_network_file(code)
+        if not own.is_file() and not offline:
+            _download_walk_network(code, geom, own, root)
+        candidates = dict(shared)
+        if own.is_file():
+            candidates = {own.name: load_network(own, kind="walk")}
+        best, best_share = None, 0.0
+        one = gpd.GeoSeries([geom], crs=settings.crs)
+        for name, net in candidates.items():
+            share = float(coverage_share(net, one).iloc[0])
+            if share > best_share:
+                best, best_share = name, share
+        if best is not None:
+            result.networks[best] = candidates[best]
+        status = NONE if best is None else COVERED if best_share >= COVERED_SHARE else PARTIAL
+        rows[code] = {
+            "network_source": best,
+            "network_kind": candidates[best].kind if best else None,
+            "network_coverage_pct": round(100 * best_share, 1),
+            "network_status": status,
+        }
+    result.table = pd.DataFrame.from_dict(rows, orient="index")
+    result.table.index.name = "code_qp"
+    return result
+
+
+def _download_walk_network(code: str, geom, target: Path, root: Path) -> None:
+    import osmnx as ox
+
+    ox.settings.cache_folder = str(sources.osmnx_cache_dir(root))
+    ox.settings.use_cache = True
+    try:
+        G = walk_graph_from_polygon(geom.buffer(NETWORK_BUFFER_M))
+    except Exception as exc:  # no network, Overpass errors: fall back to local files
+        warnings.warn(
+            f"QPV {code}: OSM walk network download failed ({exc}); using local files", stacklevel=3
+        )
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp.graphml")
+    ox.save_graphml(G, tmp)
+    tmp.replace(target)
