@@ -86,6 +86,36 @@ def _to_number(values: pd.Series) -> pd.Series:
 # --------------------------------------------------------------------------- QPV
 
 
+def _check_qpv_codes(codes) -> list[str]:
+    """The QPV codes, upper-cased; an error names those that are not QPV 2024 codes."""
+    codes = [str(c).strip().upper() for c in codes]
+    bad_form = [c for c in codes if not _QPV_RE.match(c)]
+    if bad_form:
+        verb = "is not a QPV code" if len(bad_form) == 1 else "are not QPV codes"
+        raise UnknownCodeError(
+            f"{bad_form!r} {verb}; "
+            "a QPV 2024 code is 'QN' + département + number + letter, e.g. 'QN09106M'"
+        )
+    return codes
+
+
+def _check_known(codes: list[str], available: pd.Series, where: str) -> None:
+    """An error naming the codes not in ``available``, listing those that are."""
+    known = sorted(available)
+    missing = [c for c in codes if c not in set(known)]
+    if not missing:
+        return
+    listed = ", ".join(known[:80])
+    if len(known) > 80:
+        listed += f" and {len(known) - 80} more"
+    old = [c for c in missing if c.startswith("QP")]
+    hint = f" ({old!r}: 'QP' codes are 2015 QPV; 2024 codes start with 'QN')" if old else ""
+    raise UnknownCodeError(
+        f"unknown QPV code(s) {missing!r} in {where}{hint}"
+        + f"; the {len(known)} QPV 2024 codes there are {listed}"
+    )
+
+
 def load_qpv(
     dep: str | None = None,
     codes: list[str] | tuple[str, ...] | None = None,
@@ -115,14 +145,7 @@ def load_qpv(
     if dep is not None:
         dep = _check_dep(dep)
     if codes:
-        codes = [str(c).strip().upper() for c in codes]
-        bad_form = [c for c in codes if not _QPV_RE.match(c)]
-        if bad_form:
-            verb = "is not a QPV code" if len(bad_form) == 1 else "are not QPV codes"
-            raise UnknownCodeError(
-                f"{bad_form!r} {verb}; "
-                "a QPV 2024 code is 'QN' + département + number + letter, e.g. 'QN09106M'"
-            )
+        codes = _check_qpv_codes(codes)
     path = sources.fetch("qpv", data_dir, offline=offline)
     src = f"QPV file {path.name!r}"
     gdf = read_layer(path, source=src)
@@ -155,19 +178,7 @@ def load_qpv(
             )
         gdf = gdf[gdf["insee_dep"] == dep]
     if codes:
-        known = sorted(gdf["code_qp"])
-        missing = [c for c in codes if c not in set(known)]
-        if missing:
-            where = f"département {dep}" if dep else f"{str(path)!r}"
-            listed = ", ".join(known[:80])
-            if len(known) > 80:
-                listed += f" and {len(known) - 80} more"
-            old = [c for c in missing if c.startswith("QP")]
-            hint = f" ({old!r}: 'QP' codes are 2015 QPV; 2024 codes start with 'QN')" if old else ""
-            raise UnknownCodeError(
-                f"unknown QPV code(s) {missing!r} in {where}{hint}"
-                + f"; the {len(known)} QPV 2024 codes there are {listed}"
-            )
+        _check_known(codes, gdf["code_qp"], f"département {dep}" if dep else f"{str(path)!r}")
         gdf = gdf[gdf["code_qp"].isin(codes)]
     if len(gdf) == 0:
         raise EmptyLayerError(f"{src}: no QPV selected")
