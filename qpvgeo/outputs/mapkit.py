@@ -1,30 +1,35 @@
-"""Shared pieces of the folium maps of :mod:`qpvgeo.maps` and :mod:`qpvgeo.workshop`.
+"""The map kit shared by every page of :mod:`qpvgeo.outputs`.
 
-Private: French number formatting, HTML escaping, legend lines and the
-legend / title boxes, the checks of the input layers, the base map, panes,
-framing, display geometries, one-layer groups, the Leaflet files and atomic
-writes. Both modules build their pages from these, so that every map has the
-same look (one legend style: 300 px wide, 64 px from the bottom).
+HTML escaping and the Jinja2 templates (``templates/``) and static files
+(``static/``) of the package; the legend lines and the legend / title boxes;
+the colours shared by several maps; the checks of the input layers; the base
+map, panes, framing, display geometries, one-layer groups; the Leaflet files,
+:func:`save_map` and atomic writes. Every map is built from these, so that
+every map has the same look (one legend style: 300 px wide, 64 px from the
+bottom).
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import math
 import os
 import re
 import tempfile
+import warnings
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 
 import folium
 import geopandas as gpd
+import jinja2
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
-from jinja2 import Template
+from branca.element import Element, MacroElement
 
 from .._errors import MissingColumnError, ValidationError
 from .._validate import assert_project_crs
@@ -39,71 +44,92 @@ DISPLAY_TOLERANCE_M = 2.0
 COORD_DECIMALS = 5
 
 # ---------------------------------------------------------------------------
-# French text
-
-
-def fr_number(value: float, digits: int = 1) -> str:
-    """``12590`` → ``'12 590'``, ``4.25`` → ``'4,3'`` (narrow no-break space for thousands)."""
-    return f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
-
-
-def num(value: object) -> float:
-    """``value`` as a finite float, NaN for anything else (None, text, NaN, ±inf)."""
-    try:
-        v = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return float("nan")
-    return v if math.isfinite(v) else float("nan")
-
-
-def fr_value(
-    value: object, unit: str = "", digits: int = 1, *, missing: str | None = None
-) -> str | None:
-    """French number with its unit (``'4,3 min'``, ``'12 590 €'``, ``'95 %'``).
-
-    A missing value (not a finite number) gives ``missing`` (None by default).
-    """
-    v = num(value)
-    if math.isnan(v):
-        return missing
-    return f"{fr_number(v, digits)} {unit}".rstrip()
+# escaping, templates, static files
 
 
 def esc(text: object) -> str:
-    """HTML-escaped text; ``""`` for None and NaN."""
+    """HTML-escaped text (quotes left as they are); ``""`` for None and NaN."""
     if text is None or (not isinstance(text, str) and pd.isna(text)):
         return ""
     return html.escape(str(text), quote=False)
 
 
+#: the templates of ``templates/``. Escaping is explicit, as it has always been in
+#: these pages: ``|esc`` (:func:`esc`) in text, ``|esc_attr`` (quotes too) in attributes;
+#: what a template is given ready-made (legend lines, JSON) goes in as it is.
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("qpvgeo.outputs", "templates"), autoescape=False
+)
+TEMPLATES.filters["esc"] = esc
+TEMPLATES.filters["esc_attr"] = html.escape
+
+
+def render(template: str, **context: object) -> str:
+    """The page ``templates/<template>`` filled with ``context``."""
+    return TEMPLATES.get_template(template).render(**context)
+
+
+@functools.cache
+def static_text(name: str) -> str:
+    """The text of ``static/<name>`` (JavaScript, CSS), as shipped with the package."""
+    return resources.files(__package__).joinpath("static", name).read_text(encoding="utf-8")
+
+
 # ---------------------------------------------------------------------------
-# legend lines (pre-rendered HTML, for :class:`Legend`); ``text`` is escaped
+# legend lines (HTML from ``templates/legend_lines.html.j2``); ``text`` is escaped
+
+_LINES = TEMPLATES.get_template("legend_lines.html.j2").module
 
 
-def case(colour: str, text: str, style: str = "") -> str:
-    """Legend line of an area: a small filled box (``style`` adds CSS, e.g. a border)."""
-    return f'<div><span class="case" style="background:{colour};{style}"></span>{esc(text)}</div>'
+def case(
+    colour: str, text: str, style: str = "", *, border: tuple[float, str, str] | None = None
+) -> str:
+    """Legend line of an area: a small filled box.
+
+    ``style`` adds CSS (e.g. ``"opacity:0.35;"``); ``border`` is (width in px,
+    CSS border style, colour).
+    """
+    return str(_LINES.case(colour, text, style, border))
 
 
 def point(colour: str, text: str, style: str = "") -> str:
     """Legend line of a marker: a small disc."""
-    return f'<div><span class="point" style="background:{colour};{style}"></span>{esc(text)}</div>'
+    return str(_LINES.point(colour, text, style))
 
 
 def line(colour: str, text: str, *, weight: float = 4, dashed: bool = False) -> str:
     """Legend line of a line layer (at least 1.5 px thick, to stay visible)."""
-    style = f"border-top: {max(weight, 1.5):.1f}px {'dashed' if dashed else 'solid'} {colour};"
-    return f'<div><span class="ligne" style="{style}"></span>{esc(text)}</div>'
+    return str(_LINES.line(colour, text, max(weight, 1.5), dashed))
 
 
 def note(text: str) -> str:
     """Grey explanatory line of a legend."""
-    return f'<div class="aide">{esc(text)}</div>'
+    return str(_LINES.note(text))
 
 
 def no_value(text: str) -> str:
     """Legend line of the QPV without a value (grey box, dashed outline: class ``sans``)."""
-    return f'<div><span class="case sans"></span>{esc(text)}</div>'
+    return str(_LINES.no_value(text))
+
+
+def heading(text: str) -> str:
+    """Bold sub-title inside a legend block."""
+    return str(_LINES.heading(text))
+
+
+def warning_line(text: str) -> str:
+    """Legend line saying what is not evaluated (class ``ne``)."""
+    return str(_LINES.warning(text))
+
+
+def points_inline(items: Sequence[tuple[str, str]]) -> str:
+    """One legend line of several markers, ``items`` being (colour, text) pairs."""
+    return str(_LINES.points_inline(list(items)))
+
+
+def polarite_tooltip(kind: str, places: str, composition: str, residents: str) -> str:
+    """HTML tooltip of a polarité on a fiche map (texts already escaped)."""
+    return str(_LINES.polarite_tooltip(kind, places, composition, residents))
 
 
 # ---------------------------------------------------------------------------
@@ -115,76 +141,92 @@ class Legend(MacroElement):
 
     ``blocks`` is a list of (title, lines): the title is escaped here, the
     lines are HTML from :func:`case`, :func:`point`, :func:`line`,
-    :func:`note` and :func:`no_value`.
+    :func:`note` and :func:`no_value`. Its CSS is ``static/map_legend.css``.
     """
 
-    _template = Template(
-        """
-{% macro header(this, kwargs) %}
-<style>
-  .leaflet-container .leaflet-control-attribution { font-size: 11px; }
-  .leaflet-container .leaflet-control-layers { font-size: 13px; max-width: 330px; }
-  .leaflet-control-layers label { white-space: normal; margin-bottom: 2px; }
-  .leaflet-container .leaflet-tooltip { font-size: 13px; max-width: 420px; white-space: normal; }
-  .leaflet-container .leaflet-popup { font-size: 13px; }
-  .qpvgeo-legend { position: fixed; bottom: 64px; left: 10px; z-index: 1000; color: #222;
-    background: rgba(255,255,255,0.94); padding: 8px 10px; border-radius: 6px;
-    box-shadow: 0 1px 5px rgba(0,0,0,0.35); font: 12px/1.35 Arial, Helvetica, sans-serif;
-    width: 300px; max-height: calc(100vh - 150px); overflow-y: auto; }
-  .qpvgeo-legend .titre { font-weight: bold; margin: 8px 0 3px; }
-  .qpvgeo-legend .titre:first-child { margin-top: 0; }
-  .qpvgeo-legend .case { display: inline-block; width: 16px; height: 11px; margin-right: 6px;
-    vertical-align: middle; border: 1px solid #333; }
-  .qpvgeo-legend .sans { background: #9e9e9e; opacity: 0.8; border: 1.5px dashed #424242; }
-  .qpvgeo-legend .ligne { display: inline-block; width: 24px; height: 0; margin-right: 6px;
-    vertical-align: middle; }
-  .qpvgeo-legend .point { display: inline-block; width: 10px; height: 10px; margin: 0 9px 0 3px;
-    border-radius: 50%; vertical-align: middle; border: 1px solid #fff;
-    box-shadow: 0 0 0 1px #555; }
-  .qpvgeo-legend .aide { margin-top: 3px; color: #555; }
-  .qpvgeo-legend .en-ligne { display: inline-block; margin-right: 8px; white-space: nowrap; }
-</style>
-{% endmacro %}
-{% macro html(this, kwargs) %}
-<div class="qpvgeo-legend">
-  {% for title, lines in this.blocks %}
-  <div class="titre">{{ title }}</div>
-  {% for line in lines %}{{ line }}
-  {% endfor %}
-  {% endfor %}
-</div>
-{% endmacro %}
-"""
-    )
+    _template = TEMPLATES.get_template("map_legend.html.j2")
 
     def __init__(self, blocks: list[tuple[str, list[str]]]) -> None:
         super().__init__()
         self._name = "QpvgeoLegend"
+        self.css = static_text("map_legend.css")
         self.blocks = [(html.escape(t, quote=False), lines) for t, lines in blocks]
 
 
 class Title(MacroElement):
     """Title and subtitle of a map (top left, beside the zoom buttons)."""
 
-    _template = Template(
-        """
-{% macro html(this, kwargs) %}
-<div class="qpvgeo-title" style="position: fixed; top: 10px; left: 60px; z-index: 1000;
-     max-width: calc(100% - 420px); background: rgba(255,255,255,0.94); padding: 6px 12px;
-     border-radius: 6px; box-shadow: 0 1px 5px rgba(0,0,0,0.35);
-     font: 15px/1.3 Arial, Helvetica, sans-serif; color: #222;">
-  <div style="font-weight: bold;">{{ this.title }}</div>
-  <div style="font-size: 12px; color: #444;">{{ this.subtitle }}</div>
-</div>
-{% endmacro %}
-"""
-    )
+    _template = TEMPLATES.get_template("map_title.html.j2")
 
     def __init__(self, title: str, subtitle: str) -> None:
         super().__init__()
         self._name = "QpvgeoTitle"
         self.title = html.escape(title)
         self.subtitle = html.escape(subtitle)
+
+
+# ---------------------------------------------------------------------------
+# colours shared by several maps, fiches and slides
+
+#: fill and outline of a QPV whose indicator could not be computed
+NO_VALUE_STYLE = {
+    "fillColor": "#9e9e9e",
+    "color": "#616161",
+    "weight": 2,
+    "dashArray": "5 4",
+    "fillOpacity": 0.45,
+    "opacity": 0.9,
+}
+
+#: fixed colours of the everyday categories, the same on every map
+CATEGORY_COLOURS: dict[str, str] = {
+    "supermarche": "#1f78b4",
+    "superette": "#a6cee3",
+    "epicerie": "#33a02c",
+    "boulangerie": "#b15928",
+    "boucherie": "#e31a1c",
+    "marche": "#fb9a99",
+    "tabac_presse": "#ff7f00",
+    "banque": "#b2df8a",
+    "pharmacie": "#00a087",
+    "medecin_generaliste": "#6a3d9a",
+    "bureau_poste": "#ffd92f",
+    "ecole_maternelle": "#e7298a",
+    "ecole_elementaire": "#cab2d6",
+    "bibliotheque": "#1b3a5c",
+}
+#: colours handed, in order, to the other categories
+_EXTRA_COLOURS = (
+    "#8dd3c7", "#bebada", "#80b1d3", "#fdb462", "#b3de69", "#fccde5",
+    "#bc80bd", "#ccebc5", "#66c2a5", "#e78ac3", "#a6d854", "#e5c494",
+)  # fmt: skip
+
+#: colours of the isochrones (5, 10, 15 min): the nearer, the darker
+ISOCHRONE_COLOURS = {5: "#3f007d", 10: "#6a51a3", 15: "#9e9ac8"}
+
+#: barrier lines (the slide images use their colours too)
+BARRIER_STYLES = {
+    "rail": {"color": "#252525", "weight": 4, "opacity": 0.9, "dashArray": "10 4"},
+    "water": {"color": "#1f78b4", "weight": 4.5, "opacity": 0.9},
+    "road": {"color": "#e6550d", "weight": 4.5, "opacity": 0.9},
+}
+
+
+def category_colours(categories: Sequence[str]) -> dict[str, str]:
+    """One colour per category: fixed ones for everyday categories, then a qualitative palette."""
+    out: dict[str, str] = {}
+    spare = iter(c for c in _EXTRA_COLOURS if c not in CATEGORY_COLOURS.values())
+    for cat in categories:
+        out[cat] = CATEGORY_COLOURS.get(cat) or next(spare, "#555555")
+    return out
+
+
+def step_colour(value: float, bounds: Sequence[float], colours: Sequence[str]) -> str:
+    """Colour of the class holding ``value`` (``""`` for NaN); values beyond the ends clip."""
+    if value is None or not math.isfinite(value):
+        return ""
+    i = int(np.searchsorted(np.asarray(bounds[1:-1]), value, side="right"))
+    return colours[min(max(i, 0), len(colours) - 1)]
 
 
 # ---------------------------------------------------------------------------
@@ -211,6 +253,21 @@ def check_layer(
         missing = [c for c in columns if c not in gdf.columns]
         if missing:
             raise MissingColumnError(f"`{name}` has no column {missing[0]!r}")
+
+
+def network_status(indicators: pd.DataFrame, code: str) -> str:
+    """``network_status`` of a QPV: ``couvert``, ``partiel`` or ``absent`` (also when unknown)."""
+    if code not in indicators.index or "network_status" not in indicators.columns:
+        return "absent"
+    st = indicators.at[code, "network_status"]
+    return st if isinstance(st, str) else "absent"
+
+
+def numeric(table: pd.DataFrame, column: str) -> pd.Series:
+    """``table[column]`` as floats (NaN where not a number, all NaN when there is no column)."""
+    if column in table.columns:
+        return pd.to_numeric(table[column], errors="coerce")
+    return pd.Series(np.nan, index=table.index, dtype=float)
 
 
 # ---------------------------------------------------------------------------
@@ -333,14 +390,6 @@ def geojson_group(
     return group
 
 
-def step_colour(value: float, bounds: Sequence[float], colours: Sequence[str]) -> str:
-    """Colour of the class holding ``value`` (``""`` for NaN); values beyond the ends clip."""
-    if value is None or not math.isfinite(value):
-        return ""
-    i = int(np.searchsorted(np.asarray(bounds[1:-1]), value, side="right"))
-    return colours[min(max(i, 0), len(colours) - 1)]
-
-
 # ---------------------------------------------------------------------------
 # files
 
@@ -392,3 +441,62 @@ def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+def save_map(
+    m: folium.Map | Element, path: str | os.PathLike, *, self_contained: bool = True
+) -> Path:
+    """Write a map as one HTML page, atomically.
+
+    The page is rendered in memory first, written to a temporary file in the
+    target folder, then moved onto ``path`` with :func:`os.replace`: an
+    existing file is only ever replaced by a complete page, never left
+    half-written if rendering or writing fails.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map, e.g. from :func:`qpvgeo.outputs.maps.overview_map`.
+    path : str or path-like
+        Target file; missing parent folders are created.
+    self_contained : bool
+        Copy the Leaflet library into the page (from the ``xstatic-leaflet``
+        package), so that it displays without internet access (background
+        tiles excepted). If that package is missing, the page links to the
+        CDN instead, with a warning.
+
+    Returns
+    -------
+    Path
+        The path written.
+    """
+    page = m.get_root().render()
+    if self_contained:
+        page = _inline_leaflet(page)
+    return write_atomic(path, page)
+
+
+_LEAFLET_SCRIPT = re.compile(
+    r'<script src="https://cdn\.jsdelivr\.net/npm/leaflet@[\d.]+/dist/leaflet\.js">'
+    r"\s*</script>"
+)
+_LEAFLET_LINK = re.compile(
+    r'<link rel="stylesheet" href="https://cdn\.jsdelivr\.net/npm/leaflet@[\d.]+'
+    r'/dist/leaflet\.css"\s*/?>'
+)
+
+
+def _inline_leaflet(page: str) -> str:
+    assets = leaflet_files()
+    if assets is None:
+        warnings.warn(
+            "xstatic-leaflet is not installed: the map page loads Leaflet from the internet and "
+            "shows nothing offline; `pip install xstatic-leaflet` to make it self-contained",
+            stacklevel=3,
+        )
+        return page
+    js, css = assets
+    js = js.replace("</script", "<\\/script")
+    page = _LEAFLET_SCRIPT.sub(lambda _: f"<script>{js}</script>", page, count=1)
+    page = _LEAFLET_LINK.sub(lambda _: f"<style>{css}</style>", page, count=1)
+    return page

@@ -55,7 +55,9 @@ from .maps import _old_maps as maps
 from ..data import nomenclature
 from ..indicators import viability
 from .._errors import MissingColumnError, ValidationError
-from .mapkit import fr_number, fr_value, write_atomic  # public here: re-exported
+from . import labels_fr as lf
+from .labels_fr import fr_number, fr_value  # public here: re-exported
+from .mapkit import write_atomic  # public here: re-exported
 
 # ---------------------------------------------------------------------------
 # constants
@@ -538,7 +540,7 @@ def coupling_map(
 
 def _clq_text(ind: pd.DataFrame, code: str) -> str:
     clq, p = (
-        mk.num(ind.at[code, col]) if col in ind else np.nan
+        lf.num(ind.at[code, col]) if col in ind else np.nan
         for col in ("clq_commerce_services", "clq_p_colocation")
     )
     if math.isnan(clq):
@@ -592,7 +594,7 @@ def _spread() -> float:
 
 
 def _rank_range(ind: pd.DataFrame, code: str) -> str:
-    lo, hi = mk.num(ind.at[code, "rank_p05"]), mk.num(ind.at[code, "rank_p95"])
+    lo, hi = lf.num(ind.at[code, "rank_p05"]), lf.num(ind.at[code, "rank_p95"])
     if math.isnan(lo) or math.isnan(hi):
         return "non évalué"
     lo_i, hi_i = int(round(lo)), int(round(hi))
@@ -611,8 +613,8 @@ def _rank_range(ind: pd.DataFrame, code: str) -> str:
 
 def _score_texts(ind: pd.DataFrame, code: str) -> dict[str, str]:
     n = int(pd.to_numeric(ind["viability_score"], errors="coerce").notna().sum())
-    score = mk.num(ind.at[code, "viability_score"])
-    rank = mk.num(ind.at[code, "viability_rank"])
+    score = lf.num(ind.at[code, "viability_score"])
+    rank = lf.num(ind.at[code, "viability_rank"])
     missing = _component_labels(ind.at[code, "viability_missing"])
     why = NO_NETWORK if _status(ind, code) == "absent" else "aucune valeur calculée"
     return {
@@ -953,7 +955,7 @@ def fiche_html(code_qp: str, result, *, lib_prefix: str = "../lib/") -> str:
     name, commune = str(qpv.at[code, "lib_qp"]), str(qpv.at[code, "lib_com"])
     st = _status(ind, code)
     sc = _score_texts(ind, code)
-    score = mk.num(ind.at[code, "viability_score"])
+    score = lf.num(ind.at[code, "viability_score"])
     colour = _viability_colour(score) or _NO_SCORE_COLOUR
 
     if st == "absent":
@@ -1132,7 +1134,7 @@ def viability_map(
     rows = []
     for code in qpv.index:
         sc = _score_texts(indicators, code) if code in indicators.index else None
-        score = mk.num(ind.at[code, "viability_score"])
+        score = lf.num(ind.at[code, "viability_score"])
         missing = ind.at[code, "viability_missing"]
         rows.append({
             "quartier": mk.esc(qpv.at[code, "lib_qp"]),
@@ -1503,7 +1505,7 @@ def index_html(result, map_files: Sequence[str | os.PathLike], maps_dir: Path) -
     for code in order:
         st = _status(ind, code)
         score = scores[code]
-        rank = mk.num(ind.at[code, "viability_rank"]) if code in ind.index else np.nan
+        rank = lf.num(ind.at[code, "viability_rank"]) if code in ind.index else np.nan
         colour = _viability_colour(score) or _NO_SCORE_COLOUR
         fiche = maps_dir / "fiches" / f"{code}.html"
         png = maps_dir / "png" / f"{code}.png"
@@ -1601,7 +1603,7 @@ document.querySelectorAll('#fiches th').forEach(function (th, col) {{
 def _rank_short(ind: pd.DataFrame, code: str) -> str:
     if code not in ind.index or "rank_p05" not in ind.columns:
         return ""
-    lo, hi = mk.num(ind.at[code, "rank_p05"]), mk.num(ind.at[code, "rank_p95"])
+    lo, hi = lf.num(ind.at[code, "rank_p05"]), lf.num(ind.at[code, "rank_p95"])
     if math.isnan(lo) or math.isnan(hi):
         return ""
     return f" ({int(round(lo))}–{int(round(hi))})"

@@ -28,6 +28,7 @@ import pandas as pd
 import shapely
 from branca.element import Element
 
+from .. import labels_fr as lf
 from .. import mapkit as mk
 from ...data import nomenclature
 from ...data import sources
@@ -176,7 +177,7 @@ def _unit(column: str) -> str:
 def _fr_value(value: float, column: str) -> str:
     """French value of an indicator column, its unit and digits read from the column name."""
     digits = 0 if _unit(column) == "%" or float(value).is_integer() else 1
-    return mk.fr_value(value, _unit(column), digits, missing="non calculée")
+    return lf.fr_value(value, _unit(column), digits, missing="non calculée")
 
 
 def attribution() -> str:
@@ -229,7 +230,7 @@ def _class_labels(cmap: bcm.StepColormap, column: str) -> list[tuple[str, str]]:
     """(hex colour, French label) of each class of a step colour map."""
     unit = _unit(column)
     suffix = f" {unit}" if unit else ""
-    bounds = [mk.fr_number(b, 0 if float(b).is_integer() else 1) for b in cmap.index]
+    bounds = [lf.fr_number(b, 0 if float(b).is_integer() else 1) for b in cmap.index]
     out = []
     last = len(cmap.colors) - 1
     for i in range(len(cmap.colors)):
@@ -433,7 +434,7 @@ def _qpv_table(qpv: gpd.GeoDataFrame, indicators: pd.DataFrame, indicator: str) 
         elif st == "absent" or pd.isna(cv):
             reseau = _STATUS_FR.get(st, str(st))
         else:
-            reseau = f"{_STATUS_FR.get(st, str(st))} ({mk.fr_number(cv, 0)} % de la surface)"
+            reseau = f"{_STATUS_FR.get(st, str(st))} ({lf.fr_number(cv, 0)} % de la surface)"
         if me.startswith("réseau routier"):
             me += " : temps approchés sur les rues, faute de cheminements piétons dans les données"
         elif me.startswith("vol d'oiseau"):
@@ -481,7 +482,7 @@ def _equipment_layers(
         group.add_to(m)
         lines.append(mk.point(colours[cat], name))
     lines.append(mk.note("Affichez ou masquez chaque couche dans le menu en haut à droite."))
-    radius = mk.fr_number(EQUIPMENT_RADIUS_M / 1000, 1)
+    radius = lf.fr_number(EQUIPMENT_RADIUS_M / 1000, 1)
     return f"Équipements à moins de {radius} km d'un QPV", lines
 
 
@@ -636,7 +637,7 @@ def category_label(category: str) -> str:
 
 def _fmt(value: object, unit: str = "", digits: int = 1, missing: str = "non calculé") -> str:
     """French number with its unit, or ``missing`` (« non calculé ») for a missing value."""
-    return mk.fr_value(value, unit, digits, missing=missing)
+    return lf.fr_value(value, unit, digits, missing=missing)
 
 
 def _col(table: pd.DataFrame, column: str) -> pd.Series:
@@ -651,7 +652,7 @@ def _fit(m: folium.Map, qpv: gpd.GeoDataFrame, focus: Sequence[str] | None) -> N
 
 def _step_labels(bounds: Sequence[float], unit: str, digits: int) -> list[str]:
     suffix = f" {unit}" if unit else ""
-    b = [mk.fr_number(x, digits) for x in bounds]
+    b = [lf.fr_number(x, digits) for x in bounds]
     return [f"de {b[i]} à {b[i + 1]}{suffix}" for i in range(len(b) - 1)]
 
 
@@ -838,7 +839,7 @@ def access_map(
             interactive=False,
         ).add_to(m)
         reach = sub["reach_m"].iloc[0] if len(sub) and "reach_m" in sub.columns else None
-        extra = f" (≈ {mk.fr_number(reach, 0)} m sur les rues)" if reach is not None else ""
+        extra = f" (≈ {lf.fr_number(reach, 0)} m sur les rues)" if reach is not None else ""
         iso_lines.append(mk.case(colour, f"{minutes} min à pied{extra}", "opacity:0.35;"))
     n_iso = int(iso["code_qp"].nunique()) if len(iso) else 0
     iso_lines.reverse()
@@ -930,7 +931,7 @@ def _access_table(
                 text += " (équivalent au QPV)"
             else:
                 more = "de plus" if gap > 0 else "de moins"
-                text += f" (QPV : {mk.fr_number(abs(gap), 1)} min {more})"
+                text += f" (QPV : {lf.fr_number(abs(gap), 1)} min {more})"
         comparison.append(text)
     out = base.assign(
         temps=[_fmt(v, "min") for v in t],
@@ -1176,7 +1177,7 @@ def enclavement_map(
             fields=["flux"],
             aliases=["Flux piéton potentiel"],
         ).add_to(m)
-        b = [mk.fr_number(x, 0) for x in bounds]
+        b = [lf.fr_number(x, 0) for x in bounds]
         for i in range(ncls):
             text = f"plus de {b[i]}" if i == ncls - 1 else f"de {b[i]} à {b[i + 1]}"
             flow_lines.append(mk.line(colours[i], text + " trajets", weight=weights[i]))
@@ -1267,7 +1268,7 @@ def enclavement_map(
         shop_lines.append(
             mk.note(
                 "Taille : trajets passant devant le commerce ou s'y arrêtant "
-                f"(jusqu'à {mk.fr_number(top, 0)})."
+                f"(jusqu'à {lf.fr_number(top, 0)})."
             )
         )
         blocks.append(("Commerces selon leur potentiel de passage", shop_lines))
@@ -1278,7 +1279,7 @@ def enclavement_map(
         rows = []
         for _, row in detours.iterrows():
             straight = str(row["kind"]).startswith("vol")
-            km = _fmt(mk.num(row.get("length_m")) / 1000, "km", 1)
+            km = _fmt(lf.num(row.get("length_m")) / 1000, "km", 1)
             target = (
                 "la gare la plus proche"
                 if row.get("target", "gare") == "gare"
@@ -1415,14 +1416,14 @@ def _enclavement_table(qpv: gpd.GeoDataFrame, indicators: pd.DataFrame) -> gpd.G
         parts = []
         for kind, word in (("rail", "voie ferrée"), ("water", "cours d'eau"), ("road", "routes")):
             v = (
-                mk.num(ind.at[code, f"share_perimeter_{kind}_pct"])
+                lf.num(ind.at[code, f"share_perimeter_{kind}_pct"])
                 if (f"share_perimeter_{kind}_pct" in ind.columns)
                 else float("nan")
             )
             missing = "non évaluées" if kind == "road" else "non évalué"
             parts.append(f"{word} {_fmt(v, '%', 0, missing=missing)}")
         total = (
-            _fmt(mk.num(ind.at[code, "share_perimeter_barrier_pct"]), "%", 0)
+            _fmt(lf.num(ind.at[code, "share_perimeter_barrier_pct"]), "%", 0)
             if ("share_perimeter_barrier_pct" in ind.columns)
             else "non évalué"
         )
@@ -1431,7 +1432,7 @@ def _enclavement_table(qpv: gpd.GeoDataFrame, indicators: pd.DataFrame) -> gpd.G
     crossing_text = [
         "non calculé (réseau de rues absent ou partiel)"
         if not math.isfinite(n)
-        else f"{mk.fr_number(n, 0)} ({mk.fr_number(k, 1)} par km de limite)"
+        else f"{lf.fr_number(n, 0)} ({lf.fr_number(k, 1)} par km de limite)"
         for n, k in zip(n_cr, cr_km, strict=True)
     ]
     na = "non calculé"
