@@ -112,7 +112,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"--walk-speed must be a positive number of km/h, got {args.walk_speed!r}"
         )
     from .outputs import export
-    from .outputs.maps import _old_maps as maps
+    from .outputs import maps
     from . import pipeline
     from .outputs import workshop
 

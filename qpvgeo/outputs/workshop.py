@@ -51,7 +51,7 @@ import pandas as pd
 import shapely
 
 from . import mapkit as mk
-from .maps import _old_maps as maps
+from . import maps
 from ..data import nomenclature
 from ..indicators import viability
 from .._errors import MissingColumnError, ValidationError
