@@ -22,10 +22,9 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from .. import __version__
-from .. import settings
-from ..data import sources
+from .. import __version__, settings
 from .._errors import QpvgeoError
+from ..data import sources
 
 TABLE = "tables/indicators_qpv.csv"
 GEOPACKAGE = "tables/qpvgeo.gpkg"
