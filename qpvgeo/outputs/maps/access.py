@@ -25,9 +25,9 @@ from ..labels_fr import (
 )
 from .overview import (
     SHARE_COLOURS,
-    SHOW_EQUIPMENTS_MAX_QPV,
     colormap_legend,
     equipment_layers,
+    few_qpv,
     indicator_colormap,
     qpv_table,
 )
@@ -124,14 +124,8 @@ def access_map(
     iso_pane = mk.pane(m, "isochrones", 380)
     blocks = _add_qpv_layers(m, table, indicators, category)
     blocks.append(_add_isochrones(m, isochrones, qpv, iso_pane))
-    main_cats = _main_categories(category, equipments)
-    wanted = list(dict.fromkeys([*main_cats, *ACCESS_CATEGORIES]))
-    cats = [c for c in wanted if c in set(equipments["category"])]
-    if show_equipments is None:
-        view_n = len(focus) if focus is not None else len(qpv)
-        show_equipments = view_n <= SHOW_EQUIPMENTS_MAX_QPV
-    shown = set(main_cats) if show_equipments else set()
-    blocks.append(equipment_layers(m, equipments, qpv, cats, shown))
+    show = few_qpv(qpv, focus) if show_equipments is None else show_equipments
+    blocks.append(_add_equipments(m, equipments, qpv, category, show))
     blocks.append(("Méthode", [mk.note(DRIVE_NOTE_MAPS)]))
     n_val = int(mk.numeric(table, e2_col if e2_col in indicators.columns else time_col).notna().sum())
     mk.finish(
@@ -281,6 +275,16 @@ def _add_isochrones(
         "rues ; aucune isochrone pour les autres)."
     ))  # fmt: skip
     return "Isochrones (zones atteintes à pied)", lines
+
+
+def _add_equipments(
+    m: folium.Map, equipments: gpd.GeoDataFrame, qpv: gpd.GeoDataFrame, category: str, show: bool
+) -> tuple[str, list[str]]:
+    """The equipments of ``category`` (shown when ``show``) and of the everyday categories."""
+    main_cats = _main_categories(category, equipments)
+    wanted = list(dict.fromkeys([*main_cats, *ACCESS_CATEGORIES]))
+    cats = [c for c in wanted if c in set(equipments["category"])]
+    return equipment_layers(m, equipments, qpv, cats, set(main_cats) if show else set())
 
 
 def _main_categories(category: str, equipments: gpd.GeoDataFrame) -> list[str]:

@@ -27,7 +27,7 @@ from ..labels_fr import (
     fr_value,
     num,
 )
-from .overview import SHOW_EQUIPMENTS_MAX_QPV, qpv_table
+from .overview import few_qpv, qpv_table
 
 #: colour classes of the enclavement index (0 open - 1 cut off)
 _INDEX_BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
@@ -44,6 +44,8 @@ _FLOW_WEIGHTS = (1.5, 2.5, 3.5, 5.0, 7.0)
 _FLOW_QUANTILES = (0.5, 0.75, 0.9, 0.97)
 CANDIDATE_COLOUR = "#00bcd4"
 DETOUR_COLOUR = "#6a3d9a"
+#: the panes of the line and point layers (their drawing order)
+_PANES = (("rues", 405), ("candidats", 410), ("coupures", 420), ("detours", 430), ("points", 440))
 _CANDIDATES = "Emplacements candidats : fort passage potentiel, aucun commerce à moins de 150 m"
 
 _ENCLAVE_FIELDS = {
@@ -125,49 +127,45 @@ def enclavement_map(
     ValidationError
         If ``qpv`` is empty or ``focus`` names an unknown QPV.
     """
-    layers = {"barriers.lines": barriers.lines, "streets": streets, "candidates": candidates,
-              "crossings": crossings, "detours": detours, "equipments": equipments}  # fmt: skip
-    _check_enclavement(qpv, indicators, layers)
+    _check_enclavement(qpv, indicators, barriers.lines, streets, candidates, crossings, detours,
+                       equipments)  # fmt: skip
     table = enclavement_table(qpv, indicators)
     m = mk.new_map(attribution())
-    panes = {name: mk.pane(m, name, z) for name, z in (
-        ("rues", 405), ("candidats", 410), ("coupures", 420), ("detours", 430), ("points", 440),
-    )}  # fmt: skip
-    # at the scale of a département, points would hide the small QPV: they start off
-    show_points = (len(focus) if focus is not None else len(qpv)) <= SHOW_EQUIPMENTS_MAX_QPV
+    panes = {name: mk.pane(m, name, z) for name, z in _PANES}
+    show_points = few_qpv(qpv, focus)
     blocks = _add_qpv_layers(m, table)
-    assessed = dict(getattr(barriers, "assessed", {}) or {})
-    bar_lines = _add_barriers(m, qpv, barriers.lines, assessed, panes["coupures"])
-    blocks.append(("Coupures urbaines", bar_lines))
-    flow_lines = _add_flows(m, streets, panes["rues"])
-    flow_lines += _add_candidates(m, candidates, panes["candidats"])
-    blocks.append(("Flux piéton potentiel (trajets par rue)", flow_lines))
+    blocks.append(("Coupures urbaines", _add_barriers(m, qpv, barriers, panes["coupures"])))
+    blocks.append(("Flux piéton potentiel (trajets par rue)", _add_flows(m, streets, panes["rues"])
+                   + _add_candidates(m, candidates, panes["candidats"])))  # fmt: skip
     if "footfall_potential_trips" in equipments.columns:
         blocks.append(_add_shops(m, equipments, panes["points"], show_points))
-    det_lines = _add_detours(m, detours, panes["detours"])
-    det_lines += _add_crossings(m, crossings, panes["points"], show_points)
-    blocks.append(("Détours et franchissements", det_lines))
+    blocks.append(("Détours et franchissements", _add_detours(m, detours, panes["detours"])
+                   + _add_crossings(m, crossings, panes["points"], show_points)))  # fmt: skip
     blocks.append(("Méthode", [mk.note(DRIVE_NOTE_MAPS)]))
     n_full = int((~table["_partial"] & table["enclavement_index"].notna()).sum())
-    mk.finish(
-        m,
-        blocks,
-        title or "Enclavement des QPV et flux piétons potentiels",
-        f"{len(table)} QPV ; indice complet (franchissements, détours) pour {n_full} "
-        "QPV entièrement couverts par le réseau de rues",
-    )
+    subtitle = (f"{len(table)} QPV ; indice complet (franchissements, détours) pour {n_full} "
+                "QPV entièrement couverts par le réseau de rues")  # fmt: skip
+    mk.finish(m, blocks, title or "Enclavement des QPV et flux piétons potentiels", subtitle)
     mk.fit(m, mk.select(qpv, focus, "`focus` codes"))
     return m
 
 
 def _check_enclavement(
-    qpv: gpd.GeoDataFrame, indicators: pd.DataFrame, layers: dict[str, gpd.GeoDataFrame]
+    qpv: gpd.GeoDataFrame, indicators: pd.DataFrame, *layers: gpd.GeoDataFrame
 ) -> None:
+    """Raise unless the layers (barrier lines, streets, candidates, crossings, detours,
+    equipments, in this order) are in EPSG:2154 with their columns."""
+    lines, streets, candidates, crossings, detours, equipments = layers
     mk.check_qpv(qpv)
-    needed = {"barriers.lines": ("kind",), "streets": ("flow_trips",),
-              "candidates": ("flow_trips",), "detours": ("kind",)}  # fmt: skip
-    for name, gdf in layers.items():
-        mk.check_layer(gdf, name, needed.get(name, ()))
+    for gdf, name, cols in (
+        (lines, "barriers.lines", ("kind",)),
+        (streets, "streets", ("flow_trips",)),
+        (candidates, "candidates", ("flow_trips",)),
+        (crossings, "crossings", ()),
+        (detours, "detours", ("kind",)),
+        (equipments, "equipments", ()),
+    ):
+        mk.check_layer(gdf, name, cols)
     if "enclavement_index" not in indicators.columns:
         raise MissingColumnError("`indicators` has no column 'enclavement_index'")
 
@@ -253,10 +251,10 @@ def _enclave_style(fill: str, partial: bool, no_value: dict) -> dict:
 # barriers, streets, candidates, shops, detours, crossings
 
 
-def _add_barriers(
-    m: folium.Map, qpv: gpd.GeoDataFrame, lines: gpd.GeoDataFrame, assessed: dict, pane: str
-) -> list[str]:
+def _add_barriers(m: folium.Map, qpv: gpd.GeoDataFrame, barriers, pane: str) -> list[str]:
     """One layer per barrier kind near the QPV; the legend lines (and what was not assessed)."""
+    lines = barriers.lines
+    assessed = dict(getattr(barriers, "assessed", {}) or {})
     zone = shapely.union_all(qpv.geometry.values).buffer(3000.0)
     near_lines = lines[lines.intersects(zone)] if len(lines) else lines
     legend = []

@@ -161,7 +161,7 @@ def overview_map(
     m = mk.new_map(attribution())
     blocks = [_add_qpv_layers(m, table, indicator)]
     if show_equipments is None:
-        show_equipments = len(qpv) <= SHOW_EQUIPMENTS_MAX_QPV
+        show_equipments = few_qpv(qpv)
     main = indicator_category(indicator)
     shown = {c for c in cats if show_equipments and (c == main or main not in cats)}
     if cats:
@@ -179,6 +179,16 @@ def overview_map(
         [[ymin, xmin], [ymax, xmax]], padding_top_left=(40, 80), padding_bottom_right=(300, 20)
     )
     return m
+
+
+def few_qpv(qpv: gpd.GeoDataFrame, focus: Sequence[str] | None = None) -> bool:
+    """Whether a map of ``qpv`` (opening on ``focus``) shows few enough QPV to show points.
+
+    At the scale of a département, equipment and other point layers would hide
+    the small QPV perimeters: they start switched off above
+    :data:`SHOW_EQUIPMENTS_MAX_QPV` QPV.
+    """
+    return (len(focus) if focus is not None else len(qpv)) <= SHOW_EQUIPMENTS_MAX_QPV
 
 
 def _check_overview(

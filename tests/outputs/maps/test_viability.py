@@ -1,0 +1,57 @@
+"""Tests of qpvgeo.outputs.maps.viability (real data, QN09101M has no street network)."""
+
+from __future__ import annotations
+
+import re
+
+import folium
+import pytest
+
+from qpvgeo.outputs.maps import viability
+
+from ..conftest import group_features, groups, page_html
+
+WITH_NETWORK, WITHOUT_NETWORK = "QN09106M", "QN09101M"
+
+
+def test_viability_classes() -> None:
+    assert viability.viability_labels() == [
+        ("#d73027", "moins de 0,35 (le moins favorable)"),
+        ("#fc8d59", "de 0,35 à 0,45"),
+        ("#fee090", "de 0,45 à 0,55"),
+        ("#91bfdb", "de 0,55 à 0,65"),
+        ("#4575b4", "0,65 et plus (le plus favorable)"),
+    ]
+    assert viability.viability_colour(0.5) == "#fee090"
+    assert viability.viability_colour(float("nan")) == ""
+
+
+@pytest.mark.mirror
+def test_viability_map_layers_and_tooltips(small_run) -> None:
+    run = small_run
+    m = viability.viability_map(run.qpv, run.indicators)
+    by_name = groups(m)
+    assert "QPV : lecture de viabilité (3)" in by_name
+    feats = {f["properties"]["code"]: f["properties"] for f in group_features(
+        by_name["QPV : lecture de viabilité (3)"])}  # fmt: skip
+    ulis, other = feats[WITH_NETWORK], feats[WITHOUT_NETWORK]
+    assert re.fullmatch(r"0,\d\d|1,00", ulis["score"])
+    assert re.fullmatch(r"[123] sur 3 QPV", ulis["rang"])
+    assert "tirages" in ulis["fourchette"]
+    assert ulis["texte"].startswith(str(run.qpv.at[WITH_NETWORK, "lib_qp"]))
+    assert "pas de réseau de rues dans les données" in other["manquantes"]
+    assert "couplage commerces – services publics" in other["manquantes"]
+    assert other["_partiel"] and other["_fill"] in viability.VIABILITY_COLOURS
+    page = page_html(m)
+    for colour, text in viability.viability_labels():
+        assert text in page and colour in page
+    tooltip = next(
+        t
+        for c in by_name["QPV : lecture de viabilité (3)"]._children.values()
+        if isinstance(c, folium.GeoJson)
+        for t in c._children.values()
+        if isinstance(t, folium.GeoJsonTooltip)
+    )
+    for alias in ("Lecture de viabilité (0 à 1)", "Rang", "Rang selon les pondérations",
+                  "En bref", "Composantes prises en compte", "Composantes non évaluées"):  # fmt: skip
+        assert alias in tooltip.aliases, alias

@@ -1,0 +1,102 @@
+"""Tests of qpvgeo.outputs.fiche: the key figures and the page of one QPV (real data).
+
+Three QPV: two in Les Ulis with a street network, QN09101M without one.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from qpvgeo._errors import ValidationError
+from qpvgeo.outputs import fiche
+from qpvgeo.outputs.labels_fr import fr_number, fr_value
+
+from .conftest import dump_dom
+
+WITH_NETWORK, WITHOUT_NETWORK = "QN09106M", "QN09101M"
+
+#: the French message a fiche shows in place of its map when Leaflet is missing
+_NO_MAP = r'<div id="carte"[^>]*><p class="sans-carte">Carte indisponible'
+
+
+def _table(page: str) -> dict[str, str]:
+    rows = re.findall(r'<tr><td>(.*?)</td><td class="[^"]*">(.*?)</td></tr>', page)
+    return dict(rows)
+
+
+@pytest.mark.mirror
+def test_fiche_key_figures_in_french(small_run) -> None:
+    run = small_run
+    ind = run.indicators
+    table = _table(fiche.fiche_html(WITH_NETWORK, run))
+    pop = fr_number(ind.at[WITH_NETWORK, "population_est"], 0)
+    assert table["Population estimée"] == f"{pop} habitants"
+    income = table["Revenu médian déclaré par unité de consommation (Filosofi 2021, IRIS du quartier)"]
+    assert re.fullmatch(r"\d{1,2}\u202f\d{3} €", income), income
+    t = table["Boulangerie : temps médian (quartier / reste de la commune)"]
+    assert re.fullmatch(r"\d+,\d min / \d+,\d min", t), t
+    assert t.startswith(fr_value(ind.at[WITH_NETWORK, "walk_min_median_boulangerie"], "min"))
+    assert re.fullmatch(r"\d{1,3} %", table["Pharmacie : habitants à moins de 10 min"])
+    assert re.fullmatch(r"\d{1,3} %", table["Gamme de proximité INSEE couverte à moins de 10 min"])
+    assert re.fullmatch(r"\d+,\d\d", table[
+        "Pharmacies pour 1 000 habitants à 15 min (E2SFCA, partage entre habitants)"])  # fmt: skip
+    assert table["Co-localisation des services publics autour des commerces (CLQ)"].startswith(
+        fr_number(ind.at[WITH_NETWORK, "clq_commerce_services"], 2) + " (p = "
+    )
+    assert not any(v.startswith("non évalué") for k, v in table.items() if "temps" in k)
+    for key in ("Indice d'enclavement", "Coupure principale", "Commerces à 5 min ou moins d'un "
+                "service public", "Passage piéton potentiel (rues les plus passantes du "
+                "quartier, 90e centile)"):  # fmt: skip
+        assert key in table and table[key], key
+
+
+@pytest.mark.mirror
+def test_key_figures_rows_match_the_page(small_run) -> None:
+    rows = fiche.key_figures(WITH_NETWORK, small_run.indicators)
+    table = _table(fiche.fiche_html(WITH_NETWORK, small_run))
+    assert [(label, value) for _, label, value in rows] == list(table.items())
+    groups = list(dict.fromkeys(g for g, _, _ in rows))
+    assert groups == ["Population et revenus",
+                      "Accès à pied (temps médian des habitants, par les rues)",
+                      "Offre de proximité", "Passage et enclavement",
+                      "Couplage commerces – services publics"]  # fmt: skip
+
+
+@pytest.mark.mirror
+def test_fiche_without_network_says_not_evaluated(small_run) -> None:
+    page = fiche.fiche_html(WITHOUT_NETWORK, small_run)
+    table = _table(page)
+    not_eval = "non évalué (pas de réseau de rues dans les données)"
+    for key in ("Boulangerie", "Pharmacie", "Médecin généraliste", "Supermarché",
+                "Gamme de proximité INSEE couverte à moins de 10 min",
+                "Part des achats alimentaires faits près du quartier (modèle de Huff)",
+                "Co-localisation des services publics autour des commerces (CLQ)",
+                "Commerces à 5 min ou moins d'un service public"):  # fmt: skip
+        assert table[key] == not_eval, key
+    # what does not need a network is still there, and nothing is blank
+    assert table["Population estimée"].endswith("habitants")
+    assert "indice partiel" in table["Indice d'enclavement"]
+    assert all(v.strip() for v in table.values())
+    assert "Pas de réseau de rues dans les données pour ce quartier." in page
+
+
+@pytest.mark.mirror
+def test_fiche_of_an_unknown_qpv(small_run) -> None:
+    with pytest.raises(ValidationError, match="QN09999X"):
+        fiche.fiche_html("QN09999X", small_run)
+
+
+@pytest.mark.browser
+@pytest.mark.mirror
+def test_fiche_says_so_when_leaflet_is_missing(exported, tmp_path: Path) -> None:
+    """A fiche copied without ``maps/lib/`` shows a French message instead of a blank map."""
+    out, _ = exported
+    page = tmp_path / "seule" / f"{WITH_NETWORK}.html"
+    page.parent.mkdir()
+    shutil.copy(out / "maps" / "fiches" / page.name, page)
+    dom = dump_dom(page, tmp_path / "profil")
+    assert re.search(_NO_MAP, dom)
