@@ -497,6 +497,7 @@ def _inline_leaflet(page: str) -> str:
         return page
     js, css = assets
     js = js.replace("</script", "<\\/script")
-    page = _LEAFLET_SCRIPT.sub(lambda _: f"<script>{js}</script>", page, count=1)
-    page = _LEAFLET_LINK.sub(lambda _: f"<style>{css}</style>", page, count=1)
+    inline = TEMPLATES.get_template("inline_assets.html.j2").module
+    page = _LEAFLET_SCRIPT.sub(lambda _: str(inline.script(js)), page, count=1)
+    page = _LEAFLET_LINK.sub(lambda _: str(inline.style(css)), page, count=1)
     return page

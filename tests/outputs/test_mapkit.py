@@ -52,7 +52,7 @@ def test_templates_and_static_files_ship_with_the_package() -> None:
     for name in ("fiche.css", "index.css", "index.js"):
         assert mk.static_text(name).strip(), name
     for name in ("fiche.html.j2", "index.html.j2", "map_legend.html.j2", "map_title.html.j2",
-                 "legend_lines.html.j2"):  # fmt: skip
+                 "legend_lines.html.j2", "inline_assets.html.j2"):  # fmt: skip
         assert mk.TEMPLATES.get_template(name), name
 
 
