@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import mapkit as mk
-from .labels_fr import STATUS_SHORT, attribution, fr_number, num
+from .labels_fr import STATUS_SHORT, attribution, num, reading_text
 from .maps.viability import NO_SCORE_COLOUR, viability_colour
 
 #: French titles of the maps the index knows (file name → title, description)
@@ -72,7 +72,7 @@ def _row(result, code: str, score: float, maps_dir: Path) -> dict:
         "png": (maps_dir / "png" / f"{code}.png").is_file(),
         "score_key": f"{score if math.isfinite(score) else -1:.4f}",
         "colour": viability_colour(score) or NO_SCORE_COLOUR,
-        "score": "non évaluée" if math.isnan(score) else fr_number(score, 2),
+        "score": reading_text(score),
         "rank_key": f"{rank if math.isfinite(rank) else 999:.0f}",
         "rank": "–" if math.isnan(rank) else int(rank),
         "rank_range": _rank_short(ind, code),

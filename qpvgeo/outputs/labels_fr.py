@@ -80,6 +80,11 @@ def class_labels(
 
 #: a figure of the indicator maps that could not be computed
 NOT_COMPUTED = "non calculé"
+#: a figure that could not be evaluated (workshop material, enclavement tooltips)
+NOT_EVALUATED = "non évalué"
+#: a viability reading (« lecture ») that could not be evaluated, and its rank
+READING_NOT_EVALUATED = "non évaluée"
+NOT_RANKED = "non classé"
 #: an indicator value (« valeur ») that could not be computed
 VALUE_NOT_COMPUTED = "non calculée"
 #: why a figure is missing, when it is not the street network
@@ -126,7 +131,12 @@ SLIDE_DRIVE_NOTE = (
 
 def not_evaluated(reason: str) -> str:
     """« non évalué (reason) »."""
-    return f"non évalué ({reason})"
+    return f"{NOT_EVALUATED} ({reason})"
+
+
+def reading_text(score: float) -> str:
+    """A viability reading (0 to 1): « 0,52 », or « non évaluée »."""
+    return READING_NOT_EVALUATED if math.isnan(score) else fr_number(score, 2)
 
 
 def indicator_text(

@@ -21,6 +21,7 @@ from ..labels_fr import (
     DRIVE_NOTE_MAPS,
     ENCLAVEMENT_COMPONENTS,
     NOT_COMPUTED,
+    NOT_EVALUATED,
     attribution,
     class_labels,
     fr_number,
@@ -231,7 +232,7 @@ def _add_qpv_layers(m: folium.Map, table: gpd.GeoDataFrame) -> list[tuple[str, l
 
 def _base_type(text: object) -> str:
     t = "" if not isinstance(text, str) else text
-    return t.split(" (")[0] if t else "non évalué"
+    return t.split(" (")[0] if t else NOT_EVALUATED
 
 
 def _enclave_style(fill: str, partial: bool, no_value: dict) -> dict:
@@ -526,7 +527,7 @@ def enclavement_table(qpv: gpd.GeoDataFrame, indicators: pd.DataFrame) -> gpd.Ge
     out = base.assign(
         indice=fmt("enclavement_index", "", 2),
         composantes=[_components_text(s) for s in comps],
-        type=[mk.esc(t) if isinstance(t, str) else "non évalué" for t in types],
+        type=[mk.esc(t) if isinstance(t, str) else NOT_EVALUATED for t in types],
         bordure=[_border_text(ind, code) for code in ind.index],
         principale=[
             mk.esc(x) if isinstance(x, str) and x else "aucune"
@@ -560,13 +561,13 @@ def _border_text(ind: pd.DataFrame, code: str) -> str:
     for kind in ("rail", "water", "road"):
         column = f"share_perimeter_{kind}_pct"
         v = num(ind.at[code, column]) if column in ind.columns else float("nan")
-        missing = "non évaluées" if kind == "road" else "non évalué"
+        missing = "non évaluées" if kind == "road" else NOT_EVALUATED
         word = "routes" if kind == "road" else BARRIER_WORDS[kind]
         parts.append(f"{word} {fr_value(v, '%', 0, missing=missing)}")
     total = (
         fr_value(num(ind.at[code, "share_perimeter_barrier_pct"]), "%", 0, missing=NOT_COMPUTED)
         if ("share_perimeter_barrier_pct" in ind.columns)
-        else "non évalué"
+        else NOT_EVALUATED
     )
     return f"{total} ({', '.join(parts)})"
 

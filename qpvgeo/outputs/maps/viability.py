@@ -20,11 +20,15 @@ from ..labels_fr import (
     DRIVE_NOTE,
     NO_NETWORK,
     NO_VALUE,
+    NOT_EVALUATED,
+    NOT_RANKED,
+    READING_NOT_EVALUATED,
     STATUS_LONG,
     attribution,
     class_labels,
     fr_number,
     num,
+    reading_text,
 )
 
 #: fixed classes of the viability reading (0 least, 1 most favourable) and their colours
@@ -80,7 +84,7 @@ def _spread() -> float:
 def _rank_range(ind: pd.DataFrame, code: str) -> str:
     lo, hi = num(ind.at[code, "rank_p05"]), num(ind.at[code, "rank_p95"])
     if math.isnan(lo) or math.isnan(hi):
-        return "non évalué"
+        return NOT_EVALUATED
     lo_i, hi_i = int(round(lo)), int(round(hi))
     spread = _spread()
     how = (
@@ -108,8 +112,8 @@ def score_texts(ind: pd.DataFrame, code: str) -> dict[str, str]:
     missing = _component_labels(ind.at[code, "viability_missing"])
     why = NO_NETWORK if mk.network_status(ind, code) == "absent" else NO_VALUE
     return {
-        "score": "non évaluée" if math.isnan(score) else fr_number(score, 2),
-        "rang": "non classé" if math.isnan(rank) else f"{int(rank)} sur {n} QPV",
+        "score": reading_text(score),
+        "rang": NOT_RANKED if math.isnan(rank) else f"{int(rank)} sur {n} QPV",
         "fourchette": _rank_range(ind, code),
         "composantes": ", ".join(_component_labels(ind.at[code, "viability_components"])) or "aucune",
         "manquantes": (", ".join(missing) + f" ({why})") if missing else "aucune",
@@ -176,9 +180,9 @@ def _viability_table(qpv: gpd.GeoDataFrame, indicators: pd.DataFrame) -> gpd.Geo
             "quartier": mk.esc(qpv.at[code, "lib_qp"]),
             "commune": mk.esc(qpv.at[code, "lib_com"]),
             "code": mk.esc(code),
-            "score": sc["score"] if sc else "non évaluée",
-            "rang": sc["rang"] if sc else "non classé",
-            "fourchette": sc["fourchette"] if sc else "non évalué",
+            "score": sc["score"] if sc else READING_NOT_EVALUATED,
+            "rang": sc["rang"] if sc else NOT_RANKED,
+            "fourchette": sc["fourchette"] if sc else NOT_EVALUATED,
             "texte": mk.esc(sc["texte"]) if sc else "",
             "composantes": mk.esc(sc["composantes"]) if sc else "aucune",
             "manquantes": mk.esc(sc["manquantes"]) if sc else "toutes",
