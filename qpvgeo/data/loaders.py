@@ -192,6 +192,60 @@ def load_qpv(
     return gdf.sort_index()
 
 
+#: official QPV figures (SIG Ville export) -> qpvgeo columns
+QPV_FIGURES: dict[str, tuple[str, ...]] = {
+    "population_qpv": ("popMuniQPV",),
+    "households_qpv": ("nombre_menages",),
+    "share_households_1p_pct": ("partMen1p",),
+    "share_households_2p_pct": ("partMen2p",),
+    "share_households_3p_pct": ("partMen3p",),
+    "share_households_4_5p_pct": ("partMen45p",),
+    "share_households_6pp_pct": ("partMen6pp",),
+    "employment_rate_qpv_pct": ("taux_d_emploi",),
+    "poverty_rate_qpv_pct": ("taux_pauvrete_60%", "taux_pauvrete_60"),
+}
+
+
+def load_qpv_figures(
+    codes: list[str] | tuple[str, ...] | pd.Index,
+    *,
+    data_dir: DataDir = None,
+    offline: bool | None = None,
+) -> pd.DataFrame:
+    """Official key figures of each QPV (ANCT SIG Ville, from INSEE and CNAF).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``code_qp`` (the ``codes`` given, in order): ``population_qpv``
+        (population municipale, INSEE), ``households_qpv``, the shares of
+        households of 1, 2, 3, 4–5 and 6+ persons (``share_households_<n>p_pct``),
+        ``employment_rate_qpv_pct`` (15–64 in employment) and
+        ``poverty_rate_qpv_pct`` (below 60 % of the median standard of living,
+        Filosofi). A figure under statistical secrecy is NaN; a QPV missing
+        from the file is all NaN, with a warning that names it.
+    """
+    path = sources.fetch("qpv_figures", data_dir, offline=offline)
+    src = f"QPV key figures file {path.name!r}"
+    df = pick_columns(
+        read_csv(path, dtype=str), {"code_qp": ("CODE_QP", "codeQPV"), **QPV_FIGURES}, source=src
+    )
+    df["code_qp"] = df["code_qp"].str.strip().str.upper()
+    unique_key(df, "code_qp", source=src)
+    df = df.set_index("code_qp")[list(QPV_FIGURES)]
+    for col in QPV_FIGURES:
+        df[col] = _to_number(df[col])
+    out = df.reindex(pd.Index(list(codes), name="code_qp"))
+    absent = out.index[~out.index.isin(df.index)]
+    if len(absent):
+        warnings.warn(
+            f"{src}: {len(absent)} QPV are not in it ({', '.join(absent[:10])}); their official "
+            "figures are left empty. Get the current SIG Ville export (see `qpvgeo data`)",
+            stacklevel=2,
+        )
+    return out
+
+
 # --------------------------------------------------------------------------- communes, IRIS
 
 

@@ -284,64 +284,104 @@ def detour_index(
     return pd.Series(out, name=name, dtype=float).rename_axis(zone)
 
 
-#: components of the composite enclavement index: column, value at 0 (open), value at 1 (cut off)
+#: components of the network enclavement index: column, value at 0 (open), value at 1 (cut off).
+#: qpvgeo's anchors: 15 crossings per km is a street every ~70 m, the mesh of a dense town
+#: centre, and 2 per km one every 500 m; a stretch of boundary of 200 m without a way in is a
+#: block side, 1 km a wall; a detour index of 1.2 is the usual pedestrian detour in French
+#: urban areas, 2.0 doubles the walk.
 COMPOSITE_COMPONENTS: dict[str, tuple[float, float]] = {
-    "share_perimeter_barrier_pct": (0.0, 50.0),
     "crossings_per_km": (15.0, 2.0),
     "longest_without_crossing_m": (200.0, 1000.0),
     "detour_gare": (1.2, 2.0),
     "detour_supermarche": (1.2, 2.0),
 }
-#: weights of the components (renormalised over the components available for a QPV)
+#: weights of the network components
 COMPOSITE_WEIGHTS: dict[str, float] = dict.fromkeys(COMPOSITE_COMPONENTS, 1.0)
+
+#: barrier index: share of the perimeter lined by barriers, value at 0 (open) and at 1 (cut off)
+BARRIER_SCALE: tuple[float, float] = (0.0, 50.0)
+
+#: typology thresholds (qpvgeo's own, not an official grid): barriers along a quarter of the
+#: perimeter close one side of a compact quarter ("forte coupure"); along 5 % of it, or 10 % of
+#: the 200 m ring around it, they cut some of its links ("coupure modérée")
+TYPE_STRONG_PCT = 25.0
+TYPE_MODERATE_PCT = 5.0
+TYPE_MODERATE_RING_PCT = 10.0
+
+_KIND_FR = {"rail": "voies ferrées", "water": "cours d'eau", "road": "autoroutes et routes principales"}
 
 
 def enclavement_index(
     table: pd.DataFrame, *, weights: dict[str, float] | None = None
 ) -> pd.DataFrame:
-    """Transparent composite enclavement index (0 open – 1 cut off) and a CEREMA-like typology.
+    """Two transparent enclavement readings (0 open – 1 cut off) and a barrier typology.
 
-    Each component is rescaled linearly between the value where it signals
-    no enclavement and the value where it signals a full cut (table
-    :data:`COMPOSITE_COMPONENTS`), clipped to [0, 1], shown as
-    ``enclavement_<component>_score``; the index is their weighted mean over
-    the components available for the QPV (``enclavement_components`` lists
-    them), with :data:`COMPOSITE_WEIGHTS` unless ``weights`` is given.
+    Each component is rescaled linearly between the value where it signals no
+    enclavement and the value where it signals a full cut, clipped to [0, 1].
 
-    Typology (``enclavement_type``), after CEREMA's reading of QPV cut by
-    major infrastructure: *forte coupure* when barriers line ≥ 25 % of the
-    perimeter, *coupure modérée* when they line ≥ 5 % of it or ≥ 10 % of the
-    200 m ring, *pas de coupure* otherwise; « routes non évaluées » is added
-    when motorways and trunk roads were not assessed.
+    - ``barrier_index``: the share of the perimeter lined by barriers on
+      :data:`BARRIER_SCALE`, for every QPV; it covers the barrier kinds
+      assessed (``barriers_assessed``).
+    - ``enclavement_index``: the network reading, weighted mean of
+      ``enclavement_<component>_score`` over :data:`COMPOSITE_COMPONENTS`
+      (crossings, longest stretch without one, detours), only where *all* of
+      them are known (a QPV a street network covers): QPV read on fewer
+      components are not put on the same figure. ``enclavement_components``
+      lists the components, ``enclavement_missing`` those not known.
+    - ``enclavement_type``: *forte coupure* when barriers line ≥ 25 % of the
+      perimeter, *coupure modérée* when ≥ 5 % of it or ≥ 10 % of the 200 m
+      ring, *pas de coupure* otherwise (thresholds :data:`TYPE_STRONG_PCT`…,
+      qpvgeo's own); when a barrier kind could not be assessed, anything short
+      of *forte coupure* reads « non évalué (… absentes des données) ».
     """
     weights = {**COMPOSITE_WEIGHTS, **(weights or {})}
     out = pd.DataFrame(index=table.index)
-    scores = []
-    for col, (open_value, cut_value) in COMPOSITE_COMPONENTS.items():
-        if col not in table.columns:
-            continue
-        score = ((table[col] - open_value) / (cut_value - open_value)).clip(0.0, 1.0)
-        out[f"enclavement_{col}_score"] = score
-        scores.append((col, score))
-    num = sum(weights[c] * s.fillna(0.0) for c, s in scores)
-    den = sum(weights[c] * s.notna() for c, s in scores)
-    out["enclavement_index"] = (num / den).where(den > 0)
-    out["enclavement_components"] = [
-        ", ".join(c for c, s in scores if pd.notna(s[i])) for i in table.index
-    ]
     share = table.get("share_perimeter_barrier_pct", pd.Series(np.nan, index=table.index))
-    ring = table.get("share_ring200m_barrier_pct", pd.Series(np.nan, index=table.index))
-    kind = np.where(
-        share >= 25,
-        "forte coupure",
-        np.where((share >= 5) | (ring >= 10), "coupure modérée", "pas de coupure"),
-    )
-    kind = pd.Series(kind, index=table.index).where(share.notna(), "non évalué")
-    if "share_perimeter_road_pct" in table.columns:
-        roads_missing = table["share_perimeter_road_pct"].isna() & share.notna()
-        kind = kind.where(~roads_missing, kind + " (routes non évaluées)")
-    out["enclavement_type"] = kind
+    out["barrier_index"] = _rescale(share, *BARRIER_SCALE)
+    scores = {}
+    for col, (open_value, cut_value) in COMPOSITE_COMPONENTS.items():
+        values = table.get(col, pd.Series(np.nan, index=table.index))
+        scores[col] = out[f"enclavement_{col}_score"] = _rescale(values, open_value, cut_value)
+    known = pd.DataFrame(scores).notna()
+    complete = known.all(axis=1)
+    num = sum(weights[c] * s for c, s in scores.items())
+    out["enclavement_index"] = (num / sum(weights.values())).where(complete)
+    out["enclavement_components"] = [", ".join(known.columns[known.loc[i]]) for i in table.index]
+    out["enclavement_missing"] = [", ".join(known.columns[~known.loc[i]]) for i in table.index]
+    out["enclavement_type"] = _barrier_type(table, share)
     return out
+
+
+def _rescale(values: pd.Series, open_value: float, cut_value: float) -> pd.Series:
+    return ((pd.to_numeric(values, errors="coerce") - open_value) / (cut_value - open_value)).clip(
+        0.0, 1.0
+    )
+
+
+def _barrier_type(table: pd.DataFrame, share: pd.Series) -> pd.Series:
+    ring = table.get("share_ring200m_barrier_pct", pd.Series(np.nan, index=table.index))
+    kind = pd.Series(
+        np.where(
+            share >= TYPE_STRONG_PCT,
+            "forte coupure",
+            np.where(
+                (share >= TYPE_MODERATE_PCT) | (ring >= TYPE_MODERATE_RING_PCT),
+                "coupure modérée",
+                "pas de coupure",
+            ),
+        ),
+        index=table.index,
+    ).where(share.notna(), "non évalué")
+    missing = [
+        k for k in KINDS
+        if f"share_perimeter_{k}_pct" in table.columns and table[f"share_perimeter_{k}_pct"].isna().all()
+    ]  # fmt: skip
+    if missing:
+        absent = " et ".join(_KIND_FR[k] for k in missing)
+        short_of_strong = share.notna() & (share < TYPE_STRONG_PCT)
+        kind = kind.where(~short_of_strong, f"non évalué ({absent} absentes des données)")
+        kind = kind.where(~(share >= TYPE_STRONG_PCT), kind + f" ({absent} non évaluées)")
+    return kind
 
 
 def crossing_points(qpv: gpd.GeoDataFrame, network) -> gpd.GeoDataFrame:

@@ -109,34 +109,33 @@ class NetworkAccess:
 def network_access(ctx: RunContext) -> NetworkAccess:
     """The network-based access indicators beyond time-to-nearest, for QPV with a network.
 
-    Per QPV (population-weighted over its origins): cumulative opportunities
+    Demand is everyone living inside the network's extent, across commune
+    borders: the residents of every QPV of the département and those outside
+    every QPV (:meth:`RunContext.residents`). Per QPV (population-weighted over
+    its origins): cumulative opportunities
     ``n_<cat>_within_<t>min``; INSEE proximity-range coverage
     ``gamme_proximite_within_10min_pct``; ``fca2_<cat>_per_1000`` and
-    ``e2sfca_<cat>_per_1000`` (supply per 1,000 residents in reach, demand
-    from the QPV *and* the rest of its communes); ``huff_share_nearby_pct``
-    (expected share of the QPV residents' food shopping done within 300 m of
-    the QPV); the same median times for the rest of the commune
+    ``e2sfca_<cat>_per_1000`` (supply per 1,000 residents in reach);
+    ``huff_share_nearby_pct`` (expected share of the QPV residents' food
+    shopping done within 300 m of the QPV); the same median times for the rest of the commune
     (``walk_min_median_<cat>_rest_commune``).
     """
     rows, per_origin, shop_frames, iso_frames = [], [], [], []
     for name, codes in ctx.network_groups().items():
         net = ctx.networks.networks[name]
         q = ctx.qpv.loc[codes]
-        o = ctx.origins[ctx.origins["code_qp"].isin(codes)]
-        area = ctx.area_origins(name)
-        rows.extend(_rest_of_commune(ctx, net, q, area))
+        # everyone in the network's extent, the residents of these QPV first (rows 0..len(o)-1)
+        demand_pts = ctx.residents(name, first=codes)
+        o = pd.concat([ctx.origins[ctx.origins["code_qp"] == code] for code in codes])
+        rows.extend(_rest_of_commune(ctx, net, q, ctx.area_origins(name)))
+        rows.extend(_catchment_cut(ctx.iris, net, q))
         per = _opportunities_and_gamme(ctx, net, o)
-        # competition-aware access: demand = QPV origins + area origins
-        demand_pts = pd.concat(
-            [o[["population", "geometry"]], area[["population", "geometry"]]], ignore_index=True
-        )
-        demand_pts = gpd.GeoDataFrame(demand_pts, crs=settings.crs)
         d_snap = snap_points(net, demand_pts)
-        demand = demand_pts["population"].fillna(0.0)
+        demand = demand_pts["population"]
         for column, values in _fca(ctx.destinations, net, d_snap, demand, len(o)).items():
             per[column] = values
         per["huff_share_nearby_pct"], shops = _huff(
-            ctx.destinations, net, q, d_snap, demand, len(o)
+            ctx.destinations, net, q, d_snap, demand_pts, o["code_qp"].to_numpy()
         )
         shop_frames.append(shops)
         per.index = o.index
@@ -151,7 +150,7 @@ def network_access(ctx: RunContext) -> NetworkAccess:
     per_origin_df = pd.concat(per_origin)
     o_all = ctx.origins.loc[per_origin_df.index]
     per_qpv = weighted_mean(per_origin_df, o_all["population"], o_all["code_qp"])
-    per_qpv = per_qpv.join(pd.DataFrame(rows))
+    per_qpv = per_qpv.join(pd.DataFrame(rows).groupby(level=0).first())
     shops = gpd.GeoDataFrame(pd.concat(shop_frames), crs=settings.crs)
     shops = shops[~shops.index.duplicated()]
     return NetworkAccess(
@@ -186,6 +185,30 @@ def _rest_of_commune(
         )
         row.name = code
         rows.append(row)
+    return rows
+
+
+def _catchment_cut(iris: gpd.GeoDataFrame, net: WalkNetwork, q: gpd.GeoDataFrame) -> list[pd.Series]:
+    """Share of the residents within the 2SFCA catchment of each QPV who live beyond the network.
+
+    ``fca_catchment_outside_network_pct``: residents (IRIS population spread
+    over each IRIS's area) within :data:`FCA_CATCHMENT_MIN` of walk, as the
+    crow flies, from the QPV, living outside the network's extent: their
+    demand is missing from the 2SFCA and Huff figures. Residents beyond the
+    département (no IRIS loaded) are not counted in either term.
+    """
+    radius = FCA_CATCHMENT_MIN * metres_per_minute()
+    pop = iris["population"].to_numpy(dtype=float)
+    known = np.isfinite(pop)
+    geoms, area, pop = iris.geometry.values[known], iris.area.to_numpy()[known], pop[known]
+    rows = []
+    for code in q.index:
+        ring = q.at[code, "geometry"].buffer(radius)
+        inside = shapely.intersection(geoms, ring)
+        total = (pop * shapely.area(inside) / area).sum()
+        beyond = (pop * shapely.area(shapely.difference(inside, net.extent)) / area).sum()
+        value = 100.0 * beyond / total if total > 0 else np.nan
+        rows.append(pd.Series({"fca_catchment_outside_network_pct": value}, name=code))
     return rows
 
 
@@ -248,10 +271,18 @@ def _huff(
     net: WalkNetwork,
     q: gpd.GeoDataFrame,
     d_snap: pd.DataFrame,
-    demand: pd.Series,
-    n_qpv: int,
+    residents: gpd.GeoDataFrame,
+    qpv_of: np.ndarray,
 ) -> tuple[np.ndarray, gpd.GeoDataFrame]:
-    """Huff share of food shopping near the QPV per QPV origin (%), and the stores' expected customers."""
+    """Huff share of food shopping near its own QPV per QPV origin (%), and the stores' expected customers.
+
+    The first ``len(qpv_of)`` demand points are the origins of the QPV ``qpv_of``;
+    "near" is within :data:`HUFF_NEARBY_M` of *that* QPV, so a QPV's share does
+    not depend on which other QPV are in the run. Expected customers per store:
+    from every resident (``huff_expected_residents``) and from the residents
+    of every QPV (``huff_expected_qpv_residents``).
+    """
+    demand = residents["population"]
     food = equipments[equipments["category"].isin(huff.HUFF_ATTRACTIVENESS)]
     f_edge, f_offset, on = _on_network(net, food)
     food_on = food[on]
@@ -261,20 +292,21 @@ def _huff(
     )  # fmt: skip
     attract = pd.Series(food_on["category"].map(huff.HUFF_ATTRACTIVENESS).to_numpy())
     probs = huff.huff_probabilities(cost, attract)
-    nearby = shapely.union_all(q.geometry.buffer(HUFF_NEARBY_M).values)
-    store_nearby = shapely.contains_xy(
-        nearby, food_on.geometry.x.to_numpy(), food_on.geometry.y.to_numpy()
-    )
+    n_qpv = len(qpv_of)
     qpv_probs = probs[probs["origin"] < n_qpv]
-    local = qpv_probs[store_nearby[qpv_probs["target"].to_numpy()]].groupby("origin")["p"].sum()
+    near_own = np.zeros(len(qpv_probs), dtype=bool)
+    x, y = food_on.geometry.x.to_numpy(), food_on.geometry.y.to_numpy()
+    for code in q.index:
+        nearby = shapely.contains_xy(q.at[code, "geometry"].buffer(HUFF_NEARBY_M), x, y)
+        rows = qpv_of[qpv_probs["origin"].to_numpy()] == code
+        near_own |= rows & nearby[qpv_probs["target"].to_numpy()]
+    local = qpv_probs[near_own].groupby("origin")["p"].sum()
     share = np.full(n_qpv, np.nan)
     share[qpv_probs["origin"].unique()] = 0.0
     share[local.index.to_numpy()] = local.to_numpy()
     shops = food_on[["category", "label_fr", "geometry"]].copy()
-    for column, p in (
-        ("huff_expected_residents", probs),
-        ("huff_expected_qpv_residents", qpv_probs),
-    ):
+    from_qpv = probs[residents["code_qp"].notna().to_numpy()[probs["origin"].to_numpy()]]
+    for column, p in (("huff_expected_residents", probs), ("huff_expected_qpv_residents", from_qpv)):
         shops[column] = (
             huff.huff_expected_customers(p, demand)
             .reindex(range(len(food_on)), fill_value=0.0)

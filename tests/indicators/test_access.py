@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from qpvgeo import settings
-from qpvgeo.indicators import access as accessibility
 from qpvgeo._errors import CRSError, ValidationError
+from qpvgeo.indicators import access as accessibility
 
 from ..conftest import points
 

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import shapely
 
+from qpvgeo._errors import CRSError
 from qpvgeo.data import barriers
 from qpvgeo.indicators import enclavement
-from qpvgeo._errors import CRSError
 
 from ..conftest import X0, Y0
 
@@ -153,26 +153,62 @@ def test_detour_index_on_grid():
     assert s["Q0"] == pytest.approx(200 / np.hypot(100, 100))
 
 
-def test_enclavement_index_is_transparent():
+def test_enclavement_readings_are_transparent():
     import pandas as pd
 
     table = pd.DataFrame(
         {
             "share_perimeter_barrier_pct": [0.0, 50.0, 10.0],
-            "crossings_per_km": [15.0, 2.0, np.nan],
+            "share_perimeter_rail_pct": [0.0, 50.0, 10.0],
+            "share_perimeter_road_pct": [0.0, 0.0, 0.0],
             "share_ring200m_barrier_pct": [0.0, 0.0, 0.0],
+            "crossings_per_km": [15.0, 2.0, 8.5],
+            "longest_without_crossing_m": [200.0, 1000.0, 600.0],
+            "detour_gare": [1.2, 2.0, np.nan],
+            "detour_supermarche": [1.2, 2.0, 1.6],
         },
         index=["open", "cut", "partial"],
     )
     out = enclavement.enclavement_index(table)
+    # barrier index: the perimeter share on 0-50 %, for every QPV
+    assert out["barrier_index"].tolist() == pytest.approx([0.0, 1.0, 0.2])
+    # network index: the mean of the four network scores, only where all four are known
     assert out.loc["open", "enclavement_index"] == 0.0
     assert out.loc["cut", "enclavement_index"] == 1.0
-    # only the barrier share is available for "partial": index = its score
-    assert out.loc["partial", "enclavement_index"] == pytest.approx(0.2)
-    assert out.loc["partial", "enclavement_components"] == "share_perimeter_barrier_pct"
+    assert np.isnan(out.loc["partial", "enclavement_index"])
+    assert out.loc["partial", "enclavement_missing"] == "detour_gare"
+    assert out.loc["partial", "enclavement_crossings_per_km_score"] == pytest.approx(0.5)
     assert list(out["enclavement_type"]) == ["pas de coupure", "forte coupure", "coupure modérée"]
+    # (3 × 0.5 + 0.5 + 0.5 + 0.5) / 6 once the detour is known
+    table.loc["partial", "detour_gare"] = 1.6
     weighted = enclavement.enclavement_index(table, weights={"crossings_per_km": 3.0})
-    assert weighted.loc["cut", "enclavement_index"] == 1.0
+    assert weighted.loc["partial", "enclavement_index"] == pytest.approx(0.5)
+    weighted = enclavement.enclavement_index(
+        table.assign(crossings_per_km=[15.0, 2.0, 2.0]), weights={"crossings_per_km": 3.0}
+    )
+    assert weighted.loc["partial", "enclavement_index"] == pytest.approx((3 * 1 + 3 * 0.5) / 6)
+
+
+def test_type_says_not_assessed_when_a_barrier_kind_is_missing():
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {
+            "share_perimeter_barrier_pct": [0.0, 30.0, 6.0],
+            "share_perimeter_rail_pct": [0.0, 30.0, 6.0],
+            "share_perimeter_road_pct": [np.nan, np.nan, np.nan],
+            "share_ring200m_barrier_pct": [0.0, 0.0, 0.0],
+        },
+        index=["a", "b", "c"],
+    )
+    kinds = enclavement.enclavement_index(table)["enclavement_type"].tolist()
+    missing = "non évalué (autoroutes et routes principales absentes des données)"
+    # never "pas de coupure" while motorways were not looked at; a strong cut stays one
+    assert kinds == [
+        missing,
+        "forte coupure (autoroutes et routes principales non évaluées)",
+        missing,
+    ]
 
 
 def test_crossing_points_and_detour_paths():
