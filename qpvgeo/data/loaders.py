@@ -30,7 +30,7 @@ import pandas as pd
 import shapely
 
 from .. import settings
-from .._errors import CRSError, EmptyLayerError, UnknownCodeError, ValidationError
+from .._errors import CRSError, EmptyLayerError, QpvgeoWarning, UnknownCodeError, ValidationError
 from .._validate import (
     pick_columns,
     read_csv,
@@ -241,7 +241,7 @@ def load_qpv_figures(
         warnings.warn(
             f"{src}: {len(absent)} QPV are not in it ({', '.join(absent[:10])}); their official "
             "figures are left empty. Get the current SIG Ville export (see `qpvgeo data`)",
-            stacklevel=2,
+            category=QpvgeoWarning, stacklevel=2,
         )
     return out
 
@@ -330,7 +330,7 @@ def load_iris(
         warnings.warn(
             f"{psrc}: {int(missing.sum())} IRIS of {dep} have no population "
             f"(e.g. {list(gdf.index[missing][:3])!r}); their residents are not counted",
-            stacklevel=2,
+            category=QpvgeoWarning, stacklevel=2,
         )
 
     inc_path = sources.fetch("iris_income", data_dir, offline=offline)
@@ -347,7 +347,7 @@ def load_iris(
         warnings.warn(
             f"{isrc}: {int(no_income.sum())} of {len(gdf)} IRIS of {dep} have no income figure "
             "(INSEE publishes none for small communes or under statistical secrecy)",
-            stacklevel=2,
+            category=QpvgeoWarning, stacklevel=2,
         )
     return gdf.sort_index()
 
@@ -384,7 +384,7 @@ def read_bpe(path, *, source: str | None = None) -> gpd.GeoDataFrame:
         warnings.warn(
             f"{src}: {int(no_xy.sum())} equipments have no coordinates and are left out "
             f"(codes: {df.loc[no_xy, 'code'].value_counts().head(5).to_dict()!r})",
-            stacklevel=2,
+            category=QpvgeoWarning, stacklevel=2,
         )
     df = df[~no_xy]
     # Lambert-93 sanity: metropolitan France lies within these bounds
@@ -481,7 +481,7 @@ def load_equipments(
                 f"no BPE file for the ring outside département {dep} "
                 f"({sources.dataset('bpe_ring').files[0]!r}); equipments just across the border "
                 "are not counted (edge effects)",
-                stacklevel=2,
+                category=QpvgeoWarning, stacklevel=2,
             )
         else:
             parts.append(read_bpe(sources.fetch("bpe_ring", data_dir, offline=offline)))

@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 
 from .. import settings
-from .._errors import EmptyLayerError, ValidationError
+from .._errors import EmptyLayerError, QpvgeoWarning, ValidationError
 from .._validate import assert_project_crs
 
 
@@ -164,7 +164,7 @@ def outside_qpv_iris(
         warnings.warn(
             f"{int(negative.sum())} IRIS hold fewer residents (RP) than the QPV residents placed in "
             f"them (e.g. {list(iris.index[negative][:3])!r}); none is counted outside the QPV there",
-            stacklevel=2,
+            category=QpvgeoWarning, stacklevel=2,
         )
     geometry = iris.geometry.difference(shapely.union_all(qpv.geometry.values))
     return gpd.GeoDataFrame(

@@ -11,6 +11,7 @@ from os import PathLike
 import pandas as pd
 
 from .. import settings
+from .._errors import QpvgeoWarning
 from ..data import barriers, sources
 from ..indicators import enclavement, viability
 from .access import NetworkAccess, access_times, network_access
@@ -51,7 +52,11 @@ def run(
         enclave = enclave.join(enclavement.enclavement_index(enclave))
         ctx.equipments = ctx.equipments.join(footfall)
         couple, pairs, polarites = network_coupling(ctx)
-    messages = run_notes(ctx, caught, summary, barrier_lines)
+    for w in caught:  # only qpvgeo's own warnings become notes; the others go on
+        if not issubclass(w.category, QpvgeoWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+    ours = [w for w in caught if issubclass(w.category, QpvgeoWarning)]
+    messages = run_notes(ctx, ours, summary, barrier_lines)
     table = indicator_table(ctx, summary, access, flow_qpv, enclave, couple)
     return RunResult(
         ctx.qpv, table, ctx.equipments, ctx.origins.join(times).join(access.per_origin),

@@ -12,6 +12,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from .. import settings
+from .._errors import QpvgeoWarning
 from ..data import sources
 from ..network.build import WalkNetwork, load_network, resident_coverage, walk_graph_from_polygon
 
@@ -139,7 +140,7 @@ def _download_walk_network(code: str, geom, target: Path, root: Path) -> None:
         G = walk_graph_from_polygon(geom.buffer(NETWORK_BUFFER_M))
     except Exception as exc:  # no network, Overpass errors: fall back to local files
         warnings.warn(
-            f"QPV {code}: OSM walk network download failed ({exc}); using local files", stacklevel=3
+            f"QPV {code}: OSM walk network download failed ({exc}); using local files", category=QpvgeoWarning, stacklevel=3
         )
         return
     target.parent.mkdir(parents=True, exist_ok=True)
