@@ -31,7 +31,7 @@ The reading is the weighted mean of the scores available for the QPV, with
 counted as zero. A QPV whose street network is partial or absent is read on
 the components that need no network only. QPV read on different components
 are not compared: ``viability_rank`` ranks a QPV among those read on the same
-components (``n_comparable`` of them). :func:`sensitivity` tells how much
+components (``viability_rank_among`` of them). :func:`sensitivity` tells how much
 those ranks move when the weights move.
 """
 
@@ -153,7 +153,7 @@ def viability(table: pd.DataFrame, *, weights: dict[str, float] | None = None) -
         ``score_<component>`` for each component, ``viability_score`` (0–1,
         fixed scales), ``viability_components`` (read) and ``viability_missing``
         (not read), ``viability_rank`` (1 = most favourable) among the
-        ``n_comparable`` rows read on the same components.
+        ``viability_rank_among`` rows read on the same components.
     """
     w = _check_weights(weights)
     scores = component_scores(table)
@@ -169,7 +169,7 @@ def viability(table: pd.DataFrame, *, weights: dict[str, float] | None = None) -
     groups = out["viability_components"]
     out["viability_rank"] = _ranks_within(out["viability_score"].to_numpy(), groups)[0]
     scored = out["viability_score"].notna()
-    out["n_comparable"] = scored.groupby(groups).transform("sum").where(scored)
+    out["viability_rank_among"] = scored.groupby(groups).transform("sum").where(scored)
     return out
 
 

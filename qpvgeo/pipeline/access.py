@@ -115,7 +115,8 @@ def network_access(ctx: RunContext) -> NetworkAccess:
     its origins): cumulative opportunities
     ``n_<cat>_within_<t>min``; INSEE proximity-range coverage
     ``gamme_proximite_within_10min_pct``; ``fca2_<cat>_per_1000`` and
-    ``e2sfca_<cat>_per_1000`` (supply per 1,000 residents in reach);
+    ``g2sfca_<cat>_per_1000`` (classic and Gaussian-kernel 2SFCA, Dai 2010: supply per
+    1,000 residents in reach);
     ``huff_share_nearby_pct`` (expected share of the QPV residents' food
     shopping done within 300 m of the QPV); the same median times for the rest of the commune
     (``walk_min_median_<cat>_rest_commune``).
@@ -243,7 +244,7 @@ def _fca(
     demand: pd.Series,
     n_qpv: int,
 ) -> dict[str, np.ndarray]:
-    """2SFCA and Gaussian-kernel 2SFCA per 1,000 residents for the first ``n_qpv`` demand points."""
+    """Classic 2SFCA and Gaussian-kernel 2SFCA (Dai, 2010) per 1,000 residents for the first ``n_qpv`` demand points."""
     catchment = FCA_CATCHMENT_MIN * metres_per_minute()
     out = {}
     for cat in FCA_CATEGORIES:
@@ -258,7 +259,7 @@ def _fca(
             cutoff_m=catchment,
         )  # fmt: skip
         supply = pd.Series(1.0, index=range(int(on.sum())))
-        for label, decay in (("fca2", None), ("e2sfca", fca.gaussian_decay(catchment / 2))):
+        for label, decay in (("fca2", None), ("g2sfca", fca.gaussian_decay(catchment / 2))):
             ratio = fca.two_step_fca(cost, demand, supply, catchment_m=catchment, decay=decay)
             values = 1000.0 * ratio.to_numpy()[:n_qpv]
             values[~d_snap["on_network"].to_numpy()[:n_qpv]] = np.nan

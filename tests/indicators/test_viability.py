@@ -57,10 +57,10 @@ def test_weighted_reading_and_missing_listed(table):
 def test_ranks_only_among_the_same_components(table):
     r = viability.viability(table)
     assert r.at["Q1", "viability_rank"] == 1 and r.at["Q3", "viability_rank"] == 2
-    assert r.at["Q1", "n_comparable"] == 2
+    assert r.at["Q1", "viability_rank_among"] == 2
     # Q2 (demande) and Q4 (demande, pouvoir d'achat) are each alone with their components
-    assert r.at["Q2", "viability_rank"] == 1 and r.at["Q2", "n_comparable"] == 1
-    assert r.at["Q4", "viability_rank"] == 1 and r.at["Q4", "n_comparable"] == 1
+    assert r.at["Q2", "viability_rank"] == 1 and r.at["Q2", "viability_rank_among"] == 1
+    assert r.at["Q4", "viability_rank"] == 1 and r.at["Q4", "viability_rank_among"] == 1
 
 
 def test_weights_change_the_reading(table):
