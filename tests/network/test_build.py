@@ -126,3 +126,18 @@ def test_drive_graphml_is_labelled(data_dir):
 def test_speed_must_be_positive():
     with pytest.raises(ValidationError, match="walk_speed_kmh"):
         network.metres_per_minute(0)
+
+
+def test_resident_coverage_counts_residents_not_area(tiny_network):
+    # zone Q: 30 residents 10 m from the street, 10 residents 400 m away (beyond 150 m)
+    # zone R: residents without a population figure only
+    o = points(
+        [(50, 10), (150, -10), (50, 400), (150, 400)],
+        code_qp=["Q", "Q", "Q", "R"],
+        population=[20.0, 10.0, 10.0, np.nan],
+    )
+    share = network.resident_coverage(tiny_network, o)
+    assert share["Q"] == pytest.approx(30 / 40)
+    assert np.isnan(share["R"])
+    with pytest.raises(ValidationError, match="population"):
+        network.resident_coverage(tiny_network, o.drop(columns="population"))
