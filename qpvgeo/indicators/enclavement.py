@@ -17,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.ops
 
 from .._validate import assert_project_crs
 from ..data.barriers import KINDS, Barriers
@@ -119,43 +120,160 @@ def barrier_indicators(
 # --------------------------------------------------------------------------- on the street network
 
 
-def _crossing_points(boundary: shapely.Geometry, edges: np.ndarray) -> list[shapely.Point]:
-    """Points where street edges cross a boundary (a stretch along the boundary counts once)."""
-    pts: list[shapely.Point] = []
-    for inter in shapely.intersection(edges, boundary):
-        if inter.is_empty:
-            continue
-        for part in getattr(inter, "geoms", [inter]):
-            pts.append(
-                part if isinstance(part, shapely.Point) else part.interpolate(0.5, normalized=True)
-            )
+#: A street node closer than this (m) to the QPV boundary is *on* the boundary and counts as
+#: outside. QPV boundaries are drawn along street centre lines from other sources than the
+#: network, so the junctions of a street that runs along the boundary lie a few metres
+#: either side of the line (on the Essonne mirror most are within 5 m, the carriageways of
+#: a dual road up to about 10 m): without a band, each stretch of such a street between a
+#: junction just inside and one just outside would count as an entry. An entry is thus an
+#: edge that leads from the boundary (or beyond) to a node more than this inside. (qpvgeo
+#: choice; a real junction this close inside the boundary is counted through the edges that
+#: lead from it deeper inside.)
+BOUNDARY_BAND_M = 10.0
+#: Crossing points closer than this (m) to each other are one place, one entrance: the two
+#: carriageways of a dual road, or a street and its separately mapped sidewalk, enter side
+#: by side (a dual carriageway with its sidewalks is about 25 m wide). A place spans at most
+#: this distance: consecutive points along the boundary join a place while within it of the
+#: place's first point (no chaining along a row of close entrances). (qpvgeo choice.)
+CROSSING_MERGE_M = 25.0
+
+
+def _first_contact(line: shapely.LineString, boundary: shapely.Geometry) -> shapely.Point:
+    """Where ``line``, followed from its start, first meets ``boundary``.
+
+    When it never does (its other end lies inside the QPV, within the band),
+    the point of the boundary nearest to its other end.
+    """
+    inter = line.intersection(boundary)
+    if inter.is_empty:
+        end = shapely.Point(line.coords[-1])
+        return shapely.ops.nearest_points(boundary, end)[0]
+    coords = shapely.get_coordinates(inter)
+    first = float(np.min(line.project(shapely.points(coords))))
+    return line.interpolate(first)
+
+
+def _entry_points(geom: shapely.Geometry, network, *, band_m: float) -> list[shapely.Point]:
+    """One point per street edge entering the QPV (before merging).
+
+    An edge enters when one end node lies inside the QPV more than ``band_m``
+    from its boundary and the other does not (outside, on the boundary or
+    within the band). Its point is where the edge, followed from its inside
+    end, first meets the boundary: for a street that runs along the boundary
+    before turning in, the place where it turns in.
+    """
+    boundary = geom.boundary
+    idx = network.tree.query(geom, predicate="intersects")
+    if len(idx) == 0:
+        return []
+    u, v = network.edge_u[idx], network.edge_v[idx]
+    nodes = np.unique(np.concatenate([u, v]))
+    x, y = network.node_x[nodes], network.node_y[nodes]
+    deep = shapely.contains_xy(geom, x, y) & (
+        shapely.distance(shapely.points(x, y), boundary) > band_m
+    )
+    deep_u = deep[np.searchsorted(nodes, u)]
+    deep_v = deep[np.searchsorted(nodes, v)]
+    pts = []
+    for e, from_u in zip(idx[deep_u != deep_v], deep_u[deep_u != deep_v], strict=True):
+        line = network.edge_geometry[e]  # oriented from edge_u to edge_v
+        pts.append(_first_contact(line if from_u else shapely.reverse(line), boundary))
     return pts
 
 
-def _longest_gap(boundary: shapely.Geometry, pts: list[shapely.Point]) -> float:
-    """Longest stretch of boundary (m) between consecutive crossings, ring by ring."""
+def _merged_places(
+    boundary: shapely.Geometry, pts: list[shapely.Point], *, merge_m: float
+) -> list[tuple[shapely.LineString, np.ndarray, list[shapely.Point]]]:
+    """Crossing points merged into places, ring by ring.
+
+    Returns, for every ring of the boundary (outer rings and holes), the ring,
+    the positions of its places along it (m, sorted) and the places (points
+    on the ring, midway along the ring between the first and last point merged).
+    """
     rings = list(getattr(boundary, "geoms", [boundary]))
+    which = (
+        np.array([int(np.argmin(shapely.distance(rings, p))) for p in pts], dtype=int)
+        if pts
+        else np.array([], dtype=int)
+    )
+    out = []
+    for r, ring in enumerate(rings):
+        mine = [p for p, k in zip(pts, which, strict=True) if k == r]
+        if not mine:
+            out.append((ring, np.array([]), []))
+            continue
+        length = ring.length
+        pos = np.array([ring.project(p) for p in mine])
+        order = np.argsort(pos, kind="stable")
+        pos, mine = pos[order], [mine[k] for k in order]
+        # start the sweep after the largest gap, so that no place straddles the ring's start
+        gaps = np.diff(np.concatenate([pos, [pos[0] + length]]))
+        first = (int(np.argmax(gaps)) + 1) % len(pos)
+        pos = np.roll(pos, -first)
+        mine = mine[first:] + mine[:first]
+        pos[1:] += length * (pos[1:] < pos[0])
+        groups = [[0]]
+        for k in range(1, len(pos)):
+            if mine[k].distance(mine[groups[-1][0]]) < merge_m:
+                groups[-1].append(k)
+            else:
+                groups.append([k])
+        mid = np.array([(pos[g[0]] + pos[g[-1]]) / 2 % length for g in groups])
+        places = [ring.interpolate(m) for m in mid]
+        order = np.argsort(mid)
+        out.append((ring, mid[order], [places[k] for k in order]))
+    return out
+
+
+def _longest_gap(rings: list[tuple[shapely.LineString, np.ndarray, list]]) -> float:
+    """Longest stretch of boundary (m) between consecutive places, ring by ring.
+
+    A ring without any place counts whole.
+    """
     longest = 0.0
-    for ring in rings:
-        on = [p for p in pts if ring.distance(p) < 1e-6]
-        if not on:
+    for ring, pos, _ in rings:
+        if len(pos) == 0:
             longest = max(longest, ring.length)
             continue
-        pos = np.sort([ring.project(p) for p in on])
         gaps = np.diff(np.concatenate([pos, [pos[0] + ring.length]]))
         longest = max(longest, float(gaps.max()))
     return longest
 
 
-def boundary_crossings(qpv: gpd.GeoDataFrame, network) -> pd.DataFrame:
-    """Street links crossing each QPV boundary: count, per km of perimeter, longest stretch without.
+def _crossing_places(
+    geom: shapely.Geometry, network, *, band_m: float, merge_m: float
+) -> list[tuple[shapely.LineString, np.ndarray, list[shapely.Point]]]:
+    return _merged_places(
+        geom.boundary, _entry_points(geom, network, band_m=band_m), merge_m=merge_m
+    )
 
-    .. math:: c = \\frac{n_{crossings}}{|\\partial Q| / 1000}
 
+def boundary_crossings(
+    qpv: gpd.GeoDataFrame,
+    network,
+    *,
+    band_m: float = BOUNDARY_BAND_M,
+    merge_m: float = CROSSING_MERGE_M,
+) -> pd.DataFrame:
+    """Places where a street enters each QPV: count, per km of perimeter, longest stretch without.
+
+    A *crossing* is a street edge that enters the QPV: one end node inside it
+    more than ``band_m`` from the boundary, the other not (outside, or on the
+    boundary: within ``band_m`` of it, see :data:`BOUNDARY_BAND_M`). It is
+    located where the edge, followed from its inside end, first meets the
+    boundary. Crossing points closer than ``merge_m`` are one place
+    (:data:`CROSSING_MERGE_M`). So a street running along the boundary,
+    however often its line zig-zags across it, adds nothing by itself; the
+    streets that leave it to go in are the entries.
+
+    .. math:: c = \\frac{n_{places}}{|\\partial Q| / 1000}
+
+    ``longest_without_crossing_m`` is the longest stretch of boundary between
+    two consecutive places (ring by ring; a ring without any counts whole).
     A QPV with no crossing gets 0 crossings per km and a longest stretch equal
     to its perimeter (finite). Computed only for the network given: call it
     with the network that covers the QPV, and read ``network_kind`` (a drive
-    network misses footpaths, so it undercounts pedestrian crossings).
+    network misses footpaths, so it undercounts pedestrian entries).
 
     Returns
     -------
@@ -163,16 +281,14 @@ def boundary_crossings(qpv: gpd.GeoDataFrame, network) -> pd.DataFrame:
         ``n_crossings``, ``crossings_per_km``, ``longest_without_crossing_m``.
     """
     assert_project_crs(qpv, "qpv")
-    tree = network.tree
     rows = {}
     for code, geom in zip(qpv.index, qpv.geometry, strict=True):
-        boundary = geom.boundary
-        idx = tree.query(boundary, predicate="intersects")
-        pts = _crossing_points(boundary, network.edge_geometry[idx])
+        rings = _crossing_places(geom, network, band_m=band_m, merge_m=merge_m)
+        n = sum(len(places) for _, _, places in rings)
         rows[code] = {
-            "n_crossings": len(pts),
-            "crossings_per_km": len(pts) / (boundary.length / 1000.0),
-            "longest_without_crossing_m": _longest_gap(boundary, pts),
+            "n_crossings": n,
+            "crossings_per_km": n / (geom.boundary.length / 1000.0),
+            "longest_without_crossing_m": _longest_gap(rings),
         }
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis(qpv.index.name)
 
@@ -344,17 +460,23 @@ def enclavement_index(
     return out
 
 
-def crossing_points(qpv: gpd.GeoDataFrame, network) -> gpd.GeoDataFrame:
-    """The points where street links cross each QPV boundary (for maps), with ``code_qp``."""
+def crossing_points(
+    qpv: gpd.GeoDataFrame,
+    network,
+    *,
+    band_m: float = BOUNDARY_BAND_M,
+    merge_m: float = CROSSING_MERGE_M,
+) -> gpd.GeoDataFrame:
+    """The places where streets enter each QPV (for maps), with ``code_qp``.
+
+    The same merged places as :func:`boundary_crossings` counts.
+    """
     assert_project_crs(qpv, "qpv")
     codes, pts = [], []
     for code, geom in zip(qpv.index, qpv.geometry, strict=True):
-        boundary = geom.boundary
-        found = _crossing_points(
-            boundary, network.edge_geometry[network.tree.query(boundary, predicate="intersects")]
-        )
-        codes.extend([code] * len(found))
-        pts.extend(found)
+        for _, _, places in _crossing_places(geom, network, band_m=band_m, merge_m=merge_m):
+            codes.extend([code] * len(places))
+            pts.extend(places)
     return gpd.GeoDataFrame({qpv.index.name or "code_qp": codes}, geometry=pts, crs=qpv.crs)
 
 

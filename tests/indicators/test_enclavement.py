@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import shapely
 
+from qpvgeo._errors import CRSError
 from qpvgeo.data import barriers
 from qpvgeo.indicators import enclavement
-from qpvgeo._errors import CRSError
 
 from ..conftest import X0, Y0
 
@@ -129,6 +129,106 @@ def test_no_crossing_stays_finite():
     assert out.loc["Q0", "n_crossings"] == 0
     assert out.loc["Q0", "crossings_per_km"] == 0.0
     assert out.loc["Q0", "longest_without_crossing_m"] == pytest.approx(320.0)
+
+
+def _streets(*lines):
+    """A network from polylines (coordinates relative to (X0, Y0)); their ends are its nodes."""
+    import networkx as nx
+
+    from qpvgeo.network import compile_network
+
+    graph = nx.MultiDiGraph(crs="EPSG:2154")
+    ids: dict[tuple[float, float], int] = {}
+    for line in lines:
+        ends = []
+        for xy in (line[0], line[-1]):
+            if xy not in ids:
+                ids[xy] = len(ids)
+                graph.add_node(ids[xy], x=X0 + xy[0], y=Y0 + xy[1])
+            ends.append(ids[xy])
+        geom = shapely.LineString([(X0 + x, Y0 + y) for x, y in line])
+        graph.add_edge(ends[0], ends[1], geometry=geom)
+    return compile_network(graph, name="streets")
+
+
+# a 400 m square QPV whose southern side y = 0 follows a street
+SQUARE = shapely.box(X0, Y0, X0 + 400, Y0 + 400)
+#: the street along the southern side, its line drawn zig-zagging across the boundary,
+#: both end nodes outside
+ZIGZAG = [(-50.0, -4.0)] + [(x, 4.0 if k % 2 else -4.0) for k, x in enumerate(range(0, 401, 25))]
+ZIGZAG += [(450.0, -4.0)]
+#: the same street as a chain of junctions alternately 3 m inside and 3 m outside
+ALONG = [[(x, -3.0 if k % 2 == 0 else 3.0), (x + 100, 3.0 if k % 2 == 0 else -3.0)]
+         for k, x in enumerate(range(-100, 500, 100))]  # fmt: skip
+
+
+def test_street_along_the_boundary_is_no_entry():
+    q = _qpv(SQUARE)
+    for net in (_streets(ZIGZAG), _streets(*ALONG)):
+        out = enclavement.boundary_crossings(q, net)
+        assert out.loc["Q0", "n_crossings"] == 0
+        assert out.loc["Q0", "longest_without_crossing_m"] == pytest.approx(1600.0)
+        assert len(enclavement.crossing_points(q, net)) == 0
+    # the old definition (every intersection with the boundary) saw 16 crossings here
+    assert len(_streets(ZIGZAG).edge_geometry[0].intersection(SQUARE.boundary).geoms) == 16
+
+
+def test_street_entering_perpendicular_is_one_entry():
+    q = _qpv(SQUARE)
+    net = _streets(ZIGZAG, [(200.0, -100.0), (200.0, 200.0)])
+    out = enclavement.boundary_crossings(q, net)
+    assert out.loc["Q0", "n_crossings"] == 1
+    assert out.loc["Q0", "crossings_per_km"] == pytest.approx(1 / 1.6)
+    # one place: the longest stretch without is the whole perimeter
+    assert out.loc["Q0", "longest_without_crossing_m"] == pytest.approx(1600.0)
+    pts = enclavement.crossing_points(q, net)
+    assert len(pts) == 1
+    assert pts.geometry.iloc[0].distance(shapely.Point(X0 + 200, Y0)) < 1e-6
+
+
+def test_side_street_from_a_junction_on_the_boundary_is_one_entry():
+    # the boundary street has a junction 3 m inside at x = 200; a street leads from it inwards;
+    # another street arrives at it from outside (the south): one entry, at the junction
+    q = _qpv(SQUARE)
+    net = _streets(*ALONG, [(200.0, 3.0), (200.0, 250.0)], [(200.0, 3.0), (200.0, -150.0)])
+    out = enclavement.boundary_crossings(q, net)
+    assert out.loc["Q0", "n_crossings"] == 1
+    pts = enclavement.crossing_points(q, net)
+    # the inward street never reaches the line: the boundary point nearest its outer end
+    assert pts.geometry.iloc[0].distance(shapely.Point(X0 + 200, Y0)) < 1e-6
+
+
+def test_close_entries_are_one_place_far_ones_two():
+    q = _qpv(SQUARE)
+    # two carriageways 10 m apart enter side by side: one place, at their middle
+    pair = _streets([(195.0, -100.0), (195.0, 200.0)], [(205.0, -100.0), (205.0, 200.0)])
+    out = enclavement.boundary_crossings(q, pair)
+    assert out.loc["Q0", "n_crossings"] == 1
+    pts = enclavement.crossing_points(q, pair)
+    assert len(pts) == 1
+    assert pts.geometry.iloc[0].distance(shapely.Point(X0 + 200, Y0)) < 1e-6
+    # 60 m apart: two places; the longest stretch runs from one round the square to the other
+    far = _streets([(170.0, -100.0), (170.0, 200.0)], [(230.0, -100.0), (230.0, 200.0)])
+    out = enclavement.boundary_crossings(q, far)
+    assert out.loc["Q0", "n_crossings"] == 2
+    assert out.loc["Q0", "longest_without_crossing_m"] == pytest.approx(1600.0 - 60.0)
+    assert len(enclavement.crossing_points(q, far)) == 2
+    # a merge distance below 10 m keeps the two carriageways apart
+    assert enclavement.boundary_crossings(q, pair, merge_m=5.0).loc["Q0", "n_crossings"] == 2
+
+
+def test_entry_located_where_the_street_turns_in():
+    # one street edge runs along the boundary, its line touching it at x = 87.5 and 112.5,
+    # crosses it at x = 295 on its way to x = 320 where it turns north: followed from its
+    # inside end, it first meets the boundary at x = 295, the place where it turns in
+    q = _qpv(SQUARE)
+    net = _streets(
+        [(50.0, -60.0), (50.0, -3.0), (100.0, 1.0), (150.0, -3.0), (280.0, -3.0), (320.0, 5.0),
+         (320.0, 200.0)]
+    )  # fmt: skip
+    assert enclavement.boundary_crossings(q, net).loc["Q0", "n_crossings"] == 1
+    pt = enclavement.crossing_points(q, net).geometry.iloc[0]
+    assert pt.distance(shapely.Point(X0 + 295, Y0)) < 1e-6
 
 
 def test_street_structure_on_grid():
