@@ -249,8 +249,144 @@ def test_detour_index_on_grid():
     # origin at a node, target diagonally opposite one block away: network 200 m, crow 141.4 m
     o = points([(100, 100)], code_qp=["Q0"], population=[1.0])
     t = points([(200, 200)])
-    s = enclavement.detour_index(net, o, t)
-    assert s["Q0"] == pytest.approx(200 / np.hypot(100, 100))
+    out = enclavement.detour_index(net, o, t)
+    assert list(out.columns) == [
+        "detour_index",
+        "detour_index_p90",
+        "detour_index_disconnected_pct",
+    ]
+    assert out.loc["Q0", "detour_index"] == pytest.approx(200 / np.hypot(100, 100))
+    assert out.loc["Q0", "detour_index_p90"] == pytest.approx(200 / np.hypot(100, 100))
+    assert out.loc["Q0", "detour_index_disconnected_pct"] == 0.0
+
+
+def _detour_network():
+    """Two components. Main: A(0,0) – B(100,0) – C(200,0); B – D(100,100); a long way
+    A – E(0,300) – F(300,300) – C, so that C is 200 m from A. Apart: G(1000,0) – H(1100,0)."""
+    import networkx as nx
+
+    from qpvgeo.network import compile_network
+
+    nodes = {"A": (0, 0), "B": (100, 0), "C": (200, 0), "D": (100, 100), "E": (0, 300),
+             "F": (300, 300), "G": (1000, 0), "H": (1100, 0)}  # fmt: skip
+    graph = nx.MultiDiGraph(crs="EPSG:2154")
+    for name, (x, y) in nodes.items():
+        graph.add_node(name, x=X0 + x, y=Y0 + y)
+    for u, v in [("A", "B"), ("B", "C"), ("B", "D"), ("A", "E"), ("E", "F"), ("G", "H")]:
+        graph.add_edge(u, v)
+    graph.add_edge("F", "C", geometry=shapely.LineString([(X0 + 300, Y0 + 300), (X0 + 200, Y0)]))
+    return compile_network(graph, name="detour"), nodes
+
+
+def test_detour_index_against_networkx_with_legs_by_hand():
+    import networkx as nx
+
+    from ..conftest import points
+
+    net, nodes = _detour_network()
+    graph = nx.Graph()
+    for e in range(net.n_edges):
+        u, v = net.node_ids[net.edge_u[e]], net.node_ids[net.edge_v[e]]
+        graph.add_edge(u, v, weight=float(net.edge_length[e]))
+
+    def network(a: str, b: str) -> float:
+        return nx.shortest_path_length(graph, a, b, weight="weight")
+
+    # targets: T1 20 m east of D (place D, leg 20); T2 30 m south of B–C, 90 m from B
+    # (place on B–C, leg 30)
+    targets = points([(120, 100), (190, -30)])
+    # o0: 20 m north of A–B, 50 m from A (leg 20). Crow: T1 at hypot(70, 80) = 106.3,
+    #     T2 at hypot(140, 50) = 148.7 -> T1, via B: 20 + 50 + network(B, D) + 20
+    # o1: 10 m west of A–E, 200 m from A (leg 10). Crow: T1 at hypot(130, 100) = 164.0,
+    #     T2 at hypot(200, 230) -> T1, via A: 10 + 200 + network(A, D) + 20
+    # o2: off the network (no street within 150 m): NaN, not disconnected
+    # o3: 40 m south of B–C, 50 m from B (leg 40): crow to T2 hypot(40, 10) = 41.2 -> T2,
+    #     on the same edge: 40 + |50 - 90| + 30
+    # o4: 20 m north of G (leg 20), nearest target as the crow flies T2: no path, disconnected
+    origins = points(
+        [(50, 20), (-10, 200), (3000, 3000), (150, -40), (1000, 20)],
+        code_qp=["Q"] * 5,
+        population=[1.0] * 5,
+    )
+    per = enclavement.detour_per_origin(net, origins, targets)
+    want_net = [
+        20 + 50 + network("B", "D") + 20,
+        10 + 200 + network("A", "D") + 20,
+        np.nan,
+        40 + 40 + 30,
+        np.nan,
+    ]
+    crow = [np.hypot(70, 80), np.hypot(130, 100), np.hypot(2880, 2900), np.hypot(40, 10),
+            np.hypot(810, 50)]  # fmt: skip
+    assert want_net[:2] == [190.0, 430.0]
+    assert per["target"].tolist() == [0, 0, 0, 1, 1]
+    np.testing.assert_allclose(per["crow_m"], crow, rtol=1e-12)
+    np.testing.assert_allclose(per["network_m"], want_net, rtol=1e-12)
+    np.testing.assert_allclose(per["detour"], np.divide(want_net, crow), rtol=1e-12)
+    assert per["disconnected"].tolist() == [False, False, False, False, True]
+    assert (per["detour"].dropna() >= 1.0).all()
+    out = enclavement.detour_index(net, origins, targets).loc["Q"]
+    # four origins counted (o2 is off the network), one disconnected
+    assert out["detour_index_disconnected_pct"] == pytest.approx(25.0)
+
+
+def test_detour_quantiles_count_the_disconnected():
+    from ..conftest import points
+
+    net, _ = _detour_network()
+    targets = points([(120, 100)])
+    # ratios by hand (target T at (120, 100), place D, leg 20):
+    # a at (100, 20) on B–D 20 m from B: walk 80 + 20 = 100, crow hypot(20, 80)
+    # b at (0, 100) on A–E: walk 100 + 100 + 100 + 20 = 320, crow 120
+    # c on G–H: disconnected
+    origins = points(
+        [(100, 20), (0, 100), (1050, 0)], code_qp=["Q", "Q", "Q"], population=[5.0, 3.0, 2.0]
+    )
+    r_a, r_b = 100 / np.hypot(20, 80), 320 / 120
+    out = enclavement.detour_index(net, origins, targets, name="detour_gare").loc["Q"]
+    # weights 5, 3, 2 on r_a < r_b < inf: the median is r_a; the 90th percentile falls on
+    # the disconnected (cumulated 8 < 9): NaN, not the largest finite ratio
+    assert out["detour_gare"] == pytest.approx(r_a)
+    assert np.isnan(out["detour_gare_p90"])
+    assert out["detour_gare_disconnected_pct"] == pytest.approx(20.0)
+    # more than half disconnected: no median either
+    heavy = origins.assign(population=[1.0, 1.0, 3.0])
+    out = enclavement.detour_index(net, heavy, targets, name="detour_gare").loc["Q"]
+    assert np.isnan(out["detour_gare"]) and out["detour_gare_disconnected_pct"] == 60.0
+    # the median follows the weights: most residents at b
+    light = origins.assign(population=[1.0, 9.0, 0.0])
+    out = enclavement.detour_index(net, light, targets, name="detour_gare").loc["Q"]
+    assert out["detour_gare"] == pytest.approx(r_b) and out["detour_gare_p90"] == pytest.approx(r_b)
+
+
+def test_detour_ratio_is_at_least_one_on_the_mirror(data_dir):
+    import geopandas as gpd
+
+    from qpvgeo.network import load_network
+
+    net = load_network(data_dir / "osm" / "essonne_etampes_drive_from-sumo_2025-04.graphml")
+    rng = np.random.default_rng(91)
+
+    def near_streets(n: int) -> gpd.GeoSeries:
+        # random places on random edges, moved up to 100 m in x and y (some off the network)
+        lines = net.edge_geometry[rng.integers(0, net.n_edges, n)]
+        pts = shapely.line_interpolate_point(lines, rng.uniform(0, 1, n), normalized=True)
+        xy = shapely.get_coordinates(pts) + rng.uniform(-100, 100, (n, 2))
+        return gpd.GeoSeries(gpd.points_from_xy(*xy.T), crs=2154)
+
+    origins = gpd.GeoDataFrame(
+        {"code_qp": ["Q"] * 400, "population": np.ones(400)}, geometry=near_streets(400)
+    )
+    targets = gpd.GeoDataFrame(geometry=near_streets(15))
+    per = enclavement.detour_per_origin(net, origins, targets)
+    ok = per["detour"].dropna()
+    assert len(ok) > 300
+    assert ok.min() >= 1.0 - 1e-9
+    # every origin on the network has a ratio or is counted as disconnected
+    from qpvgeo.network import snap_points
+
+    on = snap_points(net, origins)["on_network"]
+    assert (per["detour"].notna() | per["disconnected"]).equals(on)
 
 
 def test_enclavement_index_is_transparent():
@@ -290,3 +426,24 @@ def test_crossing_points_and_detour_paths():
     assert straight.length == pytest.approx(np.hypot(200, 200))
     assert route.length == pytest.approx(400.0)
     assert paths["detour_index"].iloc[0] == pytest.approx(400 / np.hypot(200, 200))
+
+
+def test_detour_paths_draw_the_walk_detour_index_measures():
+    from ..conftest import points
+
+    net, _ = _grid_and_square()
+    q = _qpv(shapely.box(X0 + 110, Y0 + 110, X0 + 180, Y0 + 190))
+    start = q.representative_point().iloc[0]
+    target = points([(400, 400), (-300, -300)])
+    paths = enclavement.detour_paths(q, net, target, label="gare")
+    walk = paths[paths["kind"] == "itinéraire"].iloc[0]
+    # from the start 45 m east of the street x = 100 (leg 45), up to (100, 200), then 300 m
+    # east and 200 m north to the target at a node (no leg)
+    assert (start.x - X0, start.y - Y0) == pytest.approx((145.0, 150.0))
+    assert walk["length_m"] == pytest.approx(45 + 50 + 300 + 200)
+    assert walk.geometry.length == pytest.approx(walk["length_m"])
+    crow = np.hypot(255, 250)
+    assert walk["detour_index"] == pytest.approx(595 / crow)
+    origin = points([(145, 150)], code_qp=["Q0"], population=[1.0])
+    index = enclavement.detour_index(net, origin, target)
+    assert index.loc["Q0", "detour_index"] == pytest.approx(walk["detour_index"])
