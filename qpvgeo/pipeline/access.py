@@ -57,15 +57,17 @@ def access_times(ctx: RunContext) -> tuple[pd.DataFrame, pd.DataFrame]:
         values and ``access_method`` empty, unless ``ctx.crowfly_fallback``.
     """
     origins, categories = ctx.origins, ctx.categories + ["gare"]
-    per_origin = []
+    per_origin, on_network = [], []
     methods, disconnected = {}, {}
     for code in tqdm(list(ctx.qpv.index), desc="accessibilité", leave=False, disable=None):
         o = origins[origins["code_qp"] == code]
         net = ctx.networks.network_of(code)
         if net is not None:
-            edges = snap_points(net, o)["edge"].to_numpy()
+            snap = snap_points(net, o)
+            edges = snap["edge"].to_numpy()
             disconnected[code] = 100.0 * engine.connected_components_report(net, edges)
             t = accessibility.network_time_to_nearest(net, o, ctx.destinations, categories)
+            on = snap["on_network"]
             methods[code] = (
                 accessibility.METHOD_NETWORK
                 if net.kind == "walk"
@@ -73,13 +75,18 @@ def access_times(ctx: RunContext) -> tuple[pd.DataFrame, pd.DataFrame]:
             )
         elif ctx.crowfly_fallback:
             t = accessibility.crowfly_time_to_nearest(o, ctx.destinations, categories)
+            on = pd.Series(True, index=o.index)
             methods[code] = f"{accessibility.METHOD_CROWFLY} {settings.detour_factor}"
         else:
             t = pd.DataFrame(np.nan, index=o.index, columns=[f"walk_min_{c}" for c in categories])
+            on = pd.Series(False, index=o.index)
             methods[code] = ""
         per_origin.append(t)
+        on_network.append(on)
     times = pd.concat(per_origin)
-    summary = accessibility.summarise_by_zone(times, origins.loc[times.index])
+    summary = accessibility.summarise_by_zone(
+        times, origins.loc[times.index], on_network=pd.concat(on_network).loc[times.index]
+    )
     computed = pd.Series(methods).reindex(summary.index)
     summary.insert(0, "access_method", computed)
     summary["share_origins_disconnected_pct"] = pd.Series(disconnected, dtype=float)
@@ -176,7 +183,9 @@ def _rest_of_commune(
 ) -> list[pd.Series]:
     """Median times of the rest of each QPV's communes, one row (Series named ``code_qp``) per QPV."""
     rest_times = accessibility.network_time_to_nearest(net, area, ctx.destinations, ctx.categories)
-    rest = accessibility.summarise_by_zone(rest_times, area, zone="zone")
+    rest = accessibility.summarise_by_zone(
+        rest_times, area, zone="zone", on_network=snap_points(net, area)["on_network"]
+    )
     medians = rest[[c for c in rest.columns if c.startswith("walk_min_median_")]]
     rows = []
     for code in q.index:
