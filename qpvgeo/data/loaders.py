@@ -6,7 +6,7 @@ loader                 index          main columns
 :func:`load_qpv`       ``code_qp``    lib_qp, insee_com, lib_com, insee_dep
 :func:`load_communes`  ``insee_com``  nom, insee_dep
 :func:`load_iris`      ``code_iris``  nom_iris, typ_iris, insee_com, population,
-                                      median_income_eur, poverty_rate_pct
+                                      median_income_eur, low_income_rate_pct
 :func:`load_equipments`  ``equipment_id``  source, code, category, label_fr, domain,
                                       is_commerce, is_public_service, is_food_retail,
                                       insee_com, in_dep, site_id, n_at_site
@@ -287,7 +287,8 @@ def load_iris(
         Indexed by ``code_iris``, EPSG:2154: ``nom_iris``, ``typ_iris``,
         ``insee_com``, ``population`` (RP 2021, persons), ``median_income_eur``
         (Filosofi 2021 declared median income per consumption unit) and
-        ``poverty_rate_pct`` (share below 60 % of the median). Income is NaN
+        ``low_income_rate_pct`` (declared income below 60 % of the median: a low-income rate,
+        not the poverty rate of disposable income). Income is NaN
         where INSEE publishes none (small communes, statistical secrecy): a
         warning counts them.
     """
@@ -337,10 +338,10 @@ def load_iris(
     isrc = f"Filosofi file {inc_path.name!r}"
     inc = pick_columns(
         read_csv(inc_path),
-        {"code_iris": ("IRIS",), "median_income_eur": ("DEC_MED21",), "poverty_rate_pct": ("DEC_TP6021",)},
+        {"code_iris": ("IRIS",), "median_income_eur": ("DEC_MED21",), "low_income_rate_pct": ("DEC_TP6021",)},
         source=isrc,
     ).drop_duplicates("code_iris").set_index("code_iris")
-    for col in ("median_income_eur", "poverty_rate_pct"):
+    for col in ("median_income_eur", "low_income_rate_pct"):
         gdf[col] = _to_number(pd.Series(gdf.index.map(inc[col]), index=gdf.index))
     no_income = gdf["median_income_eur"].isna()
     if no_income.any():

@@ -492,7 +492,10 @@ COMPOSITE_COMPONENTS: dict[str, tuple[float, float]] = {
 #: weights of the network components
 COMPOSITE_WEIGHTS: dict[str, float] = dict.fromkeys(COMPOSITE_COMPONENTS, 1.0)
 
-#: barrier index: share of the perimeter lined by barriers, value at 0 (open) and at 1 (cut off)
+#: barrier index: share of the perimeter lined by barriers, value at 0 (open) and at 1 (cut off).
+#: qpvgeo's anchors: no barrier along the boundary is an open quarter; barriers along half of it
+#: close two sides of a compact quarter, which leaves it reachable from one direction only, so
+#: more adds little to the cut a resident feels
 BARRIER_SCALE: tuple[float, float] = (0.0, 50.0)
 
 #: typology thresholds (qpvgeo's own, not an official grid): barriers along a quarter of the

@@ -27,7 +27,7 @@ def network_coupling(ctx: RunContext) -> tuple[pd.DataFrame, gpd.GeoDataFrame, g
     away). Also the shop → nearest service pairs and the polarités, with
     the QPV residents within 400 m and their shops' footfall potential.
     """
-    qpv, origins, equipments, networks = ctx.qpv, ctx.origins, ctx.equipments, ctx.networks
+    qpv, equipments, networks = ctx.qpv, ctx.equipments, ctx.networks
     rows, pair_frames, pol_frames = {}, [], []
     places_all = coupling.unique_sites(
         equipments[equipments["is_commerce"] | equipments["is_public_service"]]
@@ -53,10 +53,11 @@ def network_coupling(ctx: RunContext) -> tuple[pd.DataFrame, gpd.GeoDataFrame, g
             _, pols = coupling.polarites(places, d)
             if len(pols):
                 pols["code_qp"] = code
-                near = origins.geometry.values
+                # residents of every QPV of the département, so the figure does not depend on the run
+                near = ctx.origins_all.geometry.values
+                pop = ctx.origins_all["population"].to_numpy(dtype=float)
                 pols["qpv_residents_within_400m"] = [
-                    float(origins["population"].to_numpy()[shapely.dwithin(near, g, 400)].sum())
-                    for g in pols.geometry
+                    float(np.nansum(pop[shapely.dwithin(near, g, 400)])) for g in pols.geometry
                 ]
                 if "footfall_potential_trips" in equipments.columns:
                     pols["footfall_potential_trips"] = [

@@ -76,20 +76,21 @@ def income_by_qpv(origins: gpd.GeoDataFrame, iris: gpd.GeoDataFrame) -> pd.DataF
     """IRIS-level income context of each QPV, weighted by the QPV residents in each IRIS.
 
     ``median_income_iris_eur``: population-weighted median of the Filosofi median
-    incomes of the IRIS the QPV residents live in; ``poverty_rate_iris_pct``:
-    population-weighted *mean* of their poverty rates. Both describe the IRIS,
+    incomes of the IRIS the QPV residents live in; ``low_income_rate_iris_pct``:
+    population-weighted *mean* of their low-income rates (declared income below 60 % of the
+    median, Filosofi DEC_TP6021: not the poverty rate of disposable income). Both describe the IRIS,
     which are larger than the QPV: context, not the QPV's own figures (those are
     ``poverty_rate_qpv_pct`` and the other official QPV figures).
     """
     rows = {}
     inc = origins["code_iris"].map(iris["median_income_eur"]).to_numpy(dtype=float)
-    pov = origins["code_iris"].map(iris["poverty_rate_pct"]).to_numpy(dtype=float)
+    pov = origins["code_iris"].map(iris["low_income_rate_pct"]).to_numpy(dtype=float)
     w = origins["population"].to_numpy(dtype=float)
     for code, idx in origins.groupby("code_qp").indices.items():
         known = np.isfinite(pov[idx]) & (w[idx] > 0)
         rows[code] = {
             "median_income_iris_eur": weighted_median(inc[idx], w[idx]),
-            "poverty_rate_iris_pct": float(np.average(pov[idx][known], weights=w[idx][known]))
+            "low_income_rate_iris_pct": float(np.average(pov[idx][known], weights=w[idx][known]))
             if known.any()
             else np.nan,
         }
