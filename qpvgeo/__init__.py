@@ -37,6 +37,7 @@ from ._errors import (  # noqa: E402
     MissingColumnError,
     NetworkError,
     QpvgeoError,
+    QpvgeoWarning,
     UnknownCodeError,
     ValidationError,
 )
@@ -82,6 +83,7 @@ __all__ = [
     "MissingColumnError",
     "NetworkError",
     "QpvgeoError",
+    "QpvgeoWarning",
     "UnknownCodeError",
     "ValidationError",
     "data",

@@ -37,3 +37,12 @@ class EmptyLayerError(ValidationError):
 
 class NetworkError(QpvgeoError, ValueError):
     """The street network cannot answer the question asked of it."""
+
+
+class QpvgeoWarning(UserWarning):
+    """Something in the data was dropped, repaired or not assessed; the run goes on and says so.
+
+    :func:`qpvgeo.pipeline.run` turns these into the notes of the run; any other
+    warning (from pandas, numpy, shapely…) is left to propagate, so that a test
+    suite that treats warnings as errors sees it.
+    """

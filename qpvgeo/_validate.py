@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 
 from . import settings
-from ._errors import CRSError, EmptyLayerError, MissingColumnError, ValidationError
+from ._errors import CRSError, EmptyLayerError, MissingColumnError, QpvgeoWarning, ValidationError
 
 _ENCODINGS = ("utf-8-sig", "cp1252")
 _ARCHIVES = {b"PK\x03\x04": "zip archive", b"\x1f\x8b": "gzip archive", b"7z\xbc\xaf": "7z archive"}
@@ -167,7 +167,7 @@ def repair_geometries(gdf: gpd.GeoDataFrame, *, source: str, polygonal: bool = F
         warnings.warn(
             f"{source}: repaired {int(invalid.sum())} invalid geometrie(s) with shapely.make_valid "
             f"(first: {list(gdf.index[invalid][:5])!r})",
-            stacklevel=3,
+            category=QpvgeoWarning, stacklevel=3,
         )
     return gdf
 

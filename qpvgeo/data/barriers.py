@@ -22,7 +22,7 @@ import geopandas as gpd
 import pandas as pd
 
 from .. import settings
-from .._errors import ValidationError
+from .._errors import QpvgeoWarning, ValidationError
 from .._validate import pick_columns, read_layer, to_project_crs
 from . import sources
 from .loaders import departement_outline, load_communes
@@ -102,7 +102,7 @@ def _osm_barriers(zone, dep: str, data_dir, offline: bool) -> gpd.GeoDataFrame |
     except Exception as exc:  # no network, Overpass errors
         warnings.warn(
             f"OSM barriers could not be downloaded ({exc}); roads and rivers not assessed",
-            stacklevel=3,
+            category=QpvgeoWarning, stacklevel=3,
         )
         return None
     feats = feats[feats.geom_type.isin(["LineString", "MultiLineString"])].to_crs(settings.crs)

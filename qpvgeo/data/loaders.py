@@ -6,7 +6,7 @@ loader                 index          main columns
 :func:`load_qpv`       ``code_qp``    lib_qp, insee_com, lib_com, insee_dep
 :func:`load_communes`  ``insee_com``  nom, insee_dep
 :func:`load_iris`      ``code_iris``  nom_iris, typ_iris, insee_com, population,
-                                      median_income_eur, poverty_rate_pct
+                                      median_income_eur, low_income_rate_pct
 :func:`load_equipments`  ``equipment_id``  source, code, category, label_fr, domain,
                                       is_commerce, is_public_service, is_food_retail,
                                       insee_com, in_dep, site_id, n_at_site
@@ -30,7 +30,7 @@ import pandas as pd
 import shapely
 
 from .. import settings
-from .._errors import CRSError, EmptyLayerError, UnknownCodeError, ValidationError
+from .._errors import CRSError, EmptyLayerError, QpvgeoWarning, UnknownCodeError, ValidationError
 from .._validate import (
     pick_columns,
     read_csv,
@@ -192,6 +192,60 @@ def load_qpv(
     return gdf.sort_index()
 
 
+#: official QPV figures (SIG Ville export) -> qpvgeo columns
+QPV_FIGURES: dict[str, tuple[str, ...]] = {
+    "population_qpv": ("popMuniQPV",),
+    "households_qpv": ("nombre_menages",),
+    "share_households_1p_pct": ("partMen1p",),
+    "share_households_2p_pct": ("partMen2p",),
+    "share_households_3p_pct": ("partMen3p",),
+    "share_households_4_5p_pct": ("partMen45p",),
+    "share_households_6pp_pct": ("partMen6pp",),
+    "employment_rate_qpv_pct": ("taux_d_emploi",),
+    "poverty_rate_qpv_pct": ("taux_pauvrete_60%", "taux_pauvrete_60"),
+}
+
+
+def load_qpv_figures(
+    codes: list[str] | tuple[str, ...] | pd.Index,
+    *,
+    data_dir: DataDir = None,
+    offline: bool | None = None,
+) -> pd.DataFrame:
+    """Official key figures of each QPV (ANCT SIG Ville, from INSEE and CNAF).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``code_qp`` (the ``codes`` given, in order): ``population_qpv``
+        (population municipale, INSEE), ``households_qpv``, the shares of
+        households of 1, 2, 3, 4–5 and 6+ persons (``share_households_<n>p_pct``),
+        ``employment_rate_qpv_pct`` (15–64 in employment) and
+        ``poverty_rate_qpv_pct`` (below 60 % of the median standard of living,
+        Filosofi). A figure under statistical secrecy is NaN; a QPV missing
+        from the file is all NaN, with a warning that names it.
+    """
+    path = sources.fetch("qpv_figures", data_dir, offline=offline)
+    src = f"QPV key figures file {path.name!r}"
+    df = pick_columns(
+        read_csv(path, dtype=str), {"code_qp": ("CODE_QP", "codeQPV"), **QPV_FIGURES}, source=src
+    )
+    df["code_qp"] = df["code_qp"].str.strip().str.upper()
+    unique_key(df, "code_qp", source=src)
+    df = df.set_index("code_qp")[list(QPV_FIGURES)]
+    for col in QPV_FIGURES:
+        df[col] = _to_number(df[col])
+    out = df.reindex(pd.Index(list(codes), name="code_qp"))
+    absent = out.index[~out.index.isin(df.index)]
+    if len(absent):
+        warnings.warn(
+            f"{src}: {len(absent)} QPV are not in it ({', '.join(absent[:10])}); their official "
+            "figures are left empty. Get the current SIG Ville export (see `qpvgeo data`)",
+            category=QpvgeoWarning, stacklevel=2,
+        )
+    return out
+
+
 # --------------------------------------------------------------------------- communes, IRIS
 
 
@@ -233,7 +287,8 @@ def load_iris(
         Indexed by ``code_iris``, EPSG:2154: ``nom_iris``, ``typ_iris``,
         ``insee_com``, ``population`` (RP 2021, persons), ``median_income_eur``
         (Filosofi 2021 declared median income per consumption unit) and
-        ``poverty_rate_pct`` (share below 60 % of the median). Income is NaN
+        ``low_income_rate_pct`` (declared income below 60 % of the median: a low-income rate,
+        not the poverty rate of disposable income). Income is NaN
         where INSEE publishes none (small communes, statistical secrecy): a
         warning counts them.
     """
@@ -276,24 +331,24 @@ def load_iris(
         warnings.warn(
             f"{psrc}: {int(missing.sum())} IRIS of {dep} have no population "
             f"(e.g. {list(gdf.index[missing][:3])!r}); their residents are not counted",
-            stacklevel=2,
+            category=QpvgeoWarning, stacklevel=2,
         )
 
     inc_path = sources.fetch("iris_income", data_dir, offline=offline)
     isrc = f"Filosofi file {inc_path.name!r}"
     inc = pick_columns(
         read_csv(inc_path),
-        {"code_iris": ("IRIS",), "median_income_eur": ("DEC_MED21",), "poverty_rate_pct": ("DEC_TP6021",)},
+        {"code_iris": ("IRIS",), "median_income_eur": ("DEC_MED21",), "low_income_rate_pct": ("DEC_TP6021",)},
         source=isrc,
     ).drop_duplicates("code_iris").set_index("code_iris")
-    for col in ("median_income_eur", "poverty_rate_pct"):
+    for col in ("median_income_eur", "low_income_rate_pct"):
         gdf[col] = _to_number(pd.Series(gdf.index.map(inc[col]), index=gdf.index))
     no_income = gdf["median_income_eur"].isna()
     if no_income.any():
         warnings.warn(
             f"{isrc}: {int(no_income.sum())} of {len(gdf)} IRIS of {dep} have no income figure "
             "(INSEE publishes none for small communes or under statistical secrecy)",
-            stacklevel=2,
+            category=QpvgeoWarning, stacklevel=2,
         )
     return gdf.sort_index()
 
@@ -330,7 +385,7 @@ def read_bpe(path, *, source: str | None = None) -> gpd.GeoDataFrame:
         warnings.warn(
             f"{src}: {int(no_xy.sum())} equipments have no coordinates and are left out "
             f"(codes: {df.loc[no_xy, 'code'].value_counts().head(5).to_dict()!r})",
-            stacklevel=2,
+            category=QpvgeoWarning, stacklevel=2,
         )
     df = df[~no_xy]
     # Lambert-93 sanity: metropolitan France lies within these bounds
@@ -427,7 +482,7 @@ def load_equipments(
                 f"no BPE file for the ring outside département {dep} "
                 f"({sources.dataset('bpe_ring').files[0]!r}); equipments just across the border "
                 "are not counted (edge effects)",
-                stacklevel=2,
+                category=QpvgeoWarning, stacklevel=2,
             )
         else:
             parts.append(read_bpe(sources.fetch("bpe_ring", data_dir, offline=offline)))

@@ -30,7 +30,7 @@ from importlib import resources
 
 import pandas as pd
 
-from .._errors import MissingColumnError, UnknownCodeError
+from .._errors import MissingColumnError, QpvgeoWarning, UnknownCodeError
 
 UNCLASSIFIED = "non_classe"
 
@@ -117,7 +117,7 @@ def _warn_unknown(codes: pd.Series, source: str, what: str) -> None:
             f"{source}: {len(codes)} equipments have a {what} outside qpvgeo's nomenclature: "
             f"{listed}{more}; they are kept with category {UNCLASSIFIED!r} and no indicator uses "
             "them (add them to qpvgeo/data/equipment_codes.csv to classify them)",
-            stacklevel=3,
+            category=QpvgeoWarning, stacklevel=3,
         )
 
 

@@ -9,13 +9,15 @@ The weights of a zone's origins add up to its estimated population.
 
 from __future__ import annotations
 
+import warnings
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
 from .. import settings
-from .._errors import EmptyLayerError, ValidationError
+from .._errors import EmptyLayerError, QpvgeoWarning, ValidationError
 from .._validate import assert_project_crs
 
 
@@ -87,3 +89,84 @@ def grid_origins(
     share = np.minimum(n_in_iris * cell_area / iris_area, 1.0)
     out["population"] = (iris_pop_in_zone * share / n_in_iris).astype(float)
     return out
+
+
+#: where ``population_qpv`` comes from, as written in the table
+SOURCE_OFFICIAL = "INSEE, population municipale du QPV (SIG Ville, ANCT)"
+SOURCE_IRIS = "estimation par les IRIS (répartition selon la surface)"
+
+
+def qpv_origins(
+    qpv: gpd.GeoDataFrame,
+    iris: gpd.GeoDataFrame,
+    official: pd.Series,
+    *,
+    spacing_m: float | None = None,
+) -> tuple[gpd.GeoDataFrame, pd.Series]:
+    """Origins inside each QPV carrying exactly its official population.
+
+    The official population of a QPV (INSEE's *population municipale*,
+    :func:`qpvgeo.data.loaders.load_qpv_figures`) is placed on a regular grid
+    inside the QPV (:func:`grid_origins`) in proportion to the density of the
+    IRIS each origin falls in (IRIS population ÷ IRIS area): denser IRIS parts
+    of the QPV get more residents. Origins in an IRIS without a population
+    figure take the mean density of the QPV's other origins (they are residents
+    too, and the official figure counts them). Where the official figure is
+    missing (statistical secrecy, a QPV absent from the file), the areal IRIS
+    estimate of :func:`grid_origins` is kept, and the source says so.
+
+    Returns
+    -------
+    (origins, source)
+        ``origins`` as :func:`grid_origins` (``code_qp``, ``code_iris``,
+        ``population``); ``source``: per QPV, where its population comes from
+        (:data:`SOURCE_OFFICIAL` or :data:`SOURCE_IRIS`).
+    """
+    origins = grid_origins(qpv, iris, spacing_m=spacing_m)
+    density = origins["code_iris"].map(iris["population"] / iris.area).astype(float)
+    source = {}
+    for code, idx in origins.groupby("code_qp").indices.items():
+        target = float(official.get(code, np.nan))
+        if not np.isfinite(target):
+            source[code] = SOURCE_IRIS
+            continue
+        d = density.to_numpy()[idx]
+        d = np.where(np.isfinite(d), d, np.nanmean(d) if np.isfinite(d).any() else 1.0)
+        if d.sum() <= 0:
+            d = np.ones(len(idx))
+        origins.iloc[idx, origins.columns.get_loc("population")] = target * d / d.sum()
+        source[code] = SOURCE_OFFICIAL
+    return origins, pd.Series(source, name="population_source").rename_axis("code_qp")
+
+
+def outside_qpv_iris(
+    iris: gpd.GeoDataFrame, qpv: gpd.GeoDataFrame, qpv_origins: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame:
+    """The IRIS with their part outside every QPV and the residents who live there.
+
+    Residents outside the QPV = IRIS population − the QPV residents placed in
+    that IRIS by :func:`qpv_origins` (``qpv`` must hold *every* QPV of the
+    territory, so that nobody is counted twice). Where that difference is
+    negative (the QPV figure and the IRIS figure are of different years), it is
+    set to 0 and a warning counts those IRIS.
+
+    Returns
+    -------
+    GeoDataFrame
+        Indexed like ``iris``: the geometry outside every QPV and ``population``.
+    """
+    assert_project_crs(iris, "iris")
+    assert_project_crs(qpv, "qpv")
+    in_qpv = qpv_origins.groupby("code_iris")["population"].sum()
+    outside = iris["population"] - in_qpv.reindex(iris.index).fillna(0.0)
+    negative = outside < -0.5
+    if negative.any():
+        warnings.warn(
+            f"{int(negative.sum())} IRIS hold fewer residents (RP) than the QPV residents placed in "
+            f"them (e.g. {list(iris.index[negative][:3])!r}); none is counted outside the QPV there",
+            category=QpvgeoWarning, stacklevel=2,
+        )
+    geometry = iris.geometry.difference(shapely.union_all(qpv.geometry.values))
+    return gpd.GeoDataFrame(
+        {"population": outside.clip(lower=0.0)}, geometry=geometry, crs=iris.crs, index=iris.index
+    )

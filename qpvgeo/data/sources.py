@@ -153,6 +153,28 @@ CATALOGUE: dict[str, Dataset] = {
             note="The official file (';'-separated, columns IRIS and P21_POP) is read as well.",
         ),
         Dataset(
+            key="qpv_figures",
+            title="Chiffres clés des QPV 2024 (population, ménages, pauvreté, emploi, CAF)",
+            publisher="ANCT (SIG Ville), d'après INSEE (RP, Filosofi) et CNAF",
+            licence=_LO,
+            vintage="QPV 2024: population municipale 2020, taux de pauvreté Filosofi 2021",
+            page="https://sig.ville.gouv.fr/",
+            files=(
+                "insee/qpv2024_chiffres_cles_sigville_france.csv",
+                "insee/qpv2024_chiffres_cles.csv",
+            ),
+            sha256={
+                "insee/qpv2024_chiffres_cles_sigville_france.csv": "b15d170da9df61e4bd3fed9c0df14e94b0f12436c2411285e837effc2386d731",
+            },
+            attribution="ANCT, SIG Ville",
+            note=(
+                "Manual download: export the key figures of the QPV 2024 from SIG Ville "
+                "(one row per QPV: code_qp, popMuniQPV, nombre_menages, partMen1p…partMen6pp, "
+                "taux_d_emploi, taux_pauvrete_60%) and save it under the first file name. "
+                "Figures under statistical secrecy are empty."
+            ),
+        ),
+        Dataset(
             key="iris_income",
             title="Filosofi 2021, revenus déclarés par IRIS",
             publisher="INSEE",

@@ -1,10 +1,12 @@
 """Walking access from residents' origins to shops and services.
 
 Per origin: walking time (minutes) to the nearest equipment of each category,
-on the street network (:mod:`qpvgeo.engine`), or — only when the user asks for
-it, where a zone has no network — straight-line distance × a detour factor.
-Per zone (QPV): population-weighted median time and share of residents within
-5 / 10 / 15 minutes.
+on the street network (:mod:`qpvgeo.network.engine`): from the door to the
+street, along the streets, then from the street to the equipment; or — only
+when the user asks for it, where a zone has no network — straight-line
+distance × a detour factor.
+Per zone (QPV): population-weighted median time, share of residents within
+5 / 10 / 15 minutes and share who cannot reach the category at all.
 
 Unreachable or not computable is NaN, never a large number. Every value
 carries its method in the ``access_method`` column.
@@ -48,13 +50,36 @@ def network_time_to_nearest(
     *,
     walk_speed_kmh: float | None = None,
     max_snap_m: float | None = None,
+    snap_legs: bool = True,
 ) -> pd.DataFrame:
     """Walking time (min) on the network from each origin to the nearest equipment of each category.
+
+    .. math::
+
+        T_{ic} = \\frac{1}{v} \\min_{j:\\, c_j = c}
+            \\bigl(\\ell_i + d_{net}(p_i, p_j) + \\ell_j\\bigr)
+
+    where :math:`p` is a point's place on its nearest street edge, :math:`\\ell`
+    the straight walk between the point and that place (``snap_m`` of
+    :func:`qpvgeo.network.snap_points`: from the door to the street, from the
+    street to the shop), :math:`d_{net}` the network distance between places
+    and :math:`v` the walking speed. The nearest equipment is the nearest on
+    that total, its own leg included
+    (:func:`qpvgeo.network.engine.nearest_by_category`).
 
     Origins or equipments farther than ``max_snap_m`` from every street are
     left off the network: an origin off the network gets NaN for every
     category (the caller reports them), an equipment off the network is not a
-    destination. A category with no equipment on the network is all NaN.
+    destination. An origin on the network that cannot reach any equipment of
+    a category (another component of the network, or no equipment of the
+    category on the network) gets NaN for that category.
+
+    Parameters
+    ----------
+    snap_legs : bool, default True
+        Add both legs :math:`\\ell_i` and :math:`\\ell_j`. False gives the
+        walk between the places on the streets only (shorter by the two legs;
+        kept for comparison).
 
     Returns
     -------
@@ -77,6 +102,8 @@ def network_time_to_nearest(
         e["offset_m"].to_numpy()[on],
         code.astype(np.int64),
         n_categories=len(cats),
+        origin_leg_m=o["snap_m"].to_numpy() if snap_legs else None,
+        target_leg_m=e["snap_m"].to_numpy()[on] if snap_legs else None,
     )
     minutes = dist / metres_per_minute(walk_speed_kmh)
     minutes[~o["on_network"].to_numpy()] = np.nan
@@ -113,8 +140,19 @@ def crowfly_time_to_nearest(
     return pd.DataFrame(out, index=origins.index)
 
 
-def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
-    """Weighted median (the lower one at an exact half), ignoring NaN values and weights."""
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """Weighted ``q``-quantile (the lower one at an exact boundary), ignoring NaN values and weights.
+
+    .. math:: Q(q) = \\min \\{ v_k : \\textstyle\\sum_{j:\\, v_j \\le v_k} w_j \\ge q \\sum_j w_j \\}
+
+    over the values with a weight > 0. ``+inf`` values take part (they rank
+    last): a quantile that falls on them is ``inf``, and callers turn it into
+    NaN ("more than 1 - q of the weight has no finite value").
+    """
+    if not 0.0 < q <= 1.0:
+        raise ValidationError(f"`q` must be in (0, 1], got {q!r}")
+    values = np.asarray(values, dtype=float)
+    weights = np.asarray(weights, dtype=float)
     ok = ~(np.isnan(values) | np.isnan(weights)) & (weights > 0)
     if not ok.any():
         return float("nan")
@@ -122,7 +160,12 @@ def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
     order = np.argsort(v, kind="stable")
     v, w = v[order], w[order]
     cum = np.cumsum(w)
-    return float(v[np.searchsorted(cum, 0.5 * cum[-1])])
+    return float(v[min(np.searchsorted(cum, q * cum[-1]), len(v) - 1)])
+
+
+def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    """Weighted median (the lower one at an exact half), ignoring NaN values and weights."""
+    return weighted_quantile(values, weights, 0.5)
 
 
 def summarise_by_zone(
@@ -131,38 +174,69 @@ def summarise_by_zone(
     *,
     zone: str = "code_qp",
     thresholds_min: tuple[int, ...] | None = None,
+    on_network: pd.Series | np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Population-weighted summaries of per-origin times, per zone.
 
-    For each ``walk_min_<cat>`` column: ``walk_min_median_<cat>`` (weighted
-    median, min) and ``share_within_<t>min_<cat>_pct`` (share of the residents
-    whose time is ≤ t, %). Origins with NaN time count as *not within* for
-    reachable-but-far equipment; origins off the network are excluded from
-    both numerator and denominator and counted in ``n_origins_off_network``.
+    For each ``walk_min_<cat>`` column, over the residents on the network
+    (weights :math:`w_i`, their population):
+
+    - ``walk_min_median_<cat>``: weighted median of the times, a resident who
+      cannot reach the category (NaN time) counting as :math:`+\\infty`. It
+      is NaN when more than half of them cannot reach it (the median is then
+      "unreachable", not the median of those who can);
+    - ``share_within_<t>min_<cat>_pct``: :math:`100 \\sum_{T_i \\le t} w_i / \\sum w_i`,
+      the unreachable counting as beyond every threshold;
+    - ``share_unreachable_<cat>_pct``: :math:`100 \\sum_{T_i = NaN} w_i / \\sum w_i`.
+
+    Origins off the network are excluded from numerators and denominators
+    and counted in ``n_origins_off_network``. Every value is NaN for a zone
+    whose residents on the network weigh 0.
+
+    Parameters
+    ----------
+    on_network : Series or array of bool, optional
+        Aligned with ``origins``: which origins are on the network (the
+        ``on_network`` column of :func:`qpvgeo.network.snap_points`). Default:
+        the origins with at least one known time, which takes an origin that
+        reaches no category at all for one off the network; give it.
     """
     thresholds = settings.time_thresholds_min if thresholds_min is None else thresholds_min
-    off = times.isna().all(axis=1)
+    if on_network is None:
+        on_all = times.notna().any(axis=1).reindex(origins.index, fill_value=False).to_numpy()
+    else:
+        on_all = np.asarray(on_network, dtype=bool)
+        if on_all.shape != (len(origins),):
+            raise ValidationError(
+                f"`on_network` has shape {on_all.shape!r}; give one flag per origin "
+                f"({len(origins)!r} origins), e.g. `snap_points(...)['on_network']`"
+            )
+    on_all = pd.Series(on_all, index=origins.index)
     weight = origins["population"].astype(float).fillna(0.0)
     rows = {}
     for key, idx in origins.groupby(zone).groups.items():
         w_all = weight.loc[idx].to_numpy()
-        on = ~off.loc[idx].to_numpy()
+        on = on_all.loc[idx].to_numpy()
         row: dict[str, float] = {
             "n_origins": float(len(idx)),
             "n_origins_off_network": float((~on).sum()),
             "population_est": float(w_all.sum()),
         }
+        w = w_all[on]
+        total = w.sum()
         for col in times.columns:
             cat = col.removeprefix("walk_min_")
-            v = times.loc[idx, col].to_numpy()[on]
-            w = w_all[on]
-            row[f"walk_min_median_{cat}"] = weighted_median(v, w)
-            total = w.sum()
+            v = np.nan_to_num(times.loc[idx, col].to_numpy(dtype=float)[on], nan=np.inf)
+            median = weighted_median(v, w)
+            row[f"walk_min_median_{cat}"] = median if np.isfinite(median) else np.nan
             for t in thresholds:
-                inside = w[np.nan_to_num(v, nan=np.inf) <= t].sum()
+                inside = w[v <= t].sum()
                 row[f"share_within_{t}min_{cat}_pct"] = (
                     100.0 * inside / total if total > 0 else np.nan
                 )
+            row[f"share_unreachable_{cat}_pct"] = (
+                100.0 * w[np.isinf(v)].sum() / total if total > 0 else np.nan
+            )
         rows[key] = row
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = zone

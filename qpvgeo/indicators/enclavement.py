@@ -17,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.ops
 
 from .._validate import assert_project_crs
 from ..data.barriers import KINDS, Barriers
@@ -119,43 +120,160 @@ def barrier_indicators(
 # --------------------------------------------------------------------------- on the street network
 
 
-def _crossing_points(boundary: shapely.Geometry, edges: np.ndarray) -> list[shapely.Point]:
-    """Points where street edges cross a boundary (a stretch along the boundary counts once)."""
-    pts: list[shapely.Point] = []
-    for inter in shapely.intersection(edges, boundary):
-        if inter.is_empty:
-            continue
-        for part in getattr(inter, "geoms", [inter]):
-            pts.append(
-                part if isinstance(part, shapely.Point) else part.interpolate(0.5, normalized=True)
-            )
+#: A street node closer than this (m) to the QPV boundary is *on* the boundary and counts as
+#: outside. QPV boundaries are drawn along street centre lines from other sources than the
+#: network, so the junctions of a street that runs along the boundary lie a few metres
+#: either side of the line (on the Essonne mirror most are within 5 m, the carriageways of
+#: a dual road up to about 10 m): without a band, each stretch of such a street between a
+#: junction just inside and one just outside would count as an entry. An entry is thus an
+#: edge that leads from the boundary (or beyond) to a node more than this inside. (qpvgeo
+#: choice; a real junction this close inside the boundary is counted through the edges that
+#: lead from it deeper inside.)
+BOUNDARY_BAND_M = 10.0
+#: Crossing points closer than this (m) to each other are one place, one entrance: the two
+#: carriageways of a dual road, or a street and its separately mapped sidewalk, enter side
+#: by side (a dual carriageway with its sidewalks is about 25 m wide). A place spans at most
+#: this distance: consecutive points along the boundary join a place while within it of the
+#: place's first point (no chaining along a row of close entrances). (qpvgeo choice.)
+CROSSING_MERGE_M = 25.0
+
+
+def _first_contact(line: shapely.LineString, boundary: shapely.Geometry) -> shapely.Point:
+    """Where ``line``, followed from its start, first meets ``boundary``.
+
+    When it never does (its other end lies inside the QPV, within the band),
+    the point of the boundary nearest to its other end.
+    """
+    inter = line.intersection(boundary)
+    if inter.is_empty:
+        end = shapely.Point(line.coords[-1])
+        return shapely.ops.nearest_points(boundary, end)[0]
+    coords = shapely.get_coordinates(inter)
+    first = float(np.min(line.project(shapely.points(coords))))
+    return line.interpolate(first)
+
+
+def _entry_points(geom: shapely.Geometry, network, *, band_m: float) -> list[shapely.Point]:
+    """One point per street edge entering the QPV (before merging).
+
+    An edge enters when one end node lies inside the QPV more than ``band_m``
+    from its boundary and the other does not (outside, on the boundary or
+    within the band). Its point is where the edge, followed from its inside
+    end, first meets the boundary: for a street that runs along the boundary
+    before turning in, the place where it turns in.
+    """
+    boundary = geom.boundary
+    idx = network.tree.query(geom, predicate="intersects")
+    if len(idx) == 0:
+        return []
+    u, v = network.edge_u[idx], network.edge_v[idx]
+    nodes = np.unique(np.concatenate([u, v]))
+    x, y = network.node_x[nodes], network.node_y[nodes]
+    deep = shapely.contains_xy(geom, x, y) & (
+        shapely.distance(shapely.points(x, y), boundary) > band_m
+    )
+    deep_u = deep[np.searchsorted(nodes, u)]
+    deep_v = deep[np.searchsorted(nodes, v)]
+    pts = []
+    for e, from_u in zip(idx[deep_u != deep_v], deep_u[deep_u != deep_v], strict=True):
+        line = network.edge_geometry[e]  # oriented from edge_u to edge_v
+        pts.append(_first_contact(line if from_u else shapely.reverse(line), boundary))
     return pts
 
 
-def _longest_gap(boundary: shapely.Geometry, pts: list[shapely.Point]) -> float:
-    """Longest stretch of boundary (m) between consecutive crossings, ring by ring."""
+def _merged_places(
+    boundary: shapely.Geometry, pts: list[shapely.Point], *, merge_m: float
+) -> list[tuple[shapely.LineString, np.ndarray, list[shapely.Point]]]:
+    """Crossing points merged into places, ring by ring.
+
+    Returns, for every ring of the boundary (outer rings and holes), the ring,
+    the positions of its places along it (m, sorted) and the places (points
+    on the ring, midway along the ring between the first and last point merged).
+    """
     rings = list(getattr(boundary, "geoms", [boundary]))
+    which = (
+        np.array([int(np.argmin(shapely.distance(rings, p))) for p in pts], dtype=int)
+        if pts
+        else np.array([], dtype=int)
+    )
+    out = []
+    for r, ring in enumerate(rings):
+        mine = [p for p, k in zip(pts, which, strict=True) if k == r]
+        if not mine:
+            out.append((ring, np.array([]), []))
+            continue
+        length = ring.length
+        pos = np.array([ring.project(p) for p in mine])
+        order = np.argsort(pos, kind="stable")
+        pos, mine = pos[order], [mine[k] for k in order]
+        # start the sweep after the largest gap, so that no place straddles the ring's start
+        gaps = np.diff(np.concatenate([pos, [pos[0] + length]]))
+        first = (int(np.argmax(gaps)) + 1) % len(pos)
+        pos = np.roll(pos, -first)
+        mine = mine[first:] + mine[:first]
+        pos[1:] += length * (pos[1:] < pos[0])
+        groups = [[0]]
+        for k in range(1, len(pos)):
+            if mine[k].distance(mine[groups[-1][0]]) < merge_m:
+                groups[-1].append(k)
+            else:
+                groups.append([k])
+        mid = np.array([(pos[g[0]] + pos[g[-1]]) / 2 % length for g in groups])
+        places = [ring.interpolate(m) for m in mid]
+        order = np.argsort(mid)
+        out.append((ring, mid[order], [places[k] for k in order]))
+    return out
+
+
+def _longest_gap(rings: list[tuple[shapely.LineString, np.ndarray, list]]) -> float:
+    """Longest stretch of boundary (m) between consecutive places, ring by ring.
+
+    A ring without any place counts whole.
+    """
     longest = 0.0
-    for ring in rings:
-        on = [p for p in pts if ring.distance(p) < 1e-6]
-        if not on:
+    for ring, pos, _ in rings:
+        if len(pos) == 0:
             longest = max(longest, ring.length)
             continue
-        pos = np.sort([ring.project(p) for p in on])
         gaps = np.diff(np.concatenate([pos, [pos[0] + ring.length]]))
         longest = max(longest, float(gaps.max()))
     return longest
 
 
-def boundary_crossings(qpv: gpd.GeoDataFrame, network) -> pd.DataFrame:
-    """Street links crossing each QPV boundary: count, per km of perimeter, longest stretch without.
+def _crossing_places(
+    geom: shapely.Geometry, network, *, band_m: float, merge_m: float
+) -> list[tuple[shapely.LineString, np.ndarray, list[shapely.Point]]]:
+    return _merged_places(
+        geom.boundary, _entry_points(geom, network, band_m=band_m), merge_m=merge_m
+    )
 
-    .. math:: c = \\frac{n_{crossings}}{|\\partial Q| / 1000}
 
+def boundary_crossings(
+    qpv: gpd.GeoDataFrame,
+    network,
+    *,
+    band_m: float = BOUNDARY_BAND_M,
+    merge_m: float = CROSSING_MERGE_M,
+) -> pd.DataFrame:
+    """Places where a street enters each QPV: count, per km of perimeter, longest stretch without.
+
+    A *crossing* is a street edge that enters the QPV: one end node inside it
+    more than ``band_m`` from the boundary, the other not (outside, or on the
+    boundary: within ``band_m`` of it, see :data:`BOUNDARY_BAND_M`). It is
+    located where the edge, followed from its inside end, first meets the
+    boundary. Crossing points closer than ``merge_m`` are one place
+    (:data:`CROSSING_MERGE_M`). So a street running along the boundary,
+    however often its line zig-zags across it, adds nothing by itself; the
+    streets that leave it to go in are the entries.
+
+    .. math:: c = \\frac{n_{places}}{|\\partial Q| / 1000}
+
+    ``longest_without_crossing_m`` is the longest stretch of boundary between
+    two consecutive places (ring by ring; a ring without any counts whole).
     A QPV with no crossing gets 0 crossings per km and a longest stretch equal
     to its perimeter (finite). Computed only for the network given: call it
     with the network that covers the QPV, and read ``network_kind`` (a drive
-    network misses footpaths, so it undercounts pedestrian crossings).
+    network misses footpaths, so it undercounts pedestrian entries).
 
     Returns
     -------
@@ -163,16 +281,14 @@ def boundary_crossings(qpv: gpd.GeoDataFrame, network) -> pd.DataFrame:
         ``n_crossings``, ``crossings_per_km``, ``longest_without_crossing_m``.
     """
     assert_project_crs(qpv, "qpv")
-    tree = network.tree
     rows = {}
     for code, geom in zip(qpv.index, qpv.geometry, strict=True):
-        boundary = geom.boundary
-        idx = tree.query(boundary, predicate="intersects")
-        pts = _crossing_points(boundary, network.edge_geometry[idx])
+        rings = _crossing_places(geom, network, band_m=band_m, merge_m=merge_m)
+        n = sum(len(places) for _, _, places in rings)
         rows[code] = {
-            "n_crossings": len(pts),
-            "crossings_per_km": len(pts) / (boundary.length / 1000.0),
-            "longest_without_crossing_m": _longest_gap(boundary, pts),
+            "n_crossings": n,
+            "crossings_per_km": n / (geom.boundary.length / 1000.0),
+            "longest_without_crossing_m": _longest_gap(rings),
         }
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis(qpv.index.name)
 
@@ -217,6 +333,89 @@ def street_structure(qpv: gpd.GeoDataFrame, network) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis(qpv.index.name)
 
 
+#: an origin closer than this (m) to its target as the crow flies has no meaningful detour
+#: ratio (division by ~0): NaN, and left out of the zone's quantiles like an origin off the
+#: network
+MIN_CROW_M = 1.0
+
+
+def detour_per_origin(
+    network, origins: gpd.GeoDataFrame, targets: gpd.GeoDataFrame | gpd.GeoSeries
+) -> pd.DataFrame:
+    """Detour of each origin to the target nearest to it as the crow flies.
+
+    .. math::
+
+        r_i = \\frac{\\ell_i + d_{net}(p_i, p_{t_i^*}) + \\ell_{t_i^*}}
+                   {\\lVert o_i - t_i^* \\rVert}
+
+    where :math:`t_i^*` is the target (among those on the network) nearest to
+    :math:`o_i` as the crow flies, :math:`p` a point's place on its nearest
+    street edge, :math:`\\ell` the straight walk between the point and that
+    place (``snap_m`` of :func:`qpvgeo.network.snap_points`) and
+    :math:`d_{net}` the network distance between places. Numerator and
+    denominator join the same two points, the numerator along a path of
+    straight legs and street lines: :math:`r_i \\ge 1` by the triangle
+    inequality (up to float rounding). Nothing is censored.
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``origins``: ``target`` (position in ``targets``, -1 when
+        none), ``crow_m``, ``network_m`` and ``detour`` (NaN for origins off the
+        network, closer than :data:`MIN_CROW_M` to their target, or with no
+        network path to it) and ``disconnected`` (bool: on the network, no path).
+    """
+    from scipy.spatial import cKDTree
+
+    from ..network.build import snap_points
+    from ..network.engine import nearest_by_category
+
+    assert_project_crs(origins, "origins")
+    assert_project_crs(targets, "targets")
+    n = len(origins)
+    out = pd.DataFrame(
+        {
+            "target": np.full(n, -1, dtype=np.int64),
+            "crow_m": np.nan,
+            "network_m": np.nan,
+            "detour": np.nan,
+            "disconnected": False,
+        },
+        index=origins.index,
+    )
+    o = snap_points(network, origins)
+    t = snap_points(network, targets)
+    on_t = np.flatnonzero(t["on_network"].to_numpy())
+    if len(on_t) == 0 or n == 0:
+        return out
+    txy = np.column_stack([targets.geometry.x, targets.geometry.y])[on_t]
+    oxy = np.column_stack([origins.geometry.x, origins.geometry.y])
+    crow, nearest = cKDTree(txy).query(oxy)
+    target_pos = on_t[nearest]
+    # one category per target reached: the engine's nearest of a category is that target
+    chosen, code = np.unique(target_pos, return_inverse=True)
+    dist = nearest_by_category(
+        network,
+        o["edge"].to_numpy(),
+        o["offset_m"].to_numpy(),
+        t["edge"].to_numpy()[chosen],
+        t["offset_m"].to_numpy()[chosen],
+        np.arange(len(chosen), dtype=np.int64),
+        n_categories=len(chosen),
+        origin_leg_m=o["snap_m"].to_numpy(),
+        target_leg_m=t["snap_m"].to_numpy()[chosen],
+    )
+    net_d = dist[np.arange(n), code.ravel()]
+    computable = o["on_network"].to_numpy() & (crow >= MIN_CROW_M)
+    out["target"] = target_pos
+    out["crow_m"] = crow
+    out["network_m"] = net_d
+    out["detour"] = np.where(computable, net_d / np.maximum(crow, MIN_CROW_M), np.nan)
+    out["disconnected"] = computable & np.isnan(net_d)
+    return out
+
+
 def detour_index(
     network,
     origins: gpd.GeoDataFrame,
@@ -224,145 +423,238 @@ def detour_index(
     *,
     zone: str = "code_qp",
     name: str = "detour_index",
-    max_factor: float = 4.0,
-) -> pd.Series:
-    """Median detour index per zone: network distance ÷ straight-line distance.
+) -> pd.DataFrame:
+    """Detour index per zone: population-weighted median and 90th percentile.
 
-    .. math:: r_i = \\frac{d_{net}(o_i, t_i^*)}{\\lVert o_i - t_i^* \\rVert}
+    Per origin, :math:`r_i` of :func:`detour_per_origin`: walk on the network
+    (legs included) to the target nearest as the crow flies, divided by the
+    straight line between the same two points (:math:`\\ge 1`). Per zone,
+    over the origins on the network weighted by their ``population`` (1 each
+    without that column), an origin with no network path to its target
+    counting as :math:`+\\infty`:
 
-    where :math:`t_i^*` is the target nearest to origin :math:`o_i` as the crow
-    flies (the place residents head for), both snapped to the network
-    (:func:`qpvgeo.network.snap_points`). Pairs whose network distance exceeds
-    ``max_factor`` × the straight line (or that are disconnected) count as
-    unreachable (NaN), as do origins off the network. The median over the
-    zone's origins is weighted by their population.
+    .. math:: Q(q) = \\min \\{ r_k : \\textstyle\\sum_{r_j \\le r_k} w_j \\ge q \\sum_j w_j \\}
+
+    for :math:`q = 0.5` (``<name>``) and :math:`q = 0.9` (``<name>_p90``); a
+    quantile that falls on the disconnected is NaN. ``<name>_disconnected_pct``
+    is their weighted share (%). No ratio is censored: the most roundabout
+    walks are the point of the 90th percentile.
 
     Returns
     -------
-    Series
-        Indexed by zone, named ``name``; ≥ 1, NaN where nothing was computable.
+    DataFrame
+        Indexed by zone: ``<name>``, ``<name>_p90``, ``<name>_disconnected_pct``;
+        NaN where no origin of the zone has a computable detour.
     """
-    from scipy.spatial import cKDTree
+    from .access import weighted_quantile
 
-    from ..network.build import snap_points
-    from ..network.engine import distances_within
-    from .access import weighted_median
-
-    assert_project_crs(origins, "origins")
-    assert_project_crs(targets, "targets")
-    o = snap_points(network, origins)
-    t = snap_points(network, targets)
-    on_t = np.flatnonzero(t["on_network"].to_numpy())
-    ratio = np.full(len(origins), np.nan)
-    if len(on_t) and o["on_network"].any():
-        txy = np.column_stack([targets.geometry.x, targets.geometry.y])[on_t]
-        oxy = np.column_stack([origins.geometry.x, origins.geometry.y])
-        crow, nearest = cKDTree(txy).query(oxy)
-        target_pos = on_t[nearest]
-        cutoff = float(np.nanmax(crow) * max_factor) + 1.0
-        pairs = distances_within(
-            network, o["edge"].to_numpy(), o["offset_m"].to_numpy(),
-            t["edge"].to_numpy(), t["offset_m"].to_numpy(), cutoff_m=cutoff,
-        )  # fmt: skip
-        mine = pairs[pairs["target"].to_numpy() == target_pos[pairs["origin"].to_numpy()]]
-        net_d = np.full(len(origins), np.nan)
-        net_d[mine["origin"].to_numpy()] = mine["dist_m"].to_numpy()
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(crow > 1.0, net_d / crow, np.nan)
-        ratio[ratio > max_factor] = np.nan
+    per = detour_per_origin(network, origins, targets)
     weights = (
         origins["population"].to_numpy(dtype=float)
         if "population" in origins
         else np.ones(len(origins))
     )
-    out = {
-        key: weighted_median(
-            ratio[origins.index.get_indexer(idx)], weights[origins.index.get_indexer(idx)]
-        )
-        for key, idx in origins.groupby(zone).groups.items()
-    }
-    return pd.Series(out, name=name, dtype=float).rename_axis(zone)
+    weights = np.nan_to_num(weights, nan=0.0)
+    disconnected = per["disconnected"].to_numpy()
+    counted = per["detour"].notna().to_numpy() | disconnected
+    value = np.where(disconnected, np.inf, per["detour"].to_numpy())
+    rows = {}
+    for key, idx in origins.groupby(zone).groups.items():
+        pos = origins.index.get_indexer(idx)
+        pos = pos[counted[pos]]
+        v, w = value[pos], weights[pos]
+        total = w[w > 0].sum()
+        median = weighted_quantile(v, w, 0.5)
+        p90 = weighted_quantile(v, w, 0.9)
+        rows[key] = {
+            name: median if np.isfinite(median) else np.nan,
+            f"{name}_p90": p90 if np.isfinite(p90) else np.nan,
+            f"{name}_disconnected_pct": 100.0 * w[disconnected[pos] & (w > 0)].sum() / total
+            if total > 0
+            else np.nan,
+        }
+    columns = [name, f"{name}_p90", f"{name}_disconnected_pct"]
+    out = pd.DataFrame.from_dict(rows, orient="index", columns=columns).astype(float)
+    return out.rename_axis(zone)
 
 
-#: components of the composite enclavement index: column, value at 0 (open), value at 1 (cut off)
+#: components of the network enclavement index: column, value at 0 (open), value at 1 (cut off).
+#: qpvgeo's anchors: 15 crossings per km is a street every ~70 m, the mesh of a dense town
+#: centre, and 2 per km one every 500 m; a stretch of boundary of 200 m without a way in is a
+#: block side, 1 km a wall; a detour index of 1.2 is the usual pedestrian detour in French
+#: urban areas, 2.0 doubles the walk.
 COMPOSITE_COMPONENTS: dict[str, tuple[float, float]] = {
-    "share_perimeter_barrier_pct": (0.0, 50.0),
     "crossings_per_km": (15.0, 2.0),
     "longest_without_crossing_m": (200.0, 1000.0),
     "detour_gare": (1.2, 2.0),
     "detour_supermarche": (1.2, 2.0),
 }
-#: weights of the components (renormalised over the components available for a QPV)
+#: weights of the network components
 COMPOSITE_WEIGHTS: dict[str, float] = dict.fromkeys(COMPOSITE_COMPONENTS, 1.0)
+
+#: barrier index: share of the perimeter lined by barriers, value at 0 (open) and at 1 (cut off).
+#: qpvgeo's anchors: no barrier along the boundary is an open quarter; barriers along half of it
+#: close two sides of a compact quarter, which leaves it reachable from one direction only, so
+#: more adds little to the cut a resident feels
+BARRIER_SCALE: tuple[float, float] = (0.0, 50.0)
+
+#: typology thresholds (qpvgeo's own, not an official grid): barriers along a quarter of the
+#: perimeter close one side of a compact quarter ("forte coupure"); along 5 % of it, or 10 % of
+#: the 200 m ring around it, they cut some of its links ("coupure modérée")
+TYPE_STRONG_PCT = 25.0
+TYPE_MODERATE_PCT = 5.0
+TYPE_MODERATE_RING_PCT = 10.0
+
+_KIND_FR = {"rail": "voies ferrées", "water": "cours d'eau", "road": "autoroutes et routes principales"}
 
 
 def enclavement_index(
     table: pd.DataFrame, *, weights: dict[str, float] | None = None
 ) -> pd.DataFrame:
-    """Transparent composite enclavement index (0 open – 1 cut off) and a CEREMA-like typology.
+    """Two transparent enclavement readings (0 open – 1 cut off) and a barrier typology.
 
-    Each component is rescaled linearly between the value where it signals
-    no enclavement and the value where it signals a full cut (table
-    :data:`COMPOSITE_COMPONENTS`), clipped to [0, 1], shown as
-    ``enclavement_<component>_score``; the index is their weighted mean over
-    the components available for the QPV (``enclavement_components`` lists
-    them), with :data:`COMPOSITE_WEIGHTS` unless ``weights`` is given.
+    Each component is rescaled linearly between the value where it signals no
+    enclavement and the value where it signals a full cut, clipped to [0, 1].
 
-    Typology (``enclavement_type``), after CEREMA's reading of QPV cut by
-    major infrastructure: *forte coupure* when barriers line ≥ 25 % of the
-    perimeter, *coupure modérée* when they line ≥ 5 % of it or ≥ 10 % of the
-    200 m ring, *pas de coupure* otherwise; « routes non évaluées » is added
-    when motorways and trunk roads were not assessed.
+    - ``barrier_index``: the share of the perimeter lined by barriers on
+      :data:`BARRIER_SCALE`, for every QPV; it covers the barrier kinds
+      assessed (``barriers_assessed``).
+    - ``enclavement_index``: the network reading, weighted mean of
+      ``enclavement_<component>_score`` over :data:`COMPOSITE_COMPONENTS`
+      (crossings, longest stretch without one, detours), only where *all* of
+      them are known (a QPV a street network covers): QPV read on fewer
+      components are not put on the same figure. ``enclavement_components``
+      lists the components, ``enclavement_missing`` those not known.
+    - ``enclavement_type``: *forte coupure* when barriers line ≥ 25 % of the
+      perimeter, *coupure modérée* when ≥ 5 % of it or ≥ 10 % of the 200 m
+      ring, *pas de coupure* otherwise (thresholds :data:`TYPE_STRONG_PCT`…,
+      qpvgeo's own); when a barrier kind could not be assessed, anything short
+      of *forte coupure* reads « non évalué (… absentes des données) ».
     """
     weights = {**COMPOSITE_WEIGHTS, **(weights or {})}
     out = pd.DataFrame(index=table.index)
-    scores = []
-    for col, (open_value, cut_value) in COMPOSITE_COMPONENTS.items():
-        if col not in table.columns:
-            continue
-        score = ((table[col] - open_value) / (cut_value - open_value)).clip(0.0, 1.0)
-        out[f"enclavement_{col}_score"] = score
-        scores.append((col, score))
-    num = sum(weights[c] * s.fillna(0.0) for c, s in scores)
-    den = sum(weights[c] * s.notna() for c, s in scores)
-    out["enclavement_index"] = (num / den).where(den > 0)
-    out["enclavement_components"] = [
-        ", ".join(c for c, s in scores if pd.notna(s[i])) for i in table.index
-    ]
     share = table.get("share_perimeter_barrier_pct", pd.Series(np.nan, index=table.index))
-    ring = table.get("share_ring200m_barrier_pct", pd.Series(np.nan, index=table.index))
-    kind = np.where(
-        share >= 25,
-        "forte coupure",
-        np.where((share >= 5) | (ring >= 10), "coupure modérée", "pas de coupure"),
-    )
-    kind = pd.Series(kind, index=table.index).where(share.notna(), "non évalué")
-    if "share_perimeter_road_pct" in table.columns:
-        roads_missing = table["share_perimeter_road_pct"].isna() & share.notna()
-        kind = kind.where(~roads_missing, kind + " (routes non évaluées)")
-    out["enclavement_type"] = kind
+    out["barrier_index"] = _rescale(share, *BARRIER_SCALE)
+    scores = {}
+    for col, (open_value, cut_value) in COMPOSITE_COMPONENTS.items():
+        values = table.get(col, pd.Series(np.nan, index=table.index))
+        scores[col] = out[f"enclavement_{col}_score"] = _rescale(values, open_value, cut_value)
+    known = pd.DataFrame(scores).notna()
+    complete = known.all(axis=1)
+    num = sum(weights[c] * s for c, s in scores.items())
+    out["enclavement_index"] = (num / sum(weights.values())).where(complete)
+    out["enclavement_components"] = [", ".join(known.columns[known.loc[i]]) for i in table.index]
+    out["enclavement_missing"] = [", ".join(known.columns[~known.loc[i]]) for i in table.index]
+    out["enclavement_type"] = _barrier_type(table, share)
     return out
 
 
-def crossing_points(qpv: gpd.GeoDataFrame, network) -> gpd.GeoDataFrame:
-    """The points where street links cross each QPV boundary (for maps), with ``code_qp``."""
+def _rescale(values: pd.Series, open_value: float, cut_value: float) -> pd.Series:
+    return ((pd.to_numeric(values, errors="coerce") - open_value) / (cut_value - open_value)).clip(
+        0.0, 1.0
+    )
+
+
+def _barrier_type(table: pd.DataFrame, share: pd.Series) -> pd.Series:
+    ring = table.get("share_ring200m_barrier_pct", pd.Series(np.nan, index=table.index))
+    kind = pd.Series(
+        np.where(
+            share >= TYPE_STRONG_PCT,
+            "forte coupure",
+            np.where(
+                (share >= TYPE_MODERATE_PCT) | (ring >= TYPE_MODERATE_RING_PCT),
+                "coupure modérée",
+                "pas de coupure",
+            ),
+        ),
+        index=table.index,
+    ).where(share.notna(), "non évalué")
+    missing = [
+        k for k in KINDS
+        if f"share_perimeter_{k}_pct" in table.columns and table[f"share_perimeter_{k}_pct"].isna().all()
+    ]  # fmt: skip
+    if missing:
+        absent = " et ".join(_KIND_FR[k] for k in missing)
+        short_of_strong = share.notna() & (share < TYPE_STRONG_PCT)
+        kind = kind.where(~short_of_strong, f"non évalué ({absent} absentes des données)")
+        kind = kind.where(~(share >= TYPE_STRONG_PCT), kind + f" ({absent} non évaluées)")
+    return kind
+
+
+def crossing_points(
+    qpv: gpd.GeoDataFrame,
+    network,
+    *,
+    band_m: float = BOUNDARY_BAND_M,
+    merge_m: float = CROSSING_MERGE_M,
+) -> gpd.GeoDataFrame:
+    """The places where streets enter each QPV (for maps), with ``code_qp``.
+
+    The same merged places as :func:`boundary_crossings` counts.
+    """
     assert_project_crs(qpv, "qpv")
     codes, pts = [], []
     for code, geom in zip(qpv.index, qpv.geometry, strict=True):
-        boundary = geom.boundary
-        found = _crossing_points(
-            boundary, network.edge_geometry[network.tree.query(boundary, predicate="intersects")]
-        )
-        codes.extend([code] * len(found))
-        pts.extend(found)
+        for _, _, places in _crossing_places(geom, network, band_m=band_m, merge_m=merge_m):
+            codes.extend([code] * len(places))
+            pts.extend(places)
     return gpd.GeoDataFrame({qpv.index.name or "code_qp": codes}, geometry=pts, crs=qpv.crs)
+
+
+def _edge_piece(network, e: int, start_m: float, end_m: float) -> list[tuple[float, float]]:
+    """Coordinates of edge ``e`` between two distances from its ``edge_u`` end (either order)."""
+    line = network.edge_geometry[e]
+    scale = line.length / network.edge_length[e]  # 1 but for edges shorter than 1 mm
+    piece = shapely.ops.substring(line, start_m * scale, end_m * scale)
+    coords = shapely.get_coordinates(piece)
+    return [tuple(c) for c in coords]
+
+
+def _route(
+    network, o_edge: int, o_off: float, t_edge: int, t_off: float
+) -> tuple[float, list[tuple[float, float]]] | None:
+    """Shortest walk between two places on edges: (metres, coordinates), or None when none."""
+    import networkx as nx
+
+    graph, ids = network.graph, network.node_ids
+    length = network.edge_length
+    best: tuple[float, list[tuple[float, float]]] | None = None
+    if o_edge == t_edge:
+        best = (abs(o_off - t_off), _edge_piece(network, o_edge, o_off, t_off))
+    o_ends = ((network.edge_u[o_edge], 0.0), (network.edge_v[o_edge], length[o_edge]))
+    t_ends = ((network.edge_u[t_edge], 0.0), (network.edge_v[t_edge], length[t_edge]))
+    for a, a_at in o_ends:
+        dist, paths = nx.single_source_dijkstra(graph, ids[a], weight="length")
+        for b, b_at in t_ends:
+            if ids[b] not in dist:
+                continue
+            total = abs(o_off - a_at) + dist[ids[b]] + abs(t_off - b_at)
+            if best is not None and total >= best[0]:
+                continue
+            coords = _edge_piece(network, o_edge, o_off, a_at)
+            path = paths[ids[b]]
+            for n1, n2 in zip(path[:-1], path[1:], strict=True):
+                data = min(graph.get_edge_data(n1, n2).values(), key=lambda d: d["length"])
+                line = list(data["geometry"].coords)
+                if shapely.Point(line[0]).distance(shapely.Point(coords[-1])) > 1e-6:
+                    line = line[::-1]
+                coords.extend(line[1:])
+            coords.extend(_edge_piece(network, t_edge, b_at, t_off)[1:])
+            best = (total, coords)
+    return best
 
 
 def detour_paths(
     qpv: gpd.GeoDataFrame, network, targets: gpd.GeoDataFrame, *, label: str
 ) -> gpd.GeoDataFrame:
     """From each QPV's representative point to its nearest target (as the crow flies):
-    the straight line and the shortest street path, for maps.
+    the straight line and the shortest walk, for maps.
+
+    The same targets and the same walk as :func:`detour_index`: from the point
+    to its place on the nearest street, along the streets, then from the
+    target's place on its street to the target; ``detour_index`` is that walk
+    ÷ the straight line (≥ 1). QPV whose point is off the network or has no
+    path to the target are left out.
 
     Returns
     -------
@@ -370,62 +662,45 @@ def detour_paths(
         Two rows per QPV (``kind`` = ``vol d'oiseau`` / ``itinéraire``), with
         ``code_qp``, ``target`` (``label``), ``length_m`` and ``detour_index``.
     """
-    import networkx as nx
-    from scipy.spatial import cKDTree
-
     from ..network.build import snap_points
 
     assert_project_crs(qpv, "qpv")
     starts = gpd.GeoDataFrame(geometry=qpv.representative_point(), crs=qpv.crs)
+    per = detour_per_origin(network, starts, targets)
     s = snap_points(network, starts)
     t_snap = snap_points(network, targets)
-    ok_t = np.flatnonzero(t_snap["on_network"].to_numpy())
     rows = []
-    if len(ok_t) == 0:
-        return gpd.GeoDataFrame({"code_qp": [], "kind": []}, geometry=[], crs=qpv.crs)
-    txy = np.column_stack([targets.geometry.x, targets.geometry.y])[ok_t]
     for i, code in enumerate(qpv.index):
-        if not s["on_network"].iloc[i]:
+        k = int(per["target"].iloc[i])
+        if not s["on_network"].iloc[i] or k < 0 or per["crow_m"].iloc[i] < MIN_CROW_M:
             continue
-        p = starts.geometry.iloc[i]
-        _, k = cKDTree(txy).query([p.x, p.y])
-        target_pt = targets.geometry.iloc[ok_t[k]]
-        a = (
-            network.edge_u[s["edge"].iloc[i]]
-            if s["offset_m"].iloc[i] < network.edge_length[s["edge"].iloc[i]] / 2
-            else network.edge_v[s["edge"].iloc[i]]
+        route = _route(
+            network,
+            int(s["edge"].iloc[i]),
+            float(s["offset_m"].iloc[i]),
+            int(t_snap["edge"].iloc[k]),
+            float(t_snap["offset_m"].iloc[k]),
         )
-        e = t_snap["edge"].iloc[ok_t[k]]
-        b = (
-            network.edge_u[e]
-            if t_snap["offset_m"].iloc[ok_t[k]] < network.edge_length[e] / 2
-            else network.edge_v[e]
-        )
-        try:
-            path = nx.shortest_path(
-                network.graph, network.node_ids[a], network.node_ids[b], weight="length"
-            )
-        except nx.NetworkXNoPath:
+        if route is None:
             continue
-        coords = [(network.graph.nodes[path[0]]["x"], network.graph.nodes[path[0]]["y"])]
-        for n1, n2 in zip(path[:-1], path[1:], strict=True):
-            data = min(network.graph.get_edge_data(n1, n2).values(), key=lambda d: d["length"])
-            line = list(data["geometry"].coords)
-            if shapely.Point(line[0]).distance(shapely.Point(coords[-1])) > 1e-6:
-                line = line[::-1]
-            coords.extend(line[1:])
-        route = shapely.LineString([(p.x, p.y), *coords, (target_pt.x, target_pt.y)])
+        p, target_pt = starts.geometry.iloc[i], targets.geometry.iloc[k]
+        walk = shapely.LineString([(p.x, p.y), *route[1], (target_pt.x, target_pt.y)])
         straight = shapely.LineString([(p.x, p.y), (target_pt.x, target_pt.y)])
-        ratio = route.length / straight.length if straight.length > 1 else np.nan
-        for kind, geom in (("vol d'oiseau", straight), ("itinéraire", route)):
+        walk_m = float(s["snap_m"].iloc[i] + route[0] + t_snap["snap_m"].iloc[k])
+        for kind, geom, length_m in (
+            ("vol d'oiseau", straight, straight.length),
+            ("itinéraire", walk, walk_m),
+        ):
             rows.append(
                 {
                     "code_qp": code,
                     "kind": kind,
                     "target": label,
-                    "length_m": geom.length,
-                    "detour_index": ratio,
+                    "length_m": length_m,
+                    "detour_index": walk_m / straight.length,
                     "geometry": geom,
                 }
             )
+    if not rows:
+        return gpd.GeoDataFrame({"code_qp": [], "kind": []}, geometry=[], crs=qpv.crs)
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=qpv.crs)

@@ -1,4 +1,4 @@
-"""Competition-aware access: two-step floating catchment area (2SFCA, E2SFCA).
+"""Competition-aware access: the two-step floating catchment area family (2SFCA).
 
 Plain functions over a *long* cost table (one row per origin–supplier pair in
 reach, as :func:`qpvgeo.engine.distances_within` returns it) in the style of
@@ -15,6 +15,15 @@ in a GIS environment: synthesis and a case study in the Chicago region.
 Luo, W. and Qi, Y. (2009). An enhanced two-step floating catchment area
 (E2SFCA) method for measuring spatial accessibility to primary care
 physicians. *Health & Place* 15(4), 1100–1107.
+
+Dai, D. (2010). Black residential segregation, disparities in spatial access
+to health care facilities, and late-stage breast cancer diagnosis in
+metropolitan Detroit. *Health & Place* 16(5), 1038–1052 (the Gaussian-kernel
+2SFCA).
+
+The main job reports the classic 2SFCA (``fca2_<cat>_per_1000``) and the
+Gaussian-kernel 2SFCA of Dai (2010) (``g2sfca_<cat>_per_1000``); the stepwise
+weights of Luo & Qi's E2SFCA are available through :func:`step_decay`.
 """
 
 from __future__ import annotations
@@ -159,7 +168,7 @@ def two_step_fca(
     catchment_m: float,
     decay: Decay | None = None,
 ) -> pd.Series:
-    """Two-step floating catchment area access ratio (2SFCA / E2SFCA).
+    """Two-step floating catchment area access ratio (2SFCA family).
 
     Step 1, for each supplier *j*, its supply-to-demand ratio over the demand
     within the catchment :math:`d_0`; step 2, for each origin *i*, the sum of
@@ -172,8 +181,9 @@ def two_step_fca(
         A_i = \\sum_{j:\\, d_{ij} \\le d_0} R_j\\, w(d_{ij})
 
     With ``decay=None`` (``w = 1``) this is the classic 2SFCA of Luo & Wang
-    (2003); with a stepwise or Gaussian ``w`` it is the enhanced E2SFCA of
-    Luo & Qi (2009). Since the same weights enter both steps, total supply is
+    (2003); with stepwise weights (:func:`step_decay`) the enhanced E2SFCA of
+    Luo & Qi (2009); with a Gaussian ``w`` (:func:`gaussian_decay`) the
+    Gaussian-kernel 2SFCA of Dai (2010). Since the same weights enter both steps, total supply is
     conserved: :math:`\\sum_i P_i A_i = \\sum_j S_j` over the suppliers that
     have demand in reach.
 

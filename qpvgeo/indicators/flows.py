@@ -113,11 +113,17 @@ def street_flows(
             raise ValidationError(f"`{name}` must be a positive distance in metres, got {value!r}")
     if "population" not in origins.columns:
         raise ValidationError(
-            "`origins` needs a `population` column (see qpvgeo.origins.grid_origins)"
+            "`origins` needs a `population` column (see qpvgeo.data.population.grid_origins)"
+        )
+    unknown = origins["population"].isna()
+    if unknown.any():
+        raise ValidationError(
+            f"{int(unknown.sum())} of the {len(origins)} `origins` have no population figure; drop "
+            "them (and report them) or give them a population: a trip count cannot be guessed"
         )
     o_node = _nearer_node(network, snap_points(network, origins))
     d_node = _nearer_node(network, snap_points(network, destinations))
-    pop = origins["population"].fillna(0.0).to_numpy(dtype=float)
+    pop = origins["population"].to_numpy(dtype=float)
     o_ok = (o_node >= 0) & (pop > 0)
     o_node, pop = o_node[o_ok], pop[o_ok]
     d_ok = np.flatnonzero(d_node >= 0)

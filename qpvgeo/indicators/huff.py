@@ -64,7 +64,14 @@ def huff_probabilities(
 
 def huff_expected_customers(probabilities: pd.DataFrame, demand: pd.Series) -> pd.Series:
     """Expected residents per store: :math:`E_j = \\sum_i P_i P_{ij}` (named ``huff_expected_residents``)."""
-    pop = probabilities["origin"].map(demand).fillna(0.0).to_numpy()
+    pop = probabilities["origin"].map(demand)
+    if pop.isna().any():
+        missing = probabilities.loc[pop.isna().to_numpy(), "origin"].unique()
+        raise ValidationError(
+            f"`demand` has no value for {len(missing)} origins of `probabilities` "
+            f"(e.g. {missing[:3].tolist()!r}); give every origin its population"
+        )
+    pop = pop.to_numpy(dtype=float)
     expected = (
         pd.Series(pop * probabilities["p"].to_numpy())
         .groupby(probabilities["target"].to_numpy())

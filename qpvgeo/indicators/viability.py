@@ -1,61 +1,88 @@
-"""A transparent viability reading of proximity commerce, per QPV (and per polarité).
+"""A transparent viability reading of proximity commerce, per QPV.
 
 The reading combines components the working group named, each taken from
-the indicator table and shown as it is:
+the indicator table and shown as it is, each put on a **fixed scale** so
+that a QPV's score does not depend on which other QPV are in the run:
 
-===================  =====================================  =========
-component            column                                 direction
-===================  =====================================  =========
-demande              ``population_est``                     higher is better
-revenu               ``median_income_eur``                  higher is better
-captation            ``huff_share_nearby_pct``              higher is better
-offre_proximite      ``gamme_proximite_within_10min_pct``   higher is better
-passage              ``flow_p90_trips_qpv``                 higher is better
-enclavement          ``enclavement_index``                  lower is better
-couplage             ``share_shops_service_5min_pct``       higher is better
-===================  =====================================  =========
+=================  =====================================  ===========  ===========  ==========
+component          column                                 score 0 at   score 1 at   network
+=================  =====================================  ===========  ===========  ==========
+demande            ``population_qpv``                     1 200 hab.   7 500 hab.   no
+pouvoir_achat      ``poverty_rate_qpv_pct``               55 %         35 %         no
+captation          ``huff_share_nearby_pct``              0 %          100 %        yes
+offre_proximite    ``gamme_proximite_within_10min_pct``   0 %          100 %        yes
+passage            ``betweenness_800m_ratio_qpv``         0.5          1.5          yes
+ouverture          ``enclavement_index``                  1            0            yes
+couplage           ``share_shops_service_5min_pct``       0 %          100 %        yes
+=================  =====================================  ===========  ===========  ==========
 
-Each component becomes a score in [0, 1]: its percentile rank among the
-QPV that have a value (so scores compare QPV of the same run, not absolute
-thresholds; the direction is flipped where lower is better). The reading is
-the weighted mean of the scores available for the QPV, with the weights of
-:data:`WEIGHTS` (changeable); the components missing for a QPV are listed,
-never counted as zero. :func:`sensitivity` tells how much the ranks move when
-the weights move.
+The anchors are qpvgeo's choices (:data:`COMPONENTS`), with their reasons:
+population and poverty rate are scaled between the 10th and 90th percentiles
+of the 1,518 QPV 2024 of France (ANCT SIG Ville key figures: population
+1,173 and 7,573; poverty rate 35 % and 55 %, rounded), so a score reads as
+"where this QPV stands among French QPV"; shares are scaled on their own 0–100
+range; the betweenness ratio is 1 when the QPV's streets carry as much
+through-movement as those within 1.5 km, and the scale spans half to one and
+a half times that; the network enclavement index is already on 0–1. Values
+beyond the anchors are clipped to 0 or 1.
+
+The reading is the weighted mean of the scores available for the QPV, with
+:data:`WEIGHTS` (changeable); the components missing are listed, never
+counted as zero. A QPV whose street network is partial or absent is read on
+the components that need no network only. QPV read on different components
+are not compared: ``viability_rank`` ranks a QPV among those read on the same
+components (``viability_rank_among`` of them). :func:`sensitivity` tells how much
+those ranks move when the weights move.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.stats import rankdata
 
 from .._errors import ValidationError
 
-#: component -> (column, +1 when higher is better, -1 when lower is better, French label)
-COMPONENTS: dict[str, tuple[str, int, str]] = {
-    "demande": ("population_est", +1, "demande (habitants du quartier)"),
-    "revenu": ("median_income_eur", +1, "revenu médian des habitants"),
-    "captation": (
-        "huff_share_nearby_pct",
-        +1,
-        "part des achats alimentaires faits près du quartier",
+#: component -> (column, value at score 0, value at score 1, needs a street network, French label)
+COMPONENTS: dict[str, tuple[str, float, float, bool, str]] = {
+    "demande": ("population_qpv", 1200.0, 7500.0, False, "taille du marché local (habitants)"),
+    "pouvoir_achat": (
+        "poverty_rate_qpv_pct", 55.0, 35.0, False,
+        "pouvoir d'achat local (taux de pauvreté du quartier)",
     ),
-    "offre_proximite": ("gamme_proximite_within_10min_pct", +1, "offre de proximité à 10 min"),
-    "passage": ("flow_p90_trips_qpv", +1, "passage piéton potentiel"),
-    "enclavement": ("enclavement_index", -1, "ouverture du quartier (faible enclavement)"),
-    "couplage": ("share_shops_service_5min_pct", +1, "couplage commerces – services publics"),
-}
+    "captation": (
+        "huff_share_nearby_pct", 0.0, 100.0, True,
+        "achats alimentaires estimés près du quartier (modèle de Huff)",
+    ),
+    "offre_proximite": (
+        "gamme_proximite_within_10min_pct", 0.0, 100.0, True,
+        "offre de la gamme de proximité à 10 min à pied",
+    ),
+    "passage": (
+        "betweenness_800m_ratio_qpv", 0.5, 1.5, True, "passage dans les rues du quartier",
+    ),
+    "ouverture": (
+        "enclavement_index", 1.0, 0.0, True, "ouverture du quartier sur les rues voisines",
+    ),
+    "couplage": (
+        "share_shops_service_5min_pct", 0.0, 100.0, True,
+        "commerces à 5 min d'un service public",
+    ),
+}  # fmt: skip
 
-#: default weights (documented choice: demand and enclavement, named first by the working group, count double)
+#: default weights (qpvgeo's choice: demand and openness, named first by the working group, count double)
 WEIGHTS: dict[str, float] = {
     "demande": 2.0,
-    "revenu": 1.0,
+    "pouvoir_achat": 1.0,
     "captation": 1.0,
     "offre_proximite": 1.0,
     "passage": 1.0,
-    "enclavement": 2.0,
+    "ouverture": 2.0,
     "couplage": 1.0,
 }
+
+#: network statuses whose network components are read (see :mod:`qpvgeo.pipeline.networks`)
+FULL_NETWORK = "couvert"
 
 
 def _check_weights(weights: dict[str, float] | None) -> dict[str, float]:
@@ -74,37 +101,64 @@ def _check_weights(weights: dict[str, float] | None) -> dict[str, float]:
 
 
 def component_scores(table: pd.DataFrame) -> pd.DataFrame:
-    """Score (0–1, percentile rank among the QPV with a value) of each component; NaN where missing."""
+    """Score (0–1) of each component on its fixed scale (:data:`COMPONENTS`); NaN where not read.
+
+    .. math:: s = \\min\\left(1, \\max\\left(0, \\frac{x - a_0}{a_1 - a_0}\\right)\\right)
+
+    with :math:`a_0`, :math:`a_1` the values at score 0 and 1. Where the table
+    has a ``network_status`` column, the network components of a QPV whose
+    status is not ``couvert`` are not read (NaN).
+    """
     out = pd.DataFrame(index=table.index)
-    for name, (col, direction, _) in COMPONENTS.items():
+    full = (
+        table["network_status"] == FULL_NETWORK
+        if "network_status" in table.columns
+        else pd.Series(True, index=table.index)
+    )
+    for name, (col, at0, at1, needs_network, _) in COMPONENTS.items():
         values = table[col] if col in table.columns else pd.Series(np.nan, index=table.index)
-        values = pd.to_numeric(values, errors="coerce") * direction
-        n = values.notna().sum()
-        out[f"score_{name}"] = (
-            (values.rank(method="average") - 1) / (n - 1) if n > 1 else values * 0 + 0.5
-        )
+        score = ((pd.to_numeric(values, errors="coerce") - at0) / (at1 - at0)).clip(0.0, 1.0)
+        out[f"score_{name}"] = score.where(full) if needs_network else score
     return out
 
 
+def _scores(scores: pd.DataFrame, weights: np.ndarray) -> np.ndarray:
+    """Weighted mean of the available scores, for one (c,) or several (k, c) weight vectors."""
+    s = scores.to_numpy(dtype=float)
+    known = np.isfinite(s)
+    num = np.atleast_2d(weights) @ np.where(known, s, 0.0).T
+    den = np.atleast_2d(weights) @ known.T.astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / den, np.nan)
+
+
+def _ranks_within(values: np.ndarray, groups: pd.Series) -> np.ndarray:
+    """Rank (1 = highest, ties share the lowest rank) of each column within its group, per row."""
+    values = np.atleast_2d(values)
+    ranks = np.full(values.shape, np.nan)
+    for _, idx in groups.groupby(groups.to_numpy()).indices.items():
+        block = values[:, idx]
+        ok = np.isfinite(block)
+        r = rankdata(np.where(ok, -block, np.inf), method="min", axis=1).astype(float)
+        ranks[:, idx] = np.where(ok, r, np.nan)
+    return ranks
+
+
 def viability(table: pd.DataFrame, *, weights: dict[str, float] | None = None) -> pd.DataFrame:
-    """Viability reading per row of ``table``: component scores, weighted score, rank, components used.
+    """Viability reading per row of ``table``: component scores, weighted score, comparable rank.
 
     Returns
     -------
     DataFrame
-        ``score_<component>`` for each component, ``viability_score`` (0–1),
-        ``viability_rank`` (1 = most favourable, among rows with a score),
-        ``viability_components`` (used) and ``viability_missing`` (not available),
-        ``viability_rank_comparable`` and ``n_comparable``: the rank among the rows
-        read on the same components (a fairer comparison when data differ).
+        ``score_<component>`` for each component, ``viability_score`` (0–1,
+        fixed scales), ``viability_components`` (read) and ``viability_missing``
+        (not read), ``viability_rank`` (1 = most favourable) among the
+        ``viability_rank_among`` rows read on the same components.
     """
     w = _check_weights(weights)
     scores = component_scores(table)
-    num = sum(w[c] * scores[f"score_{c}"].fillna(0.0) for c in COMPONENTS)
-    den = sum(w[c] * scores[f"score_{c}"].notna() for c in COMPONENTS)
     out = scores.copy()
-    out["viability_score"] = (num / den).where(den > 0)
-    out["viability_rank"] = out["viability_score"].rank(ascending=False, method="min")
+    out["viability_score"] = _scores(scores, np.array([w[c] for c in COMPONENTS]))[0]
     present = scores.notna()
     out["viability_components"] = [
         ", ".join(c for c in COMPONENTS if present.at[i, f"score_{c}"]) for i in table.index
@@ -112,10 +166,10 @@ def viability(table: pd.DataFrame, *, weights: dict[str, float] | None = None) -
     out["viability_missing"] = [
         ", ".join(c for c in COMPONENTS if not present.at[i, f"score_{c}"]) for i in table.index
     ]
-    # QPV read on the same components are the fair comparison: rank them among themselves too
-    groups = out.groupby("viability_components")["viability_score"]
-    out["viability_rank_comparable"] = groups.rank(ascending=False, method="min")
-    out["n_comparable"] = groups.transform("count")
+    groups = out["viability_components"]
+    out["viability_rank"] = _ranks_within(out["viability_score"].to_numpy(), groups)[0]
+    scored = out["viability_score"].notna()
+    out["viability_rank_among"] = scored.groupby(groups).transform("sum").where(scored)
     return out
 
 
@@ -127,33 +181,36 @@ def sensitivity(
     spread: float = 0.5,
     seed: int = 2020,
 ) -> pd.DataFrame:
-    """How ranks move when the weights move.
+    """How the comparable ranks move when the weights move.
 
     Each draw multiplies every weight by an independent factor uniform in
     ``[1 - spread, 1 + spread]`` (``numpy.random.default_rng(seed)``); the
-    ranks are recomputed. Returns, per row, the 5th and 95th percentile of its
-    rank (``rank_p05``, ``rank_p95``) and the mean absolute change of rank
+    ranks among the QPV read on the same components are recomputed (all draws
+    at once). Returns, per row, the 5th and 95th percentile of its rank
+    (``rank_p05``, ``rank_p95``) and the mean absolute change of rank
     (``rank_mean_abs_shift``).
     """
     w = _check_weights(weights)
     if draws < 1 or not 0 <= spread < 1:
         raise ValidationError(f"need draws ≥ 1 and 0 ≤ spread < 1, got {draws!r}, {spread!r}")
-    base = viability(table, weights=w)["viability_rank"]
-    rng = np.random.default_rng(seed)
-    ranks = np.empty((draws, len(table)))
-    for k in range(draws):
-        factors = rng.uniform(1 - spread, 1 + spread, size=len(w))
-        ranks[k] = viability(
-            table, weights={c: v * f for (c, v), f in zip(w.items(), factors, strict=True)}
-        )["viability_rank"].to_numpy()
-    return pd.DataFrame(
+    reading = viability(table, weights=w)
+    scores = reading[[f"score_{c}" for c in COMPONENTS]]
+    base_w = np.array([w[c] for c in COMPONENTS])
+    factors = np.random.default_rng(seed).uniform(1 - spread, 1 + spread, size=(draws, len(w)))
+    ranks = _ranks_within(_scores(scores, factors * base_w), reading["viability_components"])
+    base = reading["viability_rank"].to_numpy()
+    has = np.isfinite(ranks).any(axis=0)
+    safe = np.where(has, ranks, 0.0)  # columns without a rank are set to NaN below
+    out = pd.DataFrame(
         {
-            "rank_p05": np.nanpercentile(ranks, 5, axis=0) if np.isfinite(ranks).any() else np.nan,
-            "rank_p95": np.nanpercentile(ranks, 95, axis=0) if np.isfinite(ranks).any() else np.nan,
-            "rank_mean_abs_shift": np.nanmean(np.abs(ranks - base.to_numpy()), axis=0),
+            "rank_p05": np.percentile(safe, 5, axis=0),
+            "rank_p95": np.percentile(safe, 95, axis=0),
+            "rank_mean_abs_shift": np.abs(safe - np.nan_to_num(base)).mean(axis=0),
         },
         index=table.index,
     )
+    out.loc[~has, :] = np.nan
+    return out
 
 
 def _fmt(value: float, col: str) -> str:
@@ -161,17 +218,19 @@ def _fmt(value: float, col: str) -> str:
         return "n.d."
     if col.endswith("_pct"):
         return f"{value:.0f} %".replace(".", ",")
-    if col.endswith("_eur"):
-        return f"{value:,.0f} €".replace(",", "\u202f")
-    if col == "population_est":
+    if col.startswith("population"):
         return f"{value:,.0f} habitants".replace(",", "\u202f")
     return f"{value:.2f}".replace(".", ",")
 
 
 def summary_text(table: pd.DataFrame, reading: pd.DataFrame) -> pd.Series:
-    """A short French text per QPV naming its strongest and weakest components in plain words."""
+    """A short French text per QPV naming its main asset and its main brake, in plain words.
+
+    An asset is the component with the highest score, a brake the one with the
+    lowest: the same direction for every component (higher score = more
+    favourable to proximity commerce).
+    """
     texts = {}
-    n_scored = int(reading["viability_score"].notna().sum())
     for code in table.index:
         row = reading.loc[code]
         scored = {c: row[f"score_{c}"] for c in COMPONENTS if pd.notna(row[f"score_{c}"])}
@@ -181,23 +240,18 @@ def summary_text(table: pd.DataFrame, reading: pd.DataFrame) -> pd.Series:
             continue
         best = max(scored, key=scored.get)
         worst = min(scored, key=scored.get)
-        col_b, _, lab_b = COMPONENTS[best]
-        col_w, _, lab_w = COMPONENTS[worst]
+        col_b, *_, lab_b = COMPONENTS[best]
+        col_w, *_, lab_w = COMPONENTS[worst]
         parts = [
-            f"{name} : lecture de viabilité {row['viability_score']:.2f}".replace(".", ",")
-            + f" (rang {int(row['viability_rank'])} sur {n_scored} QPV"
-            + (
-                f" ; {int(row['viability_rank_comparable'])} sur {int(row['n_comparable'])} parmi les QPV "
-                "évalués sur les mêmes composantes)."
-                if row["n_comparable"] < n_scored
-                else ")."
-            ),
-            f"Point fort : {lab_b} ({_fmt(table.at[code, col_b], col_b)}).",
+            f"{name} : lecture de viabilité {row['viability_score']:.2f} sur 1".replace(".", ",")
+            + f" ({len(scored)} composante{'s' if len(scored) > 1 else ''} sur {len(COMPONENTS)},"
+            " échelles fixes).",
+            f"Atout : {lab_b} ({_fmt(table.at[code, col_b], col_b)}).",
         ]
         if worst != best:
-            parts.append(f"Point faible : {lab_w} ({_fmt(table.at[code, col_w], col_w)}).")
-        missing = [COMPONENTS[c][2] for c in COMPONENTS if c not in scored]
+            parts.append(f"Frein : {lab_w} ({_fmt(table.at[code, col_w], col_w)}).")
+        missing = [COMPONENTS[c][-1] for c in COMPONENTS if c not in scored]
         if missing:
-            parts.append("Non évalué faute de données : " + ", ".join(missing) + ".")
+            parts.append("Non évalué : " + ", ".join(missing) + ".")
         texts[code] = " ".join(parts)
     return pd.Series(texts, name="viability_text")

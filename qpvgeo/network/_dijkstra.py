@@ -155,8 +155,14 @@ def _dijkstra(
 @njit(cache=True)
 def _nearest_kernel(
     indptr, indices, weights, edge_u, edge_v, edge_length,
-    o_edge, o_off, t_edge, t_off, t_cat, n_categories, limit,
+    o_edge, o_off, o_leg, t_edge, t_off, t_leg, t_cat, n_categories, limit,
 ):  # fmt: skip
+    """Per origin and category: min over targets of o_leg + network distance + t_leg.
+
+    The targets' legs are initial costs of the multi-source search (a target
+    seeds its edge's end nodes with ``t_leg + s`` and ``t_leg + L - s``), so
+    the nearest target is chosen on the total including its own leg.
+    """
     n = indptr.shape[0] - 1
     n_o = o_edge.shape[0]
     out = np.full((n_o, n_categories), np.nan)
@@ -183,9 +189,9 @@ def _nearest_kernel(
             f = t_edge[j]
             sel_edge[k] = f
             src_node[2 * k] = edge_u[f]
-            src_cost[2 * k] = t_off[j]
+            src_cost[2 * k] = t_leg[j] + t_off[j]
             src_node[2 * k + 1] = edge_v[f]
-            src_cost[2 * k + 1] = edge_length[f] - t_off[j]
+            src_cost[2 * k + 1] = t_leg[j] + edge_length[f] - t_off[j]
         n_touched = _dijkstra(
             indptr, indices, weights, src_node, src_cost, limit, dist, touched, heap_d, heap_n, pos
         )
@@ -195,8 +201,10 @@ def _nearest_kernel(
             best = min(t + dist[edge_u[e]], edge_length[e] - t + dist[edge_v[e]])
             a = np.searchsorted(sel_edge, e, side="left")
             while a < m and sel_edge[a] == e:
-                best = min(best, abs(t - t_off[sel[a]]))
+                j = sel[a]
+                best = min(best, abs(t - t_off[j]) + t_leg[j])
                 a += 1
+            best += o_leg[i]
             if best <= limit and best < np.inf:
                 out[i, c] = best
         for k in range(n_touched):

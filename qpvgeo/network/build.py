@@ -420,3 +420,33 @@ def coverage_share(network: WalkNetwork, polygons: gpd.GeoSeries) -> pd.Series:
     areas = polygons.area
     inside = polygons.intersection(extent).area
     return (inside / areas).rename("network_coverage_share")
+
+
+def resident_coverage(
+    network: WalkNetwork, origins: gpd.GeoDataFrame, *, zone: str = "code_qp"
+) -> pd.Series:
+    """Share (0–1) of each zone's residents who reach a street of the network within the snap distance.
+
+    .. math:: c_z = \\frac{\\sum_{i \\in z,\\; s_i \\le s_{max}} P_i}{\\sum_{i \\in z} P_i}
+
+    with :math:`s_i` the distance from origin *i* to the nearest edge and
+    :math:`s_{max}` = :data:`qpvgeo.settings.max_snap_m`. Unlike
+    :func:`coverage_share` (area inside the network's convex hull), it does
+    not count fields, parks or a hull drawn over streets that are not in the
+    data. Origins without a population figure weigh nothing; a zone whose
+    residents all lack one is NaN.
+
+    Returns
+    -------
+    Series
+        Indexed by zone, named ``resident_coverage``.
+    """
+    if zone not in origins.columns or "population" not in origins.columns:
+        raise ValidationError(f"`origins` needs the columns {zone!r} and 'population'")
+    on = snap_points(network, origins)["on_network"].to_numpy()
+    pop = origins["population"].to_numpy(dtype=float)
+    w = np.where(np.isfinite(pop), pop, 0.0)
+    frame = pd.DataFrame({"zone": origins[zone].to_numpy(), "on": w * on, "all": w})
+    sums = frame.groupby("zone")[["on", "all"]].sum()
+    share = sums["on"] / sums["all"].where(sums["all"] > 0)
+    return share.rename("resident_coverage").rename_axis(zone)

@@ -16,6 +16,11 @@ where :math:`\\delta_e(t, u_e) = t`, :math:`\\delta_e(t, v_e) = L_e - t` and
 Unreachable pairs are NaN, never a large sentinel value; points off the
 network (``edge == -1``) are never treated as being at 0 m from anything.
 
+:func:`nearest_by_category` can add each point's *leg*, the straight walk
+between the point itself and its place on the edge (``snap_m`` of
+:func:`~qpvgeo.network.snap_points`): :math:`\\ell_o + d + \\ell_t`, the
+nearest target being chosen on that total.
+
 The kernels are numba-compiled Dijkstra searches on the network's CSR
 adjacency with a 4-ary heap (decrease-key), a distance limit, and scratch arrays reused
 between searches (reset only where a search wrote), so each search costs
@@ -160,6 +165,28 @@ def _points(
     return e, o
 
 
+def _legs(leg: object, edge: np.ndarray, name: str) -> np.ndarray:
+    """Check the legs (m) of a set of points; 0 for off-network points and when ``leg`` is None."""
+    if leg is None:
+        return np.zeros(len(edge))
+    g = np.asarray(leg, dtype=np.float64)
+    if g.ndim != 1 or len(g) != len(edge):
+        raise ValidationError(
+            f"`{name}` has shape {g.shape!r}; give one leg (m) per point ({len(edge)!r} points), "
+            "e.g. the `snap_m` column of `snap_points`"
+        )
+    on = edge >= 0
+    bad = on & ~(np.isfinite(g) & (g >= 0))
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise ValidationError(
+            f"`{name}` holds {int(bad.sum())} values that are negative, NaN or infinite for "
+            f"points on the network (first: {float(g[k])!r} at position {k!r}); a leg is the "
+            "distance (m) from the point to its place on the edge"
+        )
+    return np.where(on, g, 0.0)
+
+
 def _categories(
     target_category: object, n_targets: int, n_categories: int | None
 ) -> tuple[np.ndarray, int]:
@@ -247,13 +274,22 @@ def nearest_by_category(
     *,
     n_categories: int | None = None,
     max_dist_m: float = np.inf,
+    origin_leg_m: np.ndarray | None = None,
+    target_leg_m: np.ndarray | None = None,
 ) -> np.ndarray:
     """Network distance from each origin to the nearest target of each category.
 
-    One multi-source Dijkstra search per category, seeded at both end nodes of
-    every target's edge with the costs ``s`` and ``L - s``, bounded by
+    .. math::
+
+        D_{ic} = \\ell_i + \\min_{j:\\, c_j = c} \\bigl(d(e_i, t_i;\\, f_j, s_j) + \\ell_j\\bigr)
+
+    with :math:`d` the network distance between points on edges (module
+    docstring) and :math:`\\ell` the legs (0 unless given). One multi-source
+    Dijkstra search per category, seeded at both end nodes of every target's
+    edge with the costs ``leg + s`` and ``leg + L - s``, bounded by
     ``max_dist_m``; then for each origin the minimum over its edge's two end
-    nodes and over the targets on its own edge (direct ``|t - s|``).
+    nodes and over the targets on its own edge (direct ``|t - s| + leg``),
+    plus the origin's leg. The target chosen is thus the nearest on the total.
 
     Parameters
     ----------
@@ -269,7 +305,13 @@ def nearest_by_category(
         Number of categories (columns). Default: largest code + 1; required when
         there is no target.
     max_dist_m : float, default inf
-        Distances beyond it are reported as NaN (and the searches stop there).
+        Distances (legs included) beyond it are reported as NaN (and the
+        searches stop there).
+    origin_leg_m, target_leg_m : array_like, optional
+        Distance (m, finite, >= 0) from each point to its place on the edge,
+        added at both ends (the ``snap_m`` column of
+        :func:`qpvgeo.network.snap_points`). Ignored for off-network points.
+        Default: no leg (distances between the places on the edges).
 
     Returns
     -------
@@ -282,10 +324,12 @@ def nearest_by_category(
     ------
     ValidationError
         Mismatched lengths, bad edge indices or offsets, bad category codes,
-        ``max_dist_m`` <= 0 or NaN.
+        negative or NaN legs, ``max_dist_m`` <= 0 or NaN.
     """
     o_edge, o_off = _points(net, origin_edge, origin_offset, "origin_edge", "origin_offset")
     t_edge, t_off = _points(net, target_edge, target_offset, "target_edge", "target_offset")
+    o_leg = _legs(origin_leg_m, o_edge, "origin_leg_m")
+    t_leg = _legs(target_leg_m, t_edge, "target_leg_m")
     cat, n_cat = _categories(target_category, len(t_edge), n_categories)
     limit = _positive(max_dist_m, "max_dist_m", allow_inf=True)
     a = _arrays(net)
@@ -296,7 +340,8 @@ def nearest_by_category(
         return out
     out[on_o] = _nearest_kernel(
         a.indptr, a.indices, a.weights, a.edge_u, a.edge_v, a.edge_length,
-        o_edge[on_o], o_off[on_o], t_edge[on_t], t_off[on_t], cat[on_t], n_cat, limit,
+        o_edge[on_o], o_off[on_o], o_leg[on_o], t_edge[on_t], t_off[on_t], t_leg[on_t],
+        cat[on_t], n_cat, limit,
     )  # fmt: skip
     return out
 

@@ -57,15 +57,17 @@ def access_times(ctx: RunContext) -> tuple[pd.DataFrame, pd.DataFrame]:
         values and ``access_method`` empty, unless ``ctx.crowfly_fallback``.
     """
     origins, categories = ctx.origins, ctx.categories + ["gare"]
-    per_origin = []
+    per_origin, on_network = [], []
     methods, disconnected = {}, {}
     for code in tqdm(list(ctx.qpv.index), desc="accessibilité", leave=False, disable=None):
         o = origins[origins["code_qp"] == code]
         net = ctx.networks.network_of(code)
         if net is not None:
-            edges = snap_points(net, o)["edge"].to_numpy()
+            snap = snap_points(net, o)
+            edges = snap["edge"].to_numpy()
             disconnected[code] = 100.0 * engine.connected_components_report(net, edges)
             t = accessibility.network_time_to_nearest(net, o, ctx.destinations, categories)
+            on = snap["on_network"]
             methods[code] = (
                 accessibility.METHOD_NETWORK
                 if net.kind == "walk"
@@ -73,13 +75,18 @@ def access_times(ctx: RunContext) -> tuple[pd.DataFrame, pd.DataFrame]:
             )
         elif ctx.crowfly_fallback:
             t = accessibility.crowfly_time_to_nearest(o, ctx.destinations, categories)
+            on = pd.Series(True, index=o.index)
             methods[code] = f"{accessibility.METHOD_CROWFLY} {settings.detour_factor}"
         else:
             t = pd.DataFrame(np.nan, index=o.index, columns=[f"walk_min_{c}" for c in categories])
+            on = pd.Series(False, index=o.index)
             methods[code] = ""
         per_origin.append(t)
+        on_network.append(on)
     times = pd.concat(per_origin)
-    summary = accessibility.summarise_by_zone(times, origins.loc[times.index])
+    summary = accessibility.summarise_by_zone(
+        times, origins.loc[times.index], on_network=pd.concat(on_network).loc[times.index]
+    )
     computed = pd.Series(methods).reindex(summary.index)
     summary.insert(0, "access_method", computed)
     summary["share_origins_disconnected_pct"] = pd.Series(disconnected, dtype=float)
@@ -109,34 +116,34 @@ class NetworkAccess:
 def network_access(ctx: RunContext) -> NetworkAccess:
     """The network-based access indicators beyond time-to-nearest, for QPV with a network.
 
-    Per QPV (population-weighted over its origins): cumulative opportunities
+    Demand is everyone living inside the network's extent, across commune
+    borders: the residents of every QPV of the département and those outside
+    every QPV (:meth:`RunContext.residents`). Per QPV (population-weighted over
+    its origins): cumulative opportunities
     ``n_<cat>_within_<t>min``; INSEE proximity-range coverage
     ``gamme_proximite_within_10min_pct``; ``fca2_<cat>_per_1000`` and
-    ``e2sfca_<cat>_per_1000`` (supply per 1,000 residents in reach, demand
-    from the QPV *and* the rest of its communes); ``huff_share_nearby_pct``
-    (expected share of the QPV residents' food shopping done within 300 m of
-    the QPV); the same median times for the rest of the commune
+    ``g2sfca_<cat>_per_1000`` (classic and Gaussian-kernel 2SFCA, Dai 2010: supply per
+    1,000 residents in reach);
+    ``huff_share_nearby_pct`` (expected share of the QPV residents' food
+    shopping done within 300 m of the QPV); the same median times for the rest of the commune
     (``walk_min_median_<cat>_rest_commune``).
     """
     rows, per_origin, shop_frames, iso_frames = [], [], [], []
     for name, codes in ctx.network_groups().items():
         net = ctx.networks.networks[name]
         q = ctx.qpv.loc[codes]
-        o = ctx.origins[ctx.origins["code_qp"].isin(codes)]
-        area = ctx.area_origins(name)
-        rows.extend(_rest_of_commune(ctx, net, q, area))
+        # everyone in the network's extent, the residents of these QPV first (rows 0..len(o)-1)
+        demand_pts = ctx.residents(name, first=codes)
+        o = pd.concat([ctx.origins[ctx.origins["code_qp"] == code] for code in codes])
+        rows.extend(_rest_of_commune(ctx, net, q, ctx.area_origins(name)))
+        rows.extend(_catchment_cut(ctx.iris, net, q))
         per = _opportunities_and_gamme(ctx, net, o)
-        # competition-aware access: demand = QPV origins + area origins
-        demand_pts = pd.concat(
-            [o[["population", "geometry"]], area[["population", "geometry"]]], ignore_index=True
-        )
-        demand_pts = gpd.GeoDataFrame(demand_pts, crs=settings.crs)
         d_snap = snap_points(net, demand_pts)
-        demand = demand_pts["population"].fillna(0.0)
+        demand = demand_pts["population"]
         for column, values in _fca(ctx.destinations, net, d_snap, demand, len(o)).items():
             per[column] = values
         per["huff_share_nearby_pct"], shops = _huff(
-            ctx.destinations, net, q, d_snap, demand, len(o)
+            ctx.destinations, net, q, d_snap, demand_pts, o["code_qp"].to_numpy()
         )
         shop_frames.append(shops)
         per.index = o.index
@@ -151,7 +158,7 @@ def network_access(ctx: RunContext) -> NetworkAccess:
     per_origin_df = pd.concat(per_origin)
     o_all = ctx.origins.loc[per_origin_df.index]
     per_qpv = weighted_mean(per_origin_df, o_all["population"], o_all["code_qp"])
-    per_qpv = per_qpv.join(pd.DataFrame(rows))
+    per_qpv = per_qpv.join(pd.DataFrame(rows).groupby(level=0).first())
     shops = gpd.GeoDataFrame(pd.concat(shop_frames), crs=settings.crs)
     shops = shops[~shops.index.duplicated()]
     return NetworkAccess(
@@ -176,7 +183,9 @@ def _rest_of_commune(
 ) -> list[pd.Series]:
     """Median times of the rest of each QPV's communes, one row (Series named ``code_qp``) per QPV."""
     rest_times = accessibility.network_time_to_nearest(net, area, ctx.destinations, ctx.categories)
-    rest = accessibility.summarise_by_zone(rest_times, area, zone="zone")
+    rest = accessibility.summarise_by_zone(
+        rest_times, area, zone="zone", on_network=snap_points(net, area)["on_network"]
+    )
     medians = rest[[c for c in rest.columns if c.startswith("walk_min_median_")]]
     rows = []
     for code in q.index:
@@ -186,6 +195,30 @@ def _rest_of_commune(
         )
         row.name = code
         rows.append(row)
+    return rows
+
+
+def _catchment_cut(iris: gpd.GeoDataFrame, net: WalkNetwork, q: gpd.GeoDataFrame) -> list[pd.Series]:
+    """Share of the residents within the 2SFCA catchment of each QPV who live beyond the network.
+
+    ``fca_catchment_outside_network_pct``: residents (IRIS population spread
+    over each IRIS's area) within :data:`FCA_CATCHMENT_MIN` of walk, as the
+    crow flies, from the QPV, living outside the network's extent: their
+    demand is missing from the 2SFCA and Huff figures. Residents beyond the
+    département (no IRIS loaded) are not counted in either term.
+    """
+    radius = FCA_CATCHMENT_MIN * metres_per_minute()
+    pop = iris["population"].to_numpy(dtype=float)
+    known = np.isfinite(pop)
+    geoms, area, pop = iris.geometry.values[known], iris.area.to_numpy()[known], pop[known]
+    rows = []
+    for code in q.index:
+        ring = q.at[code, "geometry"].buffer(radius)
+        inside = shapely.intersection(geoms, ring)
+        total = (pop * shapely.area(inside) / area).sum()
+        beyond = (pop * shapely.area(shapely.difference(inside, net.extent)) / area).sum()
+        value = 100.0 * beyond / total if total > 0 else np.nan
+        rows.append(pd.Series({"fca_catchment_outside_network_pct": value}, name=code))
     return rows
 
 
@@ -220,7 +253,7 @@ def _fca(
     demand: pd.Series,
     n_qpv: int,
 ) -> dict[str, np.ndarray]:
-    """2SFCA and Gaussian-kernel 2SFCA per 1,000 residents for the first ``n_qpv`` demand points."""
+    """Classic 2SFCA and Gaussian-kernel 2SFCA (Dai, 2010) per 1,000 residents for the first ``n_qpv`` demand points."""
     catchment = FCA_CATCHMENT_MIN * metres_per_minute()
     out = {}
     for cat in FCA_CATEGORIES:
@@ -235,7 +268,7 @@ def _fca(
             cutoff_m=catchment,
         )  # fmt: skip
         supply = pd.Series(1.0, index=range(int(on.sum())))
-        for label, decay in (("fca2", None), ("e2sfca", fca.gaussian_decay(catchment / 2))):
+        for label, decay in (("fca2", None), ("g2sfca", fca.gaussian_decay(catchment / 2))):
             ratio = fca.two_step_fca(cost, demand, supply, catchment_m=catchment, decay=decay)
             values = 1000.0 * ratio.to_numpy()[:n_qpv]
             values[~d_snap["on_network"].to_numpy()[:n_qpv]] = np.nan
@@ -248,10 +281,18 @@ def _huff(
     net: WalkNetwork,
     q: gpd.GeoDataFrame,
     d_snap: pd.DataFrame,
-    demand: pd.Series,
-    n_qpv: int,
+    residents: gpd.GeoDataFrame,
+    qpv_of: np.ndarray,
 ) -> tuple[np.ndarray, gpd.GeoDataFrame]:
-    """Huff share of food shopping near the QPV per QPV origin (%), and the stores' expected customers."""
+    """Huff share of food shopping near its own QPV per QPV origin (%), and the stores' expected customers.
+
+    The first ``len(qpv_of)`` demand points are the origins of the QPV ``qpv_of``;
+    "near" is within :data:`HUFF_NEARBY_M` of *that* QPV, so a QPV's share does
+    not depend on which other QPV are in the run. Expected customers per store:
+    from every resident (``huff_expected_residents``) and from the residents
+    of every QPV (``huff_expected_qpv_residents``).
+    """
+    demand = residents["population"]
     food = equipments[equipments["category"].isin(huff.HUFF_ATTRACTIVENESS)]
     f_edge, f_offset, on = _on_network(net, food)
     food_on = food[on]
@@ -261,20 +302,21 @@ def _huff(
     )  # fmt: skip
     attract = pd.Series(food_on["category"].map(huff.HUFF_ATTRACTIVENESS).to_numpy())
     probs = huff.huff_probabilities(cost, attract)
-    nearby = shapely.union_all(q.geometry.buffer(HUFF_NEARBY_M).values)
-    store_nearby = shapely.contains_xy(
-        nearby, food_on.geometry.x.to_numpy(), food_on.geometry.y.to_numpy()
-    )
+    n_qpv = len(qpv_of)
     qpv_probs = probs[probs["origin"] < n_qpv]
-    local = qpv_probs[store_nearby[qpv_probs["target"].to_numpy()]].groupby("origin")["p"].sum()
+    near_own = np.zeros(len(qpv_probs), dtype=bool)
+    x, y = food_on.geometry.x.to_numpy(), food_on.geometry.y.to_numpy()
+    for code in q.index:
+        nearby = shapely.contains_xy(q.at[code, "geometry"].buffer(HUFF_NEARBY_M), x, y)
+        rows = qpv_of[qpv_probs["origin"].to_numpy()] == code
+        near_own |= rows & nearby[qpv_probs["target"].to_numpy()]
+    local = qpv_probs[near_own].groupby("origin")["p"].sum()
     share = np.full(n_qpv, np.nan)
     share[qpv_probs["origin"].unique()] = 0.0
     share[local.index.to_numpy()] = local.to_numpy()
     shops = food_on[["category", "label_fr", "geometry"]].copy()
-    for column, p in (
-        ("huff_expected_residents", probs),
-        ("huff_expected_qpv_residents", qpv_probs),
-    ):
+    from_qpv = probs[residents["code_qp"].notna().to_numpy()[probs["origin"].to_numpy()]]
+    for column, p in (("huff_expected_residents", probs), ("huff_expected_qpv_residents", from_qpv)):
         shops[column] = (
             huff.huff_expected_customers(p, demand)
             .reindex(range(len(food_on)), fill_value=0.0)

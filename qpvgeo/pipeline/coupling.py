@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -20,12 +22,12 @@ def network_coupling(ctx: RunContext) -> tuple[pd.DataFrame, gpd.GeoDataFrame, g
     Per QPV: ``clq_commerce_services`` (global co-location quotient of shops
     towards public services among the places within 800 m of the QPV, network
     neighbourhoods, Gaussian 200 m), ``clq_p_colocation`` (permutation
-    p-value, 999 seeded permutations) and ``share_shops_service_5min_pct``
+    p-value, 999 permutations seeded by the QPV code, :func:`qpv_seed`) and ``share_shops_service_5min_pct``
     (shops within 300 m of the QPV whose nearest public service is ≤ 5 min
     away). Also the shop → nearest service pairs and the polarités, with
     the QPV residents within 400 m and their shops' footfall potential.
     """
-    qpv, origins, equipments, networks = ctx.qpv, ctx.origins, ctx.equipments, ctx.networks
+    qpv, equipments, networks = ctx.qpv, ctx.equipments, ctx.networks
     rows, pair_frames, pol_frames = {}, [], []
     places_all = coupling.unique_sites(
         equipments[equipments["is_commerce"] | equipments["is_public_service"]]
@@ -39,7 +41,7 @@ def network_coupling(ctx: RunContext) -> tuple[pd.DataFrame, gpd.GeoDataFrame, g
                 places["is_commerce"], "A", np.where(places["is_public_service"], "B", "C")
             )
             d = coupling.network_distances(net, places, cutoff_m=600.0)
-            glob, local, _ = coupling.colocation_quotients(labels, d)
+            glob, local, _ = coupling.colocation_quotients(labels, d, seed=qpv_seed(code))
             shops = places[
                 places["is_commerce"] & places.geometry.within(geom.buffer(300)).to_numpy()
             ]
@@ -51,10 +53,11 @@ def network_coupling(ctx: RunContext) -> tuple[pd.DataFrame, gpd.GeoDataFrame, g
             _, pols = coupling.polarites(places, d)
             if len(pols):
                 pols["code_qp"] = code
-                near = origins.geometry.values
+                # residents of every QPV of the département, so the figure does not depend on the run
+                near = ctx.origins_all.geometry.values
+                pop = ctx.origins_all["population"].to_numpy(dtype=float)
                 pols["qpv_residents_within_400m"] = [
-                    float(origins["population"].to_numpy()[shapely.dwithin(near, g, 400)].sum())
-                    for g in pols.geometry
+                    float(np.nansum(pop[shapely.dwithin(near, g, 400)])) for g in pols.geometry
                 ]
                 if "footfall_potential_trips" in equipments.columns:
                     pols["footfall_potential_trips"] = [
@@ -78,3 +81,8 @@ def network_coupling(ctx: RunContext) -> tuple[pd.DataFrame, gpd.GeoDataFrame, g
     pairs_gdf = concat_layers(pair_frames)
     pols_gdf = concat_layers(pol_frames)
     return per_qpv, pairs_gdf, pols_gdf
+
+
+def qpv_seed(code_qp: str) -> int:
+    """A seed derived from the QPV code (CRC-32), so a QPV's permutations do not depend on the run."""
+    return zlib.crc32(code_qp.encode("ascii"))

@@ -7,7 +7,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .. import settings
 from ..indicators import flows
 from ..network.centrality import local_centrality
 from .context import RunContext, concat_layers
@@ -22,35 +21,27 @@ def network_flows(
 ) -> tuple[pd.DataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame, pd.Series]:
     """Pedestrian flows around the QPV that have a network (see :mod:`qpvgeo.indicators.flows`).
 
-    Trips go from the residents of the QPV and of the rest of their communes
-    to the shops and public services. Returns per-QPV figures
+    Trips go from everyone living inside the network's extent (the residents
+    of every QPV and those outside the QPV, :meth:`RunContext.residents`) to
+    the shops and public services, so a QPV's values do not depend on which
+    other QPV are in the run. Returns per-QPV figures
     (``n_candidate_segments``, ``flow_p90_trips_qpv``, and
     ``betweenness_800m_ratio_qpv``: mean localised betweenness (800 m) of the
-    QPV's street nodes over that of the nodes within 1.5 km, see
+    QPV's street nodes over that of the nodes within 1.5 km of *this* QPV, see
     :mod:`qpvgeo.network.centrality`), the street segments within 1.5 km of a QPV with
     their flow and localised betweenness and closeness at 400 / 800 / 1,200 m
     (``streets``), the candidate
     segments (``candidates``, with ``code_qp``) and each shop's footfall
     potential.
     """
-    qpv, origins, equipments, networks = ctx.qpv, ctx.origins, ctx.destinations, ctx.networks
+    qpv, equipments, networks = ctx.qpv, ctx.destinations, ctx.networks
     rows, street_frames, cand_frames, footfall = {}, [], [], []
     dest = equipments[equipments["is_commerce"] | equipments["is_public_service"]]
     shops = equipments[equipments["is_commerce"]]
     for name, codes in networks.groups(qpv.index).items():
         net = networks.networks[name]
         q = qpv.loc[codes]
-        area = ctx.area_origins(name)
-        residents = gpd.GeoDataFrame(
-            pd.concat(
-                [
-                    origins[origins["code_qp"].isin(codes)][["population", "geometry"]],
-                    area[["population", "geometry"]],
-                ],
-                ignore_index=True,
-            ),
-            crs=settings.crs,
-        )
+        residents = ctx.residents(name, first=codes)
         edge_flow, trips_to = flows.street_flows(net, residents, dest)
         near = shapely.union_all(q.geometry.buffer(NETWORK_BUFFER_M).values)
         streets = net.edges_gdf()
@@ -61,8 +52,6 @@ def network_flows(
             for col in (f"betweenness_{r}m", f"closeness_{r}m"):
                 values = central[col].to_numpy()
                 streets[col] = 0.5 * (values[net.edge_u] + values[net.edge_v])
-        nodes_near = shapely.contains_xy(near, net.node_x, net.node_y)
-        mean_near = central["betweenness_800m"].to_numpy()[nodes_near].mean()
         street_frames.append(streets[streets.intersects(near)])
         local_shops = shops[shops.geometry.within(near)]
         footfall.append(
@@ -70,21 +59,17 @@ def network_flows(
                 net, local_shops, edge_flow, trips_to.reindex(local_shops.index)
             )
         )
+        betweenness = central["betweenness_800m"].to_numpy()
         for code in codes:
-            around = q.at[code, "geometry"].buffer(300)
-            cand = flows.candidate_segments(net, edge_flow, local_shops, area=around)
+            geom = q.at[code, "geometry"]
+            cand = flows.candidate_segments(net, edge_flow, local_shops, area=geom.buffer(300))
             cand["code_qp"] = code
             cand_frames.append(cand)
-            inside = streets[streets.intersects(q.at[code, "geometry"])]["flow_trips"]
-            in_qpv = shapely.contains_xy(q.at[code, "geometry"], net.node_x, net.node_y)
-            bet = central["betweenness_800m"].to_numpy()[in_qpv]
+            inside = streets[streets.intersects(geom)]["flow_trips"]
             rows[code] = {
                 "n_candidate_segments": len(cand),
                 "flow_p90_trips_qpv": float(inside.quantile(0.9)) if len(inside) else np.nan,
-                # > 1: the QPV's streets carry more through-movement than those around it
-                "betweenness_800m_ratio_qpv": float(bet.mean() / mean_near)
-                if len(bet) and mean_near > 0
-                else np.nan,
+                "betweenness_800m_ratio_qpv": _betweenness_ratio(net, betweenness, geom),
             }
     per_qpv = pd.DataFrame.from_dict(rows, orient="index").reindex(qpv.index)
     streets = concat_layers(street_frames, "flow_trips")
@@ -93,3 +78,17 @@ def network_flows(
         pd.concat(footfall) if footfall else pd.Series(dtype=float, name="footfall_potential_trips")
     )
     return per_qpv, streets, cands, foot
+
+
+def _betweenness_ratio(net, betweenness: np.ndarray, geom) -> float:
+    """Mean betweenness of the QPV's street nodes ÷ that of the nodes within 1.5 km of the QPV.
+
+    > 1: the QPV's streets carry more through-movement than those around it.
+    The reference ring is the QPV's own, so the ratio does not depend on the run.
+    """
+    in_qpv = shapely.contains_xy(geom, net.node_x, net.node_y)
+    ring = shapely.contains_xy(geom.buffer(NETWORK_BUFFER_M), net.node_x, net.node_y)
+    mean_ring = betweenness[ring].mean() if ring.any() else np.nan
+    if not in_qpv.any() or not mean_ring > 0:
+        return np.nan
+    return float(betweenness[in_qpv].mean() / mean_ring)

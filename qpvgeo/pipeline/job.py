@@ -11,8 +11,8 @@ from os import PathLike
 import pandas as pd
 
 from .. import settings
+from .._errors import QpvgeoWarning
 from ..data import barriers, sources
-from ..data.population import grid_origins
 from ..indicators import enclavement, viability
 from .access import NetworkAccess, access_times, network_access
 from .context import RunContext, RunResult
@@ -42,8 +42,7 @@ def run(
             dep, codes, data_dir=data_dir, offline=offline, categories=categories,
             crowfly_fallback=crowfly_fallback,
         )  # fmt: skip
-        ctx.networks = build_networks(ctx.qpv, data_dir=data_dir, offline=offline)
-        ctx.origins = grid_origins(ctx.qpv, ctx.iris)
+        ctx.networks = build_networks(ctx.qpv, ctx.origins, data_dir=data_dir, offline=offline)
         summary, times = access_times(ctx)
         access = network_access(ctx)
         flow_qpv, streets, candidates, footfall = network_flows(ctx)
@@ -53,7 +52,11 @@ def run(
         enclave = enclave.join(enclavement.enclavement_index(enclave))
         ctx.equipments = ctx.equipments.join(footfall)
         couple, pairs, polarites = network_coupling(ctx)
-    messages = run_notes(ctx, caught, summary, barrier_lines)
+    for w in caught:  # only qpvgeo's own warnings become notes; the others go on
+        if not issubclass(w.category, QpvgeoWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+    ours = [w for w in caught if issubclass(w.category, QpvgeoWarning)]
+    messages = run_notes(ctx, ours, summary, barrier_lines)
     table = indicator_table(ctx, summary, access, flow_qpv, enclave, couple)
     return RunResult(
         ctx.qpv, table, ctx.equipments, ctx.origins.join(times).join(access.per_origin),
@@ -71,10 +74,15 @@ def indicator_table(
     enclave: pd.DataFrame,
     couple: pd.DataFrame,
 ) -> pd.DataFrame:
-    """One row per QPV: identity, network, income, access, flows, enclavement, coupling, viability."""
+    """One row per QPV: identity, official figures, network, income context, access, flows,
+    enclavement, coupling, viability."""
+    population = ctx.origins.groupby("code_qp")["population"].sum(min_count=1)
     table = (
         ctx.qpv[["lib_qp", "insee_com", "lib_com", "area_ha"]]
-        .join(ctx.networks.table).join(income_by_qpv(ctx.origins, ctx.iris)).join(summary)
+        .assign(population_qpv=population, population_source=ctx.population_source)
+        .join(ctx.figures.drop(columns="population_qpv"))
+        .join(ctx.networks.table).join(income_by_qpv(ctx.origins, ctx.iris))
+        .join(summary.drop(columns="population_est"))
         .join(access.per_qpv).join(flow_qpv).join(enclave).join(couple)
     )  # fmt: skip
     reading = viability.viability(table)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from os import PathLike
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from .. import settings
 from .._errors import QpvgeoError
-from ..data import loaders, nomenclature
+from ..data import loaders, nomenclature, population
 from ..indicators.access import weighted_median
 from .access import station_destinations
 from .context import RunContext
@@ -26,12 +27,16 @@ def load_inputs(
 ) -> RunContext:
     """Load the QPV, IRIS, equipments, stations, communes and INSEE groups of ``dep``.
 
-    The destinations are the equipments, with IDFM heavy-rail stations standing
+    Every QPV of the département is loaded, with its official figures and its
+    residents (:func:`qpvgeo.data.population.qpv_origins`); ``codes`` selects
+    those the run reports on. The destinations are the equipments, with IDFM heavy-rail stations standing
     for the category ``gare``. Raises :class:`~qpvgeo.QpvgeoError` when none of
     the wanted categories is in the equipment data.
     """
     kw = {"data_dir": data_dir, "offline": offline}
-    qpv = loaders.load_qpv(dep, codes, **kw)
+    qpv_all = loaders.load_qpv(dep, **kw)
+    qpv = qpv_all.loc[loaders.load_qpv(dep, codes, **kw).index] if codes else qpv_all
+    figures = loaders.load_qpv_figures(qpv_all.index, **kw)
     iris = loaders.load_iris(dep, **kw)
     equipments = loaders.load_equipments(dep, **kw)
     wanted = categories or nomenclature.proximity_categories()
@@ -46,11 +51,16 @@ def load_inputs(
         pd.concat([equipments[equipments["category"] != "gare"], station_destinations(stations)]),
         crs=settings.crs,
     )
+    origins_all, population_source = population.qpv_origins(
+        qpv_all, iris, figures["population_qpv"]
+    )
     return RunContext(
         dep=dep, codes=codes, data_dir=data_dir, offline=offline,
-        crowfly_fallback=crowfly_fallback, qpv=qpv, iris=iris, equipments=equipments,
-        destinations=destinations, stations=stations, communes=communes, groups=groups,
-        categories=present, categories_absent=absent,
+        crowfly_fallback=crowfly_fallback, qpv=qpv, qpv_all=qpv_all, figures=figures, iris=iris,
+        equipments=equipments, destinations=destinations, stations=stations, communes=communes,
+        groups=groups, categories=present, categories_absent=absent, origins_all=origins_all,
+        population_source=population_source,
+        iris_outside=population.outside_qpv_iris(iris, qpv_all, origins_all),
     )  # fmt: skip
 
 
@@ -63,14 +73,25 @@ def present_categories(
 
 
 def income_by_qpv(origins: gpd.GeoDataFrame, iris: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Population-weighted median income and poverty rate of the IRIS the QPV origins fall in."""
+    """IRIS-level income context of each QPV, weighted by the QPV residents in each IRIS.
+
+    ``median_income_iris_eur``: population-weighted median of the Filosofi median
+    incomes of the IRIS the QPV residents live in; ``low_income_rate_iris_pct``:
+    population-weighted *mean* of their low-income rates (declared income below 60 % of the
+    median, Filosofi DEC_TP6021: not the poverty rate of disposable income). Both describe the IRIS,
+    which are larger than the QPV: context, not the QPV's own figures (those are
+    ``poverty_rate_qpv_pct`` and the other official QPV figures).
+    """
     rows = {}
     inc = origins["code_iris"].map(iris["median_income_eur"]).to_numpy(dtype=float)
-    pov = origins["code_iris"].map(iris["poverty_rate_pct"]).to_numpy(dtype=float)
+    pov = origins["code_iris"].map(iris["low_income_rate_pct"]).to_numpy(dtype=float)
     w = origins["population"].to_numpy(dtype=float)
     for code, idx in origins.groupby("code_qp").indices.items():
+        known = np.isfinite(pov[idx]) & (w[idx] > 0)
         rows[code] = {
-            "median_income_eur": weighted_median(inc[idx], w[idx]),
-            "poverty_rate_pct": weighted_median(pov[idx], w[idx]),
+            "median_income_iris_eur": weighted_median(inc[idx], w[idx]),
+            "low_income_rate_iris_pct": float(np.average(pov[idx][known], weights=w[idx][known]))
+            if known.any()
+            else np.nan,
         }
     return pd.DataFrame.from_dict(rows, orient="index")

@@ -12,17 +12,30 @@ import pandas as pd
 from tqdm import tqdm
 
 from .. import settings
+from .._errors import QpvgeoWarning
 from ..data import sources
-from ..network.build import WalkNetwork, coverage_share, load_network, walk_graph_from_polygon
+from ..network.build import WalkNetwork, load_network, resident_coverage, walk_graph_from_polygon
 
 COVERED = "couvert"
 PARTIAL = "partiel"
 NONE = "absent"
 
-#: a QPV is "covered" when at least this share of its area lies inside the network's extent
+#: a QPV is "covered" when at least this share of its residents reach a street of the network
+#: within the snap distance (qpvgeo's choice). Below it the QPV is "partiel": access, flows and
+#: coupling are computed for the residents the network reaches only (``network_scope`` says so),
+#: enclavement (crossings, street structure) is not computed, and the viability reading leaves
+#: the network components out, as for a QPV without a network.
 COVERED_SHARE = 0.95
 #: walk networks are fetched this far around each QPV (15 min at 4.5 km/h, plus a margin)
 NETWORK_BUFFER_M = 1500.0
+
+
+#: what the network indicators of a QPV describe, per network status (French, shown to users)
+SCOPE = {
+    COVERED: "tous les habitants",
+    PARTIAL: "habitants desservis seulement ({pct:.0f} %)",
+    NONE: "non évalué (pas de réseau de rues)",
+}
 
 
 def walk_network_file(code_qp: str) -> str:
@@ -38,7 +51,7 @@ class QpvNetworks:
     table: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def groups(self, codes) -> dict[str, list[str]]:
-        """The QPV among ``codes`` that have a network, grouped by network name."""
+        """The QPV among ``codes`` that have a network (covered or partly), grouped by network name."""
         out: dict[str, list[str]] = {}
         for code in codes:
             name = self.table.at[code, "network_source"]
@@ -47,12 +60,17 @@ class QpvNetworks:
         return out
 
     def network_of(self, code_qp: str) -> WalkNetwork | None:
+        """The network of the QPV (covering it fully or partly), or None."""
         name = self.table.at[code_qp, "network_source"]
         return self.networks.get(name) if isinstance(name, str) else None
 
 
 def build_networks(
-    qpv: gpd.GeoDataFrame, *, data_dir: str | PathLike | None = None, offline: bool | None = None
+    qpv: gpd.GeoDataFrame,
+    origins: gpd.GeoDataFrame,
+    *,
+    data_dir: str | PathLike | None = None,
+    offline: bool | None = None,
 ) -> QpvNetworks:
     """Find a street network for each QPV.
 
@@ -61,15 +79,17 @@ def build_networks(
     network downloaded with osmnx around the QPV (and saved there for next
     time, osmnx's cache kept in the data directory); else the network files of
     the data directory (see :data:`qpvgeo.sources.NETWORK_DATASETS`),
-    choosing the one whose extent covers most of the QPV.
+    choosing the one that reaches most of the QPV's residents (``origins``,
+    :func:`qpvgeo.network.build.resident_coverage`).
 
     Returns
     -------
     QpvNetworks
         ``table`` indexed by ``code_qp``: ``network_source`` (file name or
         NaN), ``network_kind`` (walk/drive), ``network_coverage_pct`` (share of
-        the QPV area inside the network's extent) and ``network_status``
-        (couvert / partiel / absent).
+        the QPV's residents within the snap distance of a street of the
+        network) and ``network_status``: ``couvert`` (≥ 95 %), ``partiel``
+        (network indicators left empty) or ``absent``.
     """
     offline = settings.offline if offline is None else offline
     root = sources.data_dir(data_dir)
@@ -91,9 +111,9 @@ def build_networks(
         if own.is_file():
             candidates = {own.name: load_network(own, kind="walk")}
         best, best_share = None, 0.0
-        one = gpd.GeoSeries([geom], crs=settings.crs)
+        mine = origins[origins["code_qp"] == code]
         for name, net in candidates.items():
-            share = float(coverage_share(net, one).iloc[0])
+            share = float(resident_coverage(net, mine).get(code, 0.0))
             if share > best_share:
                 best, best_share = name, share
         if best is not None:
@@ -104,6 +124,7 @@ def build_networks(
             "network_kind": candidates[best].kind if best else None,
             "network_coverage_pct": round(100 * best_share, 1),
             "network_status": status,
+            "network_scope": SCOPE[status].format(pct=100 * best_share),
         }
     result.table = pd.DataFrame.from_dict(rows, orient="index")
     result.table.index.name = "code_qp"
@@ -119,7 +140,7 @@ def _download_walk_network(code: str, geom, target: Path, root: Path) -> None:
         G = walk_graph_from_polygon(geom.buffer(NETWORK_BUFFER_M))
     except Exception as exc:  # no network, Overpass errors: fall back to local files
         warnings.warn(
-            f"QPV {code}: OSM walk network download failed ({exc}); using local files", stacklevel=3
+            f"QPV {code}: OSM walk network download failed ({exc}); using local files", category=QpvgeoWarning, stacklevel=3
         )
         return
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,7 @@ def run_notes(
     messages.extend(_origin_notes(summary))
     messages.extend(_off_network_notes(ctx))
     messages.extend(_partial_notes(ctx))
+    messages.extend(_unknown_resident_notes(ctx))
     messages.extend(_category_notes(ctx))
     return messages
 
@@ -76,10 +77,21 @@ def _off_network_notes(ctx: RunContext) -> list[str]:
 def _partial_notes(ctx: RunContext) -> list[str]:
     table = ctx.networks.table
     return [
-        f"QPV {code}: the street network covers only "
-        f"{table.at[code, 'network_coverage_pct']} % of its area; origins beyond it are "
-        "counted in n_origins_off_network"
+        f"QPV {code}: the street network reaches only {table.at[code, 'network_coverage_pct']} % "
+        "of its residents; access, flows and coupling describe those residents only "
+        "(network_scope), crossings and street structure are not computed, and the viability "
+        "reading leaves the network components out"
         for code in table.index[table["network_status"] == PARTIAL]
+    ]
+
+
+def _unknown_resident_notes(ctx: RunContext) -> list[str]:
+    return [
+        f"network {name}: {n} residents' origins inside its extent have no population figure "
+        "(an IRIS without one, or beyond the département); they are left out of the demand "
+        "(2SFCA, Huff, flows)"
+        for name, n in ctx.unknown_residents.items()
+        if n
     ]
 
 

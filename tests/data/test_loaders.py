@@ -671,7 +671,7 @@ def test_official_filosofi_with_decimal_commas(tmp_path, data_dir):
     with pytest.warns(UserWarning, match=r"185 of 507 IRIS of 91 have no income figure"):
         iris = loaders.load_iris("91", data_dir=root, offline=True)
     expected = pd.to_numeric(inc.set_index("IRIS")["DEC_TP6021"])
-    got = iris["poverty_rate_pct"].dropna()
+    got = iris["low_income_rate_pct"].dropna()
     assert len(got) == expected.reindex(got.index).notna().sum() > 250
     assert np.allclose(got, expected.reindex(got.index))
 

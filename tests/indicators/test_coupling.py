@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qpvgeo.indicators import coupling
 from qpvgeo._errors import ValidationError
+from qpvgeo.indicators import coupling
 from qpvgeo.network import grid_network
 
 from ..conftest import X0, Y0, points

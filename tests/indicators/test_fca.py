@@ -1,4 +1,4 @@
-"""Tests of qpvgeo.fca: 2SFCA / E2SFCA on hand-computed cases."""
+"""Tests of qpvgeo.indicators.fca: the 2SFCA family on hand-computed cases."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def test_catchment_is_inclusive() -> None:
     assert res["b"] == pytest.approx(0.1, rel=1e-12)
 
 
-def test_e2sfca_gaussian_hand_values() -> None:
+def test_gaussian_2sfca_hand_values() -> None:
     beta = 500.0
     res = two_step_fca(COST, DEMAND, SUPPLY, catchment_m=700.0, decay=gaussian_decay(beta))
     w = {d: math.exp(-0.5 * (d / beta) ** 2) for d in (200.0, 600.0, 300.0)}

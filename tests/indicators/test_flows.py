@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qpvgeo.indicators import flows
 from qpvgeo._errors import ValidationError
+from qpvgeo.indicators import flows
 
 from ..conftest import points
 

@@ -4,73 +4,103 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qpvgeo.indicators import viability
 from qpvgeo._errors import ValidationError
+from qpvgeo.indicators import viability
 
 
 @pytest.fixture
 def table():
     return pd.DataFrame(
         {
-            "lib_qp": ["Nord", "Sud", "Est"],
-            "population_est": [3000.0, 1000.0, 2000.0],
-            "median_income_eur": [14000.0, np.nan, 18000.0],
-            "enclavement_index": [0.8, 0.1, 0.4],
+            "lib_qp": ["Nord", "Sud", "Est", "Ouest"],
+            "network_status": ["couvert", "absent", "couvert", "partiel"],
+            "population_qpv": [7500.0, 1200.0, 4350.0, 9000.0],
+            "poverty_rate_qpv_pct": [35.0, np.nan, 45.0, 60.0],
+            "enclavement_index": [0.8, np.nan, 0.4, 0.1],
+            "share_shops_service_5min_pct": [100.0, np.nan, 50.0, 80.0],
         },
-        index=pd.Index(["Q1", "Q2", "Q3"], name="code_qp"),
+        index=pd.Index(["Q1", "Q2", "Q3", "Q4"], name="code_qp"),
     )
 
 
-def test_scores_are_percentile_ranks(table):
+def test_scores_are_on_fixed_scales(table):
     s = viability.component_scores(table)
-    assert s["score_demande"].tolist() == [1.0, 0.0, 0.5]
-    # lower enclavement is better
-    assert s["score_enclavement"].tolist() == [0.0, 1.0, 0.5]
-    assert s["score_revenu"].tolist()[0] == 0.0 and np.isnan(s["score_revenu"].iloc[1])
+    # population: 1,200 -> 0, 7,500 -> 1, linear, clipped
+    assert s["score_demande"].tolist() == pytest.approx([1.0, 0.0, 0.5, 1.0])
+    # poverty rate: 55 % -> 0, 35 % -> 1 (lower is better), clipped
+    assert s["score_pouvoir_achat"].tolist()[:1] == [1.0]
+    assert s.at["Q3", "score_pouvoir_achat"] == pytest.approx(0.5)
+    assert s.at["Q4", "score_pouvoir_achat"] == 0.0 and np.isnan(s.at["Q2", "score_pouvoir_achat"])
+    # openness = 1 - network enclavement index, read only where a network covers the QPV
+    assert s.at["Q1", "score_ouverture"] == pytest.approx(0.2)
+    assert np.isnan(s.at["Q4", "score_ouverture"]) and np.isnan(s.at["Q4", "score_couplage"])
     assert s["score_passage"].isna().all()
 
 
+def test_a_score_does_not_depend_on_the_other_rows(table):
+    alone = viability.viability(table.loc[["Q3"]])
+    together = viability.viability(table)
+    assert alone.at["Q3", "viability_score"] == together.at["Q3", "viability_score"]
+
+
 def test_weighted_reading_and_missing_listed(table):
-    r = viability.viability(table, weights={"demande": 1.0, "enclavement": 1.0, "revenu": 1.0})
-    # Q1: (1 + 0 + 0) / 3; Q2: (0 + 1) / 2; Q3: (0.5 + 0.5 + 1) / 3
-    assert r["viability_score"].tolist() == pytest.approx([1 / 3, 0.5, 2 / 3])
-    assert r["viability_rank"].tolist() == [3, 2, 1]
-    assert r.at["Q2", "viability_components"] == "demande, enclavement"
-    assert "revenu" in r.at["Q2", "viability_missing"]
+    w = {"demande": 1.0, "pouvoir_achat": 1.0, "ouverture": 1.0, "couplage": 1.0}
+    r = viability.viability(table, weights=w)
+    # Q1: (1 + 1 + 0.2 + 1) / 4; Q3: (0.5 + 0.5 + 0.6 + 0.5) / 4; Q2: demande only
+    assert r.at["Q1", "viability_score"] == pytest.approx(3.2 / 4)
+    assert r.at["Q3", "viability_score"] == pytest.approx(2.1 / 4)
+    assert r.at["Q2", "viability_score"] == 0.0
+    assert r.at["Q2", "viability_components"] == "demande"
+    assert "ouverture" in r.at["Q2", "viability_missing"]
+
+
+def test_ranks_only_among_the_same_components(table):
+    r = viability.viability(table)
+    assert r.at["Q1", "viability_rank"] == 1 and r.at["Q3", "viability_rank"] == 2
+    assert r.at["Q1", "viability_rank_among"] == 2
+    # Q2 (demande) and Q4 (demande, pouvoir d'achat) are each alone with their components
+    assert r.at["Q2", "viability_rank"] == 1 and r.at["Q2", "viability_rank_among"] == 1
+    assert r.at["Q4", "viability_rank"] == 1 and r.at["Q4", "viability_rank_among"] == 1
 
 
 def test_weights_change_the_reading(table):
-    heavy = viability.viability(table, weights={"demande": 10.0, "enclavement": 1.0, "revenu": 0.0})
-    assert heavy["viability_rank"].tolist()[0] == 1
+    heavy = viability.viability(table, weights={"demande": 10.0, "ouverture": 0.0})
+    light = viability.viability(table, weights={"demande": 0.0, "ouverture": 10.0})
+    assert heavy.at["Q1", "viability_score"] > light.at["Q1", "viability_score"]
     with pytest.raises(ValidationError, match="unknown viability components"):
         viability.viability(table, weights={"parking": 1.0})
     with pytest.raises(ValidationError, match="≥ 0"):
         viability.viability(table, weights={"demande": -1.0})
 
 
-def test_sensitivity_reproducible(table):
+def test_sensitivity_matches_a_loop_over_draws(table):
     a = viability.sensitivity(table, draws=50, seed=1)
-    b = viability.sensitivity(table, draws=50, seed=1)
-    pd.testing.assert_frame_equal(a, b)
-    assert (a["rank_p05"] <= a["rank_p95"]).all()
-    assert (a["rank_mean_abs_shift"] >= 0).all()
+    pd.testing.assert_frame_equal(a, viability.sensitivity(table, draws=50, seed=1))
+    # the vectorised draws against an independent loop calling viability() once per draw
+    rng = np.random.default_rng(1)
+    factors = rng.uniform(0.5, 1.5, size=(50, len(viability.WEIGHTS)))
+    ranks = np.array(
+        [
+            viability.viability(
+                table,
+                weights={
+                    c: w * f for (c, w), f in zip(viability.WEIGHTS.items(), row, strict=True)
+                },
+            )["viability_rank"].to_numpy()
+            for row in factors
+        ]
+    )
+    assert a["rank_p05"].to_numpy() == pytest.approx(np.percentile(ranks, 5, axis=0))
+    assert a["rank_p95"].to_numpy() == pytest.approx(np.percentile(ranks, 95, axis=0))
     still = viability.sensitivity(table, draws=20, spread=0.0)
     assert (still["rank_mean_abs_shift"] == 0).all()
 
 
-def test_text_names_strongest_and_weakest(table):
+def test_text_names_asset_and_brake_in_one_direction(table):
     r = viability.viability(table)
     text = viability.summary_text(table, r)
-    assert text["Q1"].startswith("Nord : lecture de viabilité")
-    assert "Point fort : demande (habitants du quartier) (3\u202f000 habitants)" in text["Q1"]
-    assert "Point faible :" in text["Q1"]
-    assert "Non évalué faute de données" in text["Q1"]
-
-
-def test_comparable_rank(table):
-    r = viability.viability(table)
-    # Q2 lacks income: it is alone in its group
-    assert r.at["Q2", "viability_rank_comparable"] == 1 and r.at["Q2", "n_comparable"] == 1
-    assert set(r.loc[["Q1", "Q3"], "viability_rank_comparable"]) == {1, 2}
-    text = viability.summary_text(table, r)
-    assert "parmi les QPV évalués sur les mêmes composantes" in text["Q2"]
+    assert text["Q3"].startswith("Est : lecture de viabilité")
+    assert "Atout : ouverture du quartier" in text["Q3"]
+    assert "Frein :" in text["Q3"]
+    assert "Non évalué :" in text["Q3"] and "passage" in text["Q3"]
+    assert "Atout : taille du marché local (habitants) (7\u202f500 habitants)" in text["Q1"]

@@ -12,9 +12,8 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qpvgeo.network import engine
 from qpvgeo._errors import ValidationError
-from qpvgeo.network import WalkNetwork, compile_network, load_network
+from qpvgeo.network import WalkNetwork, compile_network, engine, load_network
 
 # --------------------------------------------------------------------------- tiny network
 #
@@ -103,6 +102,45 @@ def test_same_edge_direct_distance(tiny: WalkNetwork) -> None:
     pairs = engine.distances_within(tiny, oe, oo, te, to, cutoff_m=45.0)
     # neither end node is within 45 m: the direct case must still be found
     assert pairs.to_dict("list") == {"origin": [0], "target": [1], "dist_m": [pytest.approx(40.0)]}
+
+
+def test_legs_are_added_and_choose_the_nearest(tiny: WalkNetwork) -> None:
+    # o0 on A-B 30 m from A, 12 m off the street; t0 on A-B 80 m from A (50 m along the
+    # street) but 100 m off it; t1 on B-D 50 m from B (120 m along the streets) at the kerb
+    oe, oo = _points(tiny, [("A", "B", 30.0), ("E", "F", 10.0)])
+    te, to = _points(tiny, [("A", "B", 80.0), ("B", "D", 50.0)])
+    cat = np.array([0, 0])
+    bare = engine.nearest_by_category(tiny, oe, oo, te, to, cat)
+    assert bare[0, 0] == pytest.approx(50.0)
+    got = engine.nearest_by_category(
+        tiny, oe, oo, te, to, cat, origin_leg_m=[12.0, 3.0], target_leg_m=[100.0, 0.0]
+    )
+    # by hand: via t0 12 + 50 + 100 = 162, via t1 12 + 120 + 0 = 132: t1 is the nearest
+    assert got[0, 0] == pytest.approx(132.0)
+    assert np.isnan(got[1, 0])  # other component: a leg does not make it reachable
+    # the limit applies to the total, legs included
+    capped = engine.nearest_by_category(
+        tiny, oe, oo, te, to, cat, origin_leg_m=[12.0, 3.0], target_leg_m=[100.0, 0.0],
+        max_dist_m=130.0,
+    )  # fmt: skip
+    assert np.isnan(capped[0, 0])
+    # an off-network point's leg is ignored (its snap distance is NaN)
+    got = engine.nearest_by_category(
+        tiny, np.array([-1, oe[0]]), np.array([np.nan, oo[0]]), te, to, cat,
+        origin_leg_m=[np.nan, 0.0],
+    )  # fmt: skip
+    assert np.isnan(got[0, 0]) and got[1, 0] == pytest.approx(50.0)
+
+
+def test_bad_legs(tiny: WalkNetwork) -> None:
+    oe, oo = _points(tiny, [("A", "B", 30.0)])
+    cat = np.array([0])
+    with pytest.raises(ValidationError, match="`origin_leg_m` has shape"):
+        engine.nearest_by_category(tiny, oe, oo, oe, oo, cat, origin_leg_m=[1.0, 2.0])
+    with pytest.raises(ValidationError, match="`target_leg_m` holds 1 values that are negative"):
+        engine.nearest_by_category(tiny, oe, oo, oe, oo, cat, target_leg_m=[-1.0])
+    with pytest.raises(ValidationError, match="`origin_leg_m`.*NaN"):
+        engine.nearest_by_category(tiny, oe, oo, oe, oo, cat, origin_leg_m=[np.nan])
 
 
 def test_distances_within_and_counts_exact(tiny: WalkNetwork) -> None:
@@ -292,6 +330,23 @@ def random_network_case(draw: st.DrawFn):
 def test_random_graphs_agree_with_networkx(case) -> None:
     net, oe, oo, te, to, cat, cutoff = case
     check_against_reference(net, oe, oo, te, to, cat, 4, cutoff)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_network_case(), st.data())
+def test_random_graphs_with_legs_agree_with_networkx(case, data) -> None:
+    """Nearest on the total origin leg + network + target leg, against networkx plus the legs."""
+    net, oe, oo, te, to, cat, _ = case
+    leg = st.floats(0.0, 300.0)
+    o_leg = np.array(data.draw(st.lists(leg, min_size=len(oe), max_size=len(oe))))
+    t_leg = np.array(data.draw(st.lists(leg, min_size=len(te), max_size=len(te))))
+    ref = reference_matrix(net, oe, oo, te, to) + o_leg[:, None] + t_leg[None, :]
+    want = reference_nearest(ref, cat, 4)
+    got = engine.nearest_by_category(
+        net, oe, oo, te, to, cat, n_categories=4, origin_leg_m=o_leg, target_leg_m=t_leg
+    )
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-6)
 
 
 def _data_dir() -> Path:
