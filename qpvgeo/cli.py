@@ -18,10 +18,9 @@ import logging
 import sys
 from pathlib import Path
 
-from . import __version__
-from . import settings
-from .data import sources
+from . import __version__, settings
 from ._errors import QpvgeoError
+from .data import sources
 
 log = logging.getLogger("qpvgeo")
 
@@ -138,10 +137,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise QpvgeoError(
             f"--walk-speed must be a positive number of km/h, got {args.walk_speed!r}"
         )
-    from .outputs import export
-    from .outputs import maps
     from . import pipeline
-    from .outputs import workshop
+    from .outputs import export, maps, workshop
 
     out = Path(args.out)
     names = [export.TABLE, export.GEOPACKAGE, export.PROVENANCE, *maps.MAPS, *workshop.OUTPUTS]
