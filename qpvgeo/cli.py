@@ -25,16 +25,33 @@ from .data import sources
 log = logging.getLogger("qpvgeo")
 
 
+def _global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """``--debug``, ``--quiet``, ``--verbose``: accepted before or after the command's name."""
+    default = False if top else argparse.SUPPRESS
+    parser.add_argument(
+        "--debug", action="store_true", default=default, help="show tracebacks and debug logs"
+    )
+    loud = parser.add_mutually_exclusive_group()
+    loud.add_argument(
+        "-q", "--quiet", action="store_true", default=default,
+        help="print only the summary, the notes and errors (no progress lines)",
+    )
+    loud.add_argument(
+        "-v", "--verbose", action="store_true", default=default, help="print debug logs too"
+    )  # fmt: skip
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qpvgeo",
         description="Proximity commerce, access and enclavement of priority neighbourhoods (QPV).",
     )
     parser.add_argument("--version", action="version", version=f"qpvgeo {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    _global_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="compute the indicators, tables and maps")
+    _global_options(run, top=False)
     run.add_argument("--dep", required=True, help="département code, e.g. 91")
     run.add_argument(
         "--qpv", nargs="+", metavar="CODE", help="only these QPV (codes such as QN09106M)"
@@ -60,16 +77,26 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     data = sub.add_parser("data", help="list the datasets: present or missing, source, licence")
+    _global_options(data, top=False)
     data.add_argument("--data-dir", help="data directory (default: $QPVGEO_DATA_DIR, else ./data)")
     return parser
 
 
+def _setup_logging(args: argparse.Namespace) -> None:
+    """Stage lines (logger ``qpvgeo.progress``) on stderr unless ``--quiet``; every debug log
+    with ``--verbose`` or ``--debug``; warnings otherwise."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("qpvgeo: %(message)s"))
+    log.handlers[:] = [handler]
+    log.propagate = False
+    log.setLevel(logging.DEBUG if args.debug or args.verbose else logging.WARNING)
+    progress = logging.getLogger("qpvgeo.progress")
+    progress.setLevel(logging.WARNING if args.quiet else logging.INFO)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    _setup_logging(args)
     try:
         if args.command == "data":
             return _cmd_data(args)

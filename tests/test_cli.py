@@ -101,7 +101,24 @@ def test_existing_outputs_kept_without_overwrite(run_dir, data_dir, capsys):
     assert cli.main(args) == 2
     assert "--overwrite" in capsys.readouterr().err
     assert table.read_bytes() == before
+    # a file the user put among the outputs is not qpvgeo's: it stays
+    (run_dir / "maps" / "README.md").write_text("mes notes")
+    assert (run_dir / "maps" / "fiches" / "QN09106M.html").is_file()
     assert cli.main([*args, "--overwrite"]) == 0
     after = pd.read_csv(table)
     assert after["code_qp"].tolist() == ["QN09140N"]
     assert not list(run_dir.glob(".qpvgeo-staging-*"))
+    # the output set was replaced as a whole: no fiche or slide of the earlier run is left
+    assert sorted(p.name for p in (run_dir / "maps" / "fiches").iterdir()) == ["QN09140N.html"]
+    assert (run_dir / "maps" / "README.md").read_text() == "mes notes"
+    # and the manifest lists exactly the files of this run, with their size and SHA-256
+    manifest = json.loads((run_dir / "tables" / "manifest.json").read_text())
+    listed = {row["path"] for row in manifest["files"]}
+    present = {
+        p.relative_to(run_dir).as_posix() for p in run_dir.rglob("*") if p.is_file()
+    } - {"maps/README.md"}
+    assert listed == present
+    for row in manifest["files"]:
+        if row["path"] != "tables/manifest.json":
+            assert row["bytes"] == (run_dir / row["path"]).stat().st_size
+            assert row["sha256"] == sources.sha256(run_dir / row["path"])

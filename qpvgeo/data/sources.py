@@ -331,9 +331,27 @@ NETWORK_DATASETS = ("network_saclay", "network_etampes", "osm_palaiseau")
 
 
 def data_dir(path: str | os.PathLike | None = None) -> Path:
-    """The data directory: ``path``, else settings, else ``$QPVGEO_DATA_DIR``, else ``./data``."""
-    chosen = path or settings.data_dir or os.environ.get("QPVGEO_DATA_DIR") or "data"
-    return Path(chosen).expanduser()
+    """The data directory, as an absolute path: ``path``, else settings, else ``$QPVGEO_DATA_DIR``,
+    else ``./data``.
+
+    A relative path is taken from the current folder; when no such folder exists there, from
+    the nearest folder above it, up to the project folder (the first one holding
+    ``pyproject.toml`` or ``.git``), where it exists. So a notebook, whose kernel runs in
+    ``notebooks/``, finds the ``../shared/data`` that the shell which started JupyterLab from
+    the project folder was given. When it exists nowhere, the path from the current folder is
+    returned (and the error that follows names it in full).
+    """
+    chosen = Path(path or settings.data_dir or os.environ.get("QPVGEO_DATA_DIR") or "data")
+    chosen = chosen.expanduser()
+    if chosen.is_absolute():
+        return chosen
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / chosen).is_dir():
+            return (folder / chosen).resolve()
+        if (folder / "pyproject.toml").is_file() or (folder / ".git").exists():
+            break
+    return (here / chosen).resolve()
 
 
 def find(key: str, data_dir_: str | os.PathLike | None = None) -> Path | None:

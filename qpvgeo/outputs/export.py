@@ -1,9 +1,15 @@
 """Exports: the per-QPV table (CSV), a GeoPackage for QGIS, and a provenance record.
 
-Everything is written into a staging folder first, then moved into place
-file by file with :func:`os.replace`, so that an interrupted run never leaves
-a half-written file where a complete one stood. Existing outputs are replaced
-only when the caller says so (``overwrite=True``).
+A run writes its whole output set into a staging folder beside the output
+folder, then swaps it in: each file is moved into place with :func:`os.replace`
+(no half-written file where a complete one stood), and the files of the
+previous run that this run did not write again are removed, so an
+``--overwrite`` never leaves a mix of two runs. The previous run's files are
+known from its manifest (:data:`MANIFEST`: every file with its size and
+SHA-256); files qpvgeo did not write (a README in ``maps/``…) are never
+touched. A run that fails leaves the previous output as it was, and creates
+no output folder. Existing outputs are replaced only when the caller says so
+(``overwrite=True``).
 """
 
 from __future__ import annotations
@@ -29,6 +35,13 @@ from ..data import sources
 TABLE = "tables/indicators_qpv.csv"
 GEOPACKAGE = "tables/qpvgeo.gpkg"
 PROVENANCE = "tables/provenance.json"
+#: every file of the output set, with its size and SHA-256
+MANIFEST = "tables/manifest.json"
+#: files qpvgeo writes, by pattern: an earlier output set without a manifest is recognised by them
+OWNED_PATTERNS = (
+    "tables/indicators_qpv.csv", "tables/qpvgeo.gpkg", "tables/provenance.json",
+    "maps/*.html", "maps/fiches/*.html", "maps/png/*.png", "maps/lib/*",
+)  # fmt: skip
 
 
 class OutputExistsError(QpvgeoError, FileExistsError):
@@ -58,16 +71,58 @@ def staged_outputs(
             f"{len(existing)} output(s) already exist in {str(out)!r} (e.g. {existing[0]!r}); "
             "pass --overwrite to replace them, or choose another --out folder"
         )
-    out.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".qpvgeo-staging-", dir=out))
+    # staged inside the output folder when it exists, else in its nearest existing parent, so
+    # that a failed run creates no output folder (and the final moves stay on one file system)
+    home = next(p for p in (out.resolve(), *out.resolve().parents) if p.is_dir())
+    stage = Path(tempfile.mkdtemp(prefix=".qpvgeo-staging-", dir=home))
     try:
         yield stage
-        for path in sorted(p for p in stage.rglob("*") if p.is_file()):
-            final = out / path.relative_to(stage)
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(path, final)
+        _swap_in(stage, out)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def _swap_in(stage: Path, out: Path) -> None:
+    """Write the manifest, move the staged files into ``out``, remove the previous run's leftovers."""
+    new = sorted(p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file())
+    previous = _previous_files(out)
+    write_manifest(stage, [*new, MANIFEST])
+    for rel in [*new, MANIFEST]:
+        final = out / rel
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(stage / rel, final)
+    for rel in sorted(previous - {*new, MANIFEST}):
+        (out / rel).unlink(missing_ok=True)
+    for folder in sorted({(out / rel).parent for rel in previous}, reverse=True):
+        if folder != out and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+
+
+def _previous_files(out: Path) -> set[str]:
+    """The files of the output set already in ``out``: its manifest's, or those qpvgeo's names match."""
+    manifest = out / MANIFEST
+    if manifest.is_file():
+        try:
+            return {row["path"] for row in json.loads(manifest.read_text("utf-8"))["files"]}
+        except (ValueError, KeyError, TypeError):
+            raise QpvgeoError(
+                f"{str(manifest)!r} is not a qpvgeo manifest; move it away (or delete it) and run again"
+            ) from None
+    return {p.relative_to(out).as_posix() for pat in OWNED_PATTERNS for p in out.glob(pat) if p.is_file()}
+
+
+def write_manifest(root: Path, files: list[str]) -> Path:
+    """``root/tables/manifest.json``: every file of the output set with its size and SHA-256."""
+    rows = [
+        {"path": rel, "bytes": (root / rel).stat().st_size, "sha256": sources.sha256(root / rel)}
+        for rel in files
+        if rel != MANIFEST
+    ]
+    path = root / MANIFEST
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {"qpvgeo": __version__, "files": [*rows, {"path": MANIFEST}]}
+    path.write_text(json.dumps(record, indent=1, ensure_ascii=False), encoding="utf-8")
+    return path
 
 
 def write_table(indicators: pd.DataFrame, path: Path) -> Path:

@@ -32,7 +32,7 @@ def test_data_dir_precedence(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(settings, "data_dir", None)
     monkeypatch.delenv("QPVGEO_DATA_DIR", raising=False)
-    assert sources.data_dir() == Path("data")
+    assert sources.data_dir() == tmp_path / "data"
     monkeypatch.setenv("QPVGEO_DATA_DIR", str(tmp_path / "env"))
     assert sources.data_dir() == tmp_path / "env"
     monkeypatch.setattr(settings, "data_dir", str(tmp_path / "settings"))
@@ -41,6 +41,23 @@ def test_data_dir_precedence(tmp_path, monkeypatch):
     assert sources.data_dir(str(tmp_path / "arg")) == tmp_path / "arg"
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert sources.data_dir("~/d") == tmp_path / "home" / "d"
+
+
+def test_relative_data_dir_found_from_a_notebook_folder(tmp_path, monkeypatch):
+    # the layout of the README: project/ with notebooks/, and shared/data beside the project
+    (tmp_path / "shared" / "data").mkdir(parents=True)
+    (tmp_path / "project" / "notebooks").mkdir(parents=True)
+    (tmp_path / "project" / "pyproject.toml").write_text("")
+    monkeypatch.setattr(settings, "data_dir", None)
+    monkeypatch.setenv("QPVGEO_DATA_DIR", "../shared/data")
+    monkeypatch.chdir(tmp_path / "project")
+    assert sources.data_dir() == tmp_path / "shared" / "data"
+    monkeypatch.chdir(tmp_path / "project" / "notebooks")
+    assert sources.data_dir() == tmp_path / "shared" / "data"
+    # never beyond the project folder; the absolute path from here is what an error will name
+    monkeypatch.setenv("QPVGEO_DATA_DIR", "elsewhere")
+    (tmp_path / "elsewhere").mkdir()
+    assert sources.data_dir() == tmp_path / "project" / "notebooks" / "elsewhere"
 
 
 def test_find_takes_the_first_present_file(tmp_path):
