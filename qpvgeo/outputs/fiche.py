@@ -25,13 +25,14 @@ from .labels_fr import (
     DRIVE_NOTE,
     NO_NETWORK,
     NO_VALUE,
-    STATUS_LONG,
     attribution,
     fr_number,
     fr_value,
     indicator_text,
     not_evaluated,
     num,
+    status_long,
+    uses_drive_network,
 )
 from .maps.coupling import (
     NEAR_M,
@@ -78,10 +79,17 @@ def key_figures(code_qp: str, indicators: pd.DataFrame) -> list[Row]:
 def _population_rows(ind: pd.DataFrame, code: str, st: str) -> list[Row]:
     g = "Population et revenus"
     return [
-        (g, "Population estimée",
-         indicator_text(ind, code, "population_est", "habitants", 0, st, network=False)),
-        (g, "Revenu médian déclaré par unité de consommation (Filosofi 2021, IRIS du quartier)",
-         indicator_text(ind, code, "median_income_eur", "€", 0, st,
+        (g, "Population (INSEE, population municipale du quartier)",
+         indicator_text(ind, code, "population_qpv", "habitants", 0, st, network=False,
+                        reason="chiffre officiel non diffusé")),
+        (g, "Taux de pauvreté du quartier (INSEE Filosofi, seuil de 60 %)",
+         indicator_text(ind, code, "poverty_rate_qpv_pct", "%", 0, st, network=False,
+                        reason="non diffusé (secret statistique)")),
+        (g, "Taux d'emploi des 15-64 ans du quartier",
+         indicator_text(ind, code, "employment_rate_qpv_pct", "%", 0, st, network=False,
+                        reason="non diffusé (secret statistique)")),
+        (g, "Contexte : revenu médian déclaré des IRIS du quartier (Filosofi 2021)",
+         indicator_text(ind, code, "median_income_iris_eur", "€", 0, st, network=False,
                         reason="revenu non diffusé par l'INSEE pour ces IRIS")),
     ]  # fmt: skip
 
@@ -108,9 +116,9 @@ def _supply_rows(ind: pd.DataFrame, code: str, st: str) -> list[Row]:
     rows = [(g, "Gamme de proximité INSEE couverte à moins de 10 min",
              indicator_text(ind, code, "gamme_proximite_within_10min_pct", "%", 0, st))]  # fmt: skip
     for cat, label in (("pharmacie", "Pharmacies"), ("medecin_generaliste", "Médecins généralistes")):
-        rows.append((g, f"{label} pour 1 000 habitants à 15 min (E2SFCA, partage entre habitants)",
-                     indicator_text(ind, code, f"e2sfca_{cat}_per_1000", "", 2, st)))  # fmt: skip
-    rows.append((g, "Part des achats alimentaires faits près du quartier (modèle de Huff)",
+        rows.append((g, f"{label} pour 1 000 habitants à 15 min (2SFCA à noyau gaussien, Dai 2010)",
+                     indicator_text(ind, code, f"g2sfca_{cat}_per_1000", "", 2, st)))  # fmt: skip
+    rows.append((g, "Part estimée des achats alimentaires faits près du quartier (modèle de Huff)",
                  indicator_text(ind, code, "huff_share_nearby_pct", "%", 0, st)))  # fmt: skip
     return rows
 
@@ -119,21 +127,22 @@ def _enclavement_rows(ind: pd.DataFrame, code: str, st: str) -> list[Row]:
     g = "Passage et enclavement"
     idx = fr_value(ind.at[code, "enclavement_index"] if "enclavement_index" in ind else None,
                    "", 2)  # fmt: skip
-    comps = str(ind.at[code, "enclavement_components"]) if "enclavement_components" in ind else ""
-    if idx is None:
-        idx_text = not_evaluated(NO_VALUE)
-    else:
+    if idx is not None:
         idx_text = f"{idx} sur 1 (0 ouvert, 1 très enclavé)"
-        if comps.strip() == "share_perimeter_barrier_pct":
-            idx_text += " ; indice partiel : coupures en bordure seulement"
-            idx_text += f" ({NO_NETWORK})" if st == "absent" else " (réseau de rues partiel)"
+    elif st == "absent":
+        idx_text = not_evaluated(NO_NETWORK)
+    elif st == "partiel":
+        idx_text = not_evaluated("réseau de rues partiel : traversées non comptées")
+    else:
+        missing = str(ind.at[code, "enclavement_missing"]) if "enclavement_missing" in ind else ""
+        idx_text = not_evaluated(f"manque : {missing}" if missing else NO_VALUE)
     etype = ind.at[code, "enclavement_type"] if "enclavement_type" in ind else None
     main = ind.at[code, "main_barrier"] if "main_barrier" in ind else None
     return [
         (g, "Passage piéton potentiel (rues les plus passantes du quartier, 90e centile)",
          indicator_text(ind, code, "flow_p90_trips_qpv", "trajets", 0, st)),
-        (g, "Indice d'enclavement", idx_text),
-        (g, "Type de coupure (d'après le Cerema)",
+        (g, "Indice d'enclavement par les rues (traversées, détours)", idx_text),
+        (g, "Type de coupure en bordure (seuils qpvgeo)",
          mk.esc(etype) if isinstance(etype, str) else not_evaluated("aucune valeur")),
         (g, "Périmètre bordé par une coupure (voie ferrée, cours d'eau)",
          indicator_text(ind, code, "share_perimeter_barrier_pct", "%", 0, st, network=False)),
@@ -364,8 +373,8 @@ def fiche_html(code_qp: str, result, *, lib_prefix: str = "../lib/") -> str:
         name=str(qpv.at[code, "lib_qp"]),
         commune=str(qpv.at[code, "lib_com"]),
         status=st,
-        status_text=STATUS_LONG.get(st, st),
-        drive_note=DRIVE_NOTE,
+        status_text=status_long(ind, code),
+        drive_note=DRIVE_NOTE if uses_drive_network(ind, [code]) else "",
         reading=score_texts(ind, code),
         colour=viability_colour(num(ind.at[code, "viability_score"])) or NO_SCORE_COLOUR,
         figures=key_figures(code, ind),

@@ -16,7 +16,14 @@ import numpy as np
 import pandas as pd
 
 from . import mapkit as mk
-from .labels_fr import STATUS_SHORT, attribution, num, reading_text
+from .labels_fr import (
+    NETWORK_KIND,
+    STATUS_SHORT,
+    attribution,
+    num,
+    reading_text,
+    uses_drive_network,
+)
 from .maps.viability import NO_SCORE_COLOUR, viability_colour
 
 #: French titles of the maps the index knows (file name → title, description)
@@ -55,6 +62,7 @@ def index_html(result, map_files: Sequence[str | os.PathLike], maps_dir: Path) -
         n_qpv=len(qpv),
         n_scored=int(pd.to_numeric(ind["viability_score"], errors="coerce").notna().sum()),
         n_network=int(sum(mk.network_status(ind, c) != "absent" for c in qpv.index)),
+        network_words=f" ({NETWORK_KIND['drive']})" if uses_drive_network(ind) else "",
         rows=[_row(result, code, scores[code], maps_dir) for code in order],
         attribution=attribution(),
     )
@@ -64,6 +72,7 @@ def _row(result, code: str, score: float, maps_dir: Path) -> dict:
     """The cells of the line of one QPV (``*_key``: the values the table is sorted by)."""
     qpv, ind = result.qpv, result.indicators
     rank = num(ind.at[code, "viability_rank"]) if code in ind.index else np.nan
+    among = num(ind.at[code, "viability_rank_among"]) if code in ind.index else np.nan
     return {
         "code": code,
         "name": qpv.at[code, "lib_qp"],
@@ -74,7 +83,7 @@ def _row(result, code: str, score: float, maps_dir: Path) -> dict:
         "colour": viability_colour(score) or NO_SCORE_COLOUR,
         "score": reading_text(score),
         "rank_key": f"{rank if math.isfinite(rank) else 999:.0f}",
-        "rank": "–" if math.isnan(rank) else int(rank),
+        "rank": "–" if math.isnan(rank) or math.isnan(among) else f"{int(rank)} / {int(among)}",
         "rank_range": _rank_short(ind, code),
         "network": STATUS_SHORT.get(mk.network_status(ind, code), "aucun"),
     }

@@ -100,22 +100,48 @@ NOT_IN_TABLE_REASON = "Quartier absent du tableau d'indicateurs : valeur non cal
 
 #: network status of a QPV (``network_status``), short (indicator maps, index) …
 STATUS_SHORT = {"couvert": "couvert", "partiel": "partiel", "absent": "aucun"}
-#: … and in full words (workshop maps, fiches)
-STATUS_LONG = {
-    "couvert": "couvert (réseau routier, sans cheminements piétons)",
-    "partiel": "partiel (réseau routier couvrant une partie du quartier)",
-    "absent": f"aucun ({NO_NETWORK})",
+#: the street network's kind (``network_kind``), in words
+NETWORK_KIND = {
+    "walk": "réseau piéton OpenStreetMap (rues et cheminements)",
+    "drive": "réseau routier OpenStreetMap, sans trottoirs ni cheminements piétons",
 }
 
-_DRIVE_NETWORK = (
-    "Réseau de rues : réseau routier OpenStreetMap, sans trottoirs ni cheminements piétons"
-)
-#: « Méthode » note of the access and enclavement maps (the mirror's networks are drive networks)
+
+def status_long(indicators: pd.DataFrame, code: str) -> str:
+    """The network status of a QPV in full words, with its network's kind as the data say it."""
+    status = indicators.at[code, "network_status"] if code in indicators.index else None
+    if not isinstance(status, str) or status == "absent":
+        return f"aucun ({NO_NETWORK})"
+    kind = indicators.at[code, "network_kind"] if "network_kind" in indicators else None
+    words = NETWORK_KIND.get(kind, "réseau de rues")
+    if status == "partiel":
+        scope = indicators.at[code, "network_scope"] if "network_scope" in indicators else None
+        return f"partiel ({words} ; {scope if isinstance(scope, str) else 'une partie des habitants'})"
+    return f"{status} ({words})"
+
+
+_DRIVE_NETWORK = f"Réseau de rues : {NETWORK_KIND['drive']}"
+#: « Méthode » note of the access and enclavement maps, when a drive network stands in
 DRIVE_NOTE_MAPS = f"{_DRIVE_NETWORK} : temps et flux sont approchés sur les rues."
-#: « Méthode » note of the workshop maps and fiches
+#: « Méthode » note of the workshop maps and fiches, when a drive network stands in
 DRIVE_NOTE = (
     f"{_DRIVE_NETWORK} ; les temps à pied, les trajets et le passage sont approchés sur les rues."
 )
+
+
+def uses_drive_network(indicators: pd.DataFrame, codes=None) -> bool:
+    """Whether a drive network stands in for the walking network for any of these QPV."""
+    if "network_kind" not in indicators.columns:
+        return False
+    kinds = indicators["network_kind"] if codes is None else indicators["network_kind"].reindex(codes)
+    return bool((kinds == "drive").any())
+
+
+def method_notes(indicators: pd.DataFrame, note: str, codes=None) -> list[str]:
+    """``[note]`` when a drive network was used, else nothing: wording derived from the data."""
+    return [note] if uses_drive_network(indicators, codes) else []
+
+
 #: appended to an ``access_method`` on the drive network, or without a network (tooltips)
 DRIVE_METHOD_NOTE = " : temps approchés sur les rues, faute de cheminements piétons dans les données"
 CROW_FLIES_METHOD_NOTE = " : estimation sans réseau de rues"
@@ -124,6 +150,7 @@ SLIDE_NO_NETWORK_NOTE = (
     "Pas de réseau de rues dans les données : trajets, polarités,\nisochrones et couplage "
     "non évalués pour ce quartier."
 )
+SLIDE_WALK_NOTE = "Réseau piéton OpenStreetMap :\ntemps à pied sur les rues et cheminements."
 SLIDE_DRIVE_NOTE = (
     "Réseau routier OpenStreetMap, sans cheminements piétons :\ntemps à pied approchés sur les rues."
 )
@@ -164,8 +191,8 @@ MEDIAN_COLUMN = re.compile(r"^walk_min_median_(?P<cat>.+)$")
 SHARE_COLUMN = re.compile(r"^share_within_(?P<t>\d+)min_(?P<cat>.+)_pct$")
 COUNT_COLUMN = re.compile(r"^n_(?P<cat>.+)_within_(?P<t>\d+)min$")
 _GENERIC_LABELS = {
-    "network_coverage_pct": "Part de la surface couverte par le réseau de rues (%)",
-    "population_est": "Population estimée (habitants)",
+    "network_coverage_pct": "Part des habitants à moins de 150 m d'une rue du réseau (%)",
+    "population_qpv": "Population (INSEE, habitants)",
     "n_origins": "Nombre de points de départ des habitants",
     "n_origins_off_network": "Points de départ hors du réseau de rues",
     "area_ha": "Surface (ha)",
@@ -271,7 +298,6 @@ BARRIER_ONE_SLIDE = {**BARRIER_ONE, "road": "Autoroute, voie rapide"}
 BARRIER_WORDS = {"rail": "voie ferrée", "water": "cours d'eau", "road": "route"}
 #: the components of the enclavement index (``enclavement_components``)
 ENCLAVEMENT_COMPONENTS = {
-    "share_perimeter_barrier_pct": "coupures en bordure",
     "crossings_per_km": "franchissements par km",
     "longest_without_crossing_m": "plus long tronçon sans franchissement",
     "detour_gare": "détour vers la gare",

@@ -21,7 +21,9 @@ from .labels_fr import (
     BARRIER_ONE_SLIDE,
     SLIDE_DRIVE_NOTE,
     SLIDE_NO_NETWORK_NOTE,
+    SLIDE_WALK_NOTE,
     fr_number,
+    uses_drive_network,
 )
 from .maps.coupling import (
     NEAR_M,
@@ -187,7 +189,11 @@ def _fiche_texts(fig, result, code: str, handles: list) -> None:
                         alignment="left")  # fmt: skip
     legend.get_title().set_weight("bold")
     absent = mk.network_status(ind, code) == "absent"
-    fig.text(0.685, 0.10, SLIDE_NO_NETWORK_NOTE if absent else SLIDE_DRIVE_NOTE, fontsize=11,
+    note = (
+        SLIDE_NO_NETWORK_NOTE if absent
+        else SLIDE_DRIVE_NOTE if uses_drive_network(ind, [code]) else SLIDE_WALK_NOTE
+    )  # fmt: skip
+    fig.text(0.685, 0.10, note, fontsize=11,
              color="#8a5a00" if absent else "#444", va="bottom")  # fmt: skip
     fig.text(0.685, 0.03, "Sources : ANCT (QPV 2024), INSEE (BPE 2024, Filosofi),\n"
              "© contributeurs OpenStreetMap ; calculs qpvgeo", fontsize=9, color="#666")  # fmt: skip
@@ -212,11 +218,11 @@ def viability_png(result) -> bytes:
     _draw_viability(ax, result, scores, partial)
     fig.text(0.015, 0.965, "Viabilité du commerce de proximité dans les QPV de l'Essonne",
              fontsize=22, weight="bold", va="top")  # fmt: skip
-    fig.text(0.015, 0.915, "Lecture de 0 (le moins favorable) à 1 (le plus favorable), rang parmi "
-             f"les {int(scores.notna().sum())} QPV.\nLecture partielle pour {int(partial.sum())} "
-             f"QPV sur {len(qpv)} : pas de réseau de rues dans les données.", fontsize=12,
+    fig.text(0.015, 0.915, "Lecture de 0 (le moins favorable) à 1 (le plus favorable), sur des "
+             f"échelles fixes.\nLecture partielle pour {int(partial.sum())} QPV sur {len(qpv)} : "
+             "pas de réseau de rues dans les données.", fontsize=12,
              va="top", color="#333")  # fmt: skip
-    _ranking(fig, qpv, scores, pd.to_numeric(ind["viability_rank"], errors="coerce"))
+    _listing(fig, qpv, scores)
     fig.text(0.535, 0.012, "Sources : ANCT (QPV 2024), INSEE (BPE 2024, Filosofi, population), "
              "© contributeurs OpenStreetMap ; calculs qpvgeo", fontsize=8, color="#666")  # fmt: skip
     return _png_bytes(fig)
@@ -228,7 +234,6 @@ def _draw_viability(ax, result, scores: pd.Series, partial: pd.Series) -> None:
     from matplotlib.patches import Patch
 
     qpv = result.qpv
-    ranks = pd.to_numeric(result.indicators.reindex(qpv.index)["viability_rank"], errors="coerce")
     handles = [Patch(facecolor=c, edgecolor="#222", label=t) for c, t in viability_labels()]
     lines = getattr(result.barriers, "lines", None)
     if lines is not None and len(lines):
@@ -242,16 +247,13 @@ def _draw_viability(ax, result, scores: pd.Series, partial: pd.Series) -> None:
     colours = [viability_colour(v) or NO_SCORE_COLOUR for v in scores]
     qpv.plot(ax=ax, color=colours, edgecolor="#222", linewidth=0.6, zorder=3)
     pts = qpv.geometry.representative_point()
-    for p, colour, r, part in zip(pts.values, colours, ranks, partial, strict=True):
+    for p, colour, part in zip(pts.values, colours, partial, strict=True):
         ax.scatter([p.x], [p.y], s=250, color=colour, edgecolor="#222",
                    linewidth=1.1, linestyle=":" if part else "-", zorder=4)  # fmt: skip
-        if math.isfinite(r):
-            ax.text(p.x, p.y, f"{int(r)}", ha="center", va="center", fontsize=8.5,
-                    weight="bold", zorder=5)  # fmt: skip
     ring = {"marker": "o", "color": "none", "markeredgecolor": "#222", "markersize": 12,
             "linestyle": "none"}  # fmt: skip
     handles.append(Line2D([], [], markerfacecolor="#fee090", **ring,
-                          label="QPV (numéro = rang), contour plein : lecture complète"))  # fmt: skip
+                          label="QPV, contour plein : lecture complète"))  # fmt: skip
     if partial.any():
         handles.append(Line2D([], [], markerfacecolor="#ffffff", **ring,
                               label="contour pointillé : lecture partielle"))  # fmt: skip
@@ -266,27 +268,25 @@ def _draw_viability(ax, result, scores: pd.Series, partial: pd.Series) -> None:
     leg.get_title().set_weight("bold")
 
 
-def _ranking(fig, qpv, scores: pd.Series, ranks: pd.Series) -> None:
-    """The ranked list of the QPV (rank, quartier, commune, reading), in one or two columns."""
-    order = scores.sort_values(ascending=False, na_position="last").index
+def _listing(fig, qpv, scores: pd.Series) -> None:
+    """The QPV by commune (commune, quartier, reading), in one or two columns: not a ranking."""
+    order = qpv.sort_values(["lib_com", "lib_qp"]).index
     entries = []
     for code in order:
-        v, r = scores[code], ranks[code]
-        label = f"{qpv.at[code, 'lib_qp']} ({qpv.at[code, 'lib_com']})"
-        if len(label) > 40:
-            label = label[:39] + "…"
-        head = f"{int(r)}." if math.isfinite(r) else "–"
-        entries.append((head, label, "n.é." if math.isnan(v) else fr_number(v, 2),
+        v = scores[code]
+        label = f"{qpv.at[code, 'lib_com']} : {qpv.at[code, 'lib_qp']}"
+        if len(label) > 44:
+            label = label[:43] + "…"
+        entries.append((label, "n.é." if math.isnan(v) else fr_number(v, 2),
                         viability_colour(v) or NO_SCORE_COLOUR))  # fmt: skip
     per_col = math.ceil(len(entries) / 2) if len(entries) > 25 else len(entries)
     line_h = min(0.034, 0.80 / max(per_col, 1))
     x0, col_w = 0.535, 0.232
-    fig.text(x0, 0.86, "Classement (rang, quartier, commune, lecture)", fontsize=12,
+    fig.text(x0, 0.86, "Quartiers par commune (lecture de viabilité)", fontsize=12,
              weight="bold", va="bottom")  # fmt: skip
-    for i, (head, label, v, colour) in enumerate(entries):
+    for i, (label, v, colour) in enumerate(entries):
         col, row = divmod(i, per_col)
         x, y = x0 + col * col_w, 0.845 - row * line_h
         fig.text(x, y, "■", color=colour, fontsize=11, va="top")
-        fig.text(x + 0.03, y, head, fontsize=8.5, va="top", ha="right")
-        fig.text(x + 0.033, y, label, fontsize=8.5, va="top")
+        fig.text(x + 0.02, y, label, fontsize=8.5, va="top")
         fig.text(x + col_w - 0.008, y, v, fontsize=8.5, va="top", ha="right")

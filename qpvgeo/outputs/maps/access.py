@@ -22,6 +22,7 @@ from ..labels_fr import (
     class_labels,
     fr_number,
     fr_value,
+    method_notes,
 )
 from .overview import (
     SHARE_COLOURS,
@@ -45,7 +46,7 @@ _ACCESS_FIELDS = {
     "reste": "Reste de la commune (temps médian)",
     "part10": "Habitants à moins de 10 min",
     "n10": "Équipements à moins de 10 min",
-    "e2sfca": "Offre pour 1 000 habitants (E2SFCA)",
+    "g2sfca": "Offre pour 1 000 habitants (2SFCA à noyau gaussien)",
     "fca2": "Offre pour 1 000 habitants (2SFCA)",
     "gamme": "Gamme de proximité INSEE couverte à 10 min",
     "huff": "Courses alimentaires faites à moins de 300 m (modèle de Huff)",
@@ -71,13 +72,13 @@ def access_map(
 
     Two QPV layers, switched in the layer control: the supply available per
     1,000 residents within 15 min taking the competition of the other
-    residents into account (E2SFCA, shown when the map opens) and the median
+    residents into account (Gaussian-kernel 2SFCA, shown when the map opens) and the median
     walking time. The 5/10/15 min isochrones of each QPV are drawn as light
     nested areas (one layer per duration, under the QPV). The equipments of
     the category and of the other everyday categories within
     :data:`~qpvgeo.outputs.maps.overview.EQUIPMENT_RADIUS_M` of a QPV are
     one layer each. Tooltips give, per QPV: median time, share of residents
-    within 10 min, number of equipments within 10 min, E2SFCA and 2SFCA per
+    within 10 min, number of equipments within 10 min, Gaussian-kernel 2SFCA and 2SFCA per
     1,000 residents, the median time in the rest of the commune, the INSEE
     proximity-range coverage and the Huff share of food shopping done near
     the QPV.
@@ -113,7 +114,7 @@ def access_map(
     CRSError
         If a layer is not in EPSG:2154.
     MissingColumnError
-        If ``indicators`` has neither ``e2sfca_<category>_per_1000`` nor
+        If ``indicators`` has neither ``g2sfca_<category>_per_1000`` nor
         ``walk_min_median_<category>``, or a layer lacks a needed column.
     ValidationError
         If ``qpv`` is empty or ``focus`` names an unknown QPV.
@@ -126,7 +127,7 @@ def access_map(
     blocks.append(_add_isochrones(m, isochrones, qpv, iso_pane))
     show = few_qpv(qpv, focus) if show_equipments is None else show_equipments
     blocks.append(_add_equipments(m, equipments, qpv, category, show))
-    blocks.append(("Méthode", [mk.note(DRIVE_NOTE_MAPS)]))
+    blocks.append(("Méthode", [mk.note(n) for n in method_notes(indicators, DRIVE_NOTE_MAPS)]))
     n_val = int(mk.numeric(table, e2_col if e2_col in indicators.columns else time_col).notna().sum())
     mk.finish(
         m,
@@ -145,11 +146,11 @@ def _check_access(
     isochrones: gpd.GeoDataFrame,
     category: str,
 ) -> tuple[str, str]:
-    """Raise unless the layers are usable; the E2SFCA and time columns of ``category``."""
+    """Raise unless the layers are usable; the Gaussian-kernel 2SFCA and time columns of ``category``."""
     mk.check_qpv(qpv)
     mk.check_layer(equipments, "equipments", ("category", "code"), even_empty=True)
     mk.check_layer(isochrones, "isochrones", ("code_qp", "minutes"))
-    e2_col, time_col = f"e2sfca_{category}_per_1000", f"walk_min_median_{category}"
+    e2_col, time_col = f"g2sfca_{category}_per_1000", f"walk_min_median_{category}"
     if e2_col not in indicators.columns and time_col not in indicators.columns:
         raise MissingColumnError(
             f"`indicators` has neither {e2_col!r} nor {time_col!r}: no access figure for "
@@ -172,8 +173,8 @@ def _nice_step(top: float, n: int) -> float:
 def _add_qpv_layers(
     m: folium.Map, table: gpd.GeoDataFrame, indicators: pd.DataFrame, category: str
 ) -> list[tuple[str, list[str]]]:
-    """The QPV by supply per resident (E2SFCA) and by walking time; their legend blocks."""
-    e2_col, time_col = f"e2sfca_{category}_per_1000", f"walk_min_median_{category}"
+    """The QPV by supply per resident (2SFCA à noyau gaussien, Dai 2010) and by walking time; their legend blocks."""
+    e2_col, time_col = f"g2sfca_{category}_per_1000", f"walk_min_median_{category}"
     label = category_label(category)
     wgs = mk.display(table)
     fields = [c for c in _ACCESS_FIELDS if c in wgs.columns]
@@ -189,7 +190,7 @@ def _add_qpv_layers(
         if step in (0.25, 2.5, 0.025):
             digits += 1
         fills = [mk.step_colour(v, bounds, SHARE_COLOURS) for v in values]
-        _qpv_group(props.assign(_fill=fills), "QPV : offre pour 1 000 habitants (E2SFCA)",
+        _qpv_group(props.assign(_fill=fills), "QPV : offre pour 1 000 habitants (2SFCA à noyau gaussien, Dai 2010)",
                    True, fields, aliases).add_to(m)  # fmt: skip
         texts = class_labels([fr_number(x, digits) for x in bounds])
         lines = [mk.case(c, t) for c, t in zip(SHARE_COLOURS, texts, strict=True)]
@@ -197,7 +198,7 @@ def _add_qpv_layers(
             "Équipements à 15 min de marche pour 1 000 habitants, compte tenu des "
             "autres habitants qui les partagent (rouge = offre faible)."
         ))  # fmt: skip
-        blocks.append((f"{label} : offre pour 1 000 habitants à 15 min (E2SFCA)", lines))
+        blocks.append((f"{label} : offre pour 1 000 habitants à 15 min (2SFCA à noyau gaussien, Dai 2010)", lines))
     if time_col in indicators.columns:
         values = mk.numeric(table, time_col)
         cmap = indicator_colormap(time_col, values)
@@ -301,7 +302,7 @@ def access_table(
 ) -> gpd.GeoDataFrame:
     """One row per QPV with the French strings of the access tooltip (and the raw values)."""
     time_col = f"walk_min_median_{category}"
-    key = time_col if time_col in indicators.columns else f"e2sfca_{category}_per_1000"
+    key = time_col if time_col in indicators.columns else f"g2sfca_{category}_per_1000"
     base = qpv_table(qpv, indicators, key).drop(columns=["valeur", "_value"])
     ind = indicators.reindex(qpv.index)
     t, rest = mk.numeric(ind, time_col), mk.numeric(ind, f"{time_col}_rest_commune")
@@ -314,16 +315,16 @@ def access_table(
         reste=[_rest_of_commune(tq, tr) for tq, tr in zip(t, rest, strict=True)],
         part10=fmt(f"share_within_10min_{category}_pct", "%", 0),
         n10=fmt(f"n_{category}_within_10min", "", 1),
-        e2sfca=fmt(f"e2sfca_{category}_per_1000", "", 2),
+        g2sfca=fmt(f"g2sfca_{category}_per_1000", "", 2),
         fca2=fmt(f"fca2_{category}_per_1000", "", 2),
         gamme=fmt("gamme_proximite_within_10min_pct", "%", 0),
         huff=fmt("huff_share_nearby_pct", "%", 0),
     )
     if time_col not in indicators.columns:
         out = out.drop(columns=["temps", "reste", "part10", "n10"])
-    if f"e2sfca_{category}_per_1000" not in indicators.columns:
-        out = out.drop(columns=["e2sfca", "fca2"])
-    for col in (time_col, f"e2sfca_{category}_per_1000"):
+    if f"g2sfca_{category}_per_1000" not in indicators.columns:
+        out = out.drop(columns=["g2sfca", "fca2"])
+    for col in (time_col, f"g2sfca_{category}_per_1000"):
         if col in indicators.columns:
             out[col] = mk.numeric(ind, col).to_numpy()
     return out

@@ -24,13 +24,14 @@ from ..labels_fr import (
     DRIVE_NOTE,
     NO_NETWORK,
     NOT_COMPUTED,
-    STATUS_LONG,
     attribution,
     fr_number,
     fr_value,
     indicator_text,
+    method_notes,
     not_evaluated,
     num,
+    status_long,
 )
 
 #: features farther than this from the QPV shown are left off the maps and fiches (metres)
@@ -307,7 +308,7 @@ def coupling_map(
     blocks.append(_add_pairs(m, mk.of_qpv(service_pairs, sel), panes["trajets"]))
     zone = shapely.union_all(view.geometry.values).buffer(NEAR_M)
     blocks += _add_places(m, mk.near(places_for_display(equipments), zone), panes["points"])
-    blocks.append(("Méthode", [mk.note(DRIVE_NOTE)]))
+    blocks.append(("Méthode", [mk.note(n) for n in method_notes(ind, DRIVE_NOTE)]))
     mk.finish(
         m,
         blocks,
@@ -330,7 +331,7 @@ def _add_qpv(
             "quartier": mk.esc(view.at[code, "lib_qp"]),
             "commune": mk.esc(view.at[code, "lib_com"]),
             "code": mk.esc(code),
-            "reseau": STATUS_LONG.get(st, st),
+            "reseau": status_long(ind, code),
         }
         if st == "absent":
             row["clq"] = row["part5"] = not_evaluated(NO_NETWORK)

@@ -26,6 +26,7 @@ from ..labels_fr import (
     class_labels,
     fr_number,
     fr_value,
+    method_notes,
     num,
 )
 from .overview import few_qpv, qpv_table
@@ -142,8 +143,8 @@ def enclavement_map(
         blocks.append(_add_shops(m, equipments, panes["points"], show_points))
     blocks.append(("Détours et franchissements", _add_detours(m, detours, panes["detours"])
                    + _add_crossings(m, crossings, panes["points"], show_points)))  # fmt: skip
-    blocks.append(("Méthode", [mk.note(DRIVE_NOTE_MAPS)]))
-    n_full = int((~table["_partial"] & table["enclavement_index"].notna()).sum())
+    blocks.append(("Méthode", [mk.note(n) for n in method_notes(indicators, DRIVE_NOTE_MAPS)]))
+    n_full = int(table["enclavement_index"].notna().sum())
     subtitle = (f"{len(table)} QPV ; indice complet (franchissements, détours) pour {n_full} "
                 "QPV entièrement couverts par le réseau de rues")  # fmt: skip
     mk.finish(m, blocks, title or "Enclavement des QPV et flux piétons potentiels", subtitle)
@@ -182,15 +183,12 @@ def _add_qpv_layers(m: folium.Map, table: gpd.GeoDataFrame) -> list[tuple[str, l
     aliases = [_ENCLAVE_FIELDS[c] for c in fields]
     props = wgs[[*fields, "geometry"]]
     index = table["enclavement_index"]
-    partial = table["_partial"].to_numpy()
     no_value = {**mk.NO_VALUE_STYLE, "fillOpacity": 0.3}
     fills = [mk.step_colour(v, _INDEX_BINS, _INDEX_COLOURS) for v in index]
     mk.geojson_group(
-        props.assign(_fill=fills, _partiel=partial),
-        name="QPV : indice d'enclavement",
-        style=lambda f: _enclave_style(
-            f["properties"]["_fill"], f["properties"]["_partiel"], no_value
-        ),
+        props.assign(_fill=fills),
+        name="QPV : indice d'enclavement par les rues",
+        style=lambda f: _enclave_style(f["properties"]["_fill"], no_value),
         fields=fields,
         aliases=aliases,
         highlight=True,
@@ -199,34 +197,39 @@ def _add_qpv_layers(m: folium.Map, table: gpd.GeoDataFrame) -> list[tuple[str, l
     texts[0] += " (ouvert)"
     texts[-1] += " (très enclavé)"
     idx_lines = [mk.case(c, t) for c, t in zip(_INDEX_COLOURS, texts, strict=True)]
-    n_partial = int(partial.sum())
-    if n_partial:
-        idx_lines.append(mk.case(
-            "#fdcc8a",
-            f"Contour pointillé : indice partiel ({n_partial} QPV sans réseau de rues : "
-            "coupures en bordure seulement)",
-            border=(1.5, "dotted", "#222"),
-        ))  # fmt: skip
     if index.isna().any():
-        idx_lines.append(mk.no_value("QPV sans indice calculé"))
+        idx_lines.append(mk.no_value(
+            "non évalué : pas de réseau de rues couvrant tout le quartier, ou un détour manque"
+        ))  # fmt: skip
 
     kinds = [_base_type(t) for t in table["_type"]]
     mk.geojson_group(
         props.assign(_fill=[TYPE_COLOURS.get(k, "") for k in kinds]),
         name="QPV : type de coupure",
         show=False,
-        style=lambda f: _enclave_style(f["properties"]["_fill"], False, no_value),
+        style=lambda f: _enclave_style(f["properties"]["_fill"], no_value),
         fields=fields,
         aliases=aliases,
         highlight=True,
     ).add_to(m)
     counts = pd.Series(kinds).value_counts()
     type_lines = [
-        mk.case(c, f"{k} ({int(counts.get(k, 0))} QPV)") for k, c in TYPE_COLOURS.items()
+        mk.case(c, f"{k} ({int(counts[k])} QPV)") for k, c in TYPE_COLOURS.items() if k in counts
     ]
+    if NOT_EVALUATED in counts:
+        absent = sorted(
+            {
+                t[t.index("(") + 1 : -1]
+                for t in table["_type"]
+                if _base_type(t) == NOT_EVALUATED and "(" in str(t)
+            }
+        )
+        type_lines.append(mk.no_value(
+            f"{NOT_EVALUATED} ({int(counts[NOT_EVALUATED])} QPV)" + (f" : {'; '.join(absent)}" if absent else "")
+        ))  # fmt: skip
     return [
-        ("Indice d'enclavement (0 ouvert – 1 très enclavé)", idx_lines),
-        ("Type de coupure, d'après le Cerema (couche à activer)", type_lines),
+        ("Indice d'enclavement par les rues (0 ouvert – 1 très enclavé)", idx_lines),
+        ("Type de coupure en bordure, seuils qpvgeo (couche à activer)", type_lines),
     ]
 
 
@@ -235,14 +238,13 @@ def _base_type(text: object) -> str:
     return t.split(" (")[0] if t else NOT_EVALUATED
 
 
-def _enclave_style(fill: str, partial: bool, no_value: dict) -> dict:
+def _enclave_style(fill: str, no_value: dict) -> dict:
     if not fill:
         return dict(no_value)
     return {
         "fillColor": fill,
         "color": "#222222",
-        "weight": 2 if partial else 2.5,
-        "dashArray": "2 4" if partial else None,
+        "weight": 2.5,
         "fillOpacity": 0.55,
         "opacity": 0.9,
     }
@@ -485,8 +487,13 @@ def _add_crossings(m: folium.Map, cr: gpd.GeoDataFrame, pane: str, show: bool) -
         folium.GeoJson(
             mk.to_wgs84(layer).to_json(drop_id=True),
             marker=folium.CircleMarker(
-                radius=4, color="#111111", weight=1.5, fill=True, fill_color="#ffffff",
-                fill_opacity=1, pane=pane,
+                radius=4,
+                color="#111111",
+                weight=1.5,
+                fill=True,
+                fill_color="#ffffff",
+                fill_opacity=1,
+                pane=pane,
             ),  # fmt: skip
             tooltip=folium.GeoJsonTooltip(
                 fields=["qpv"], aliases=["Rue franchissant la limite du QPV"]
@@ -540,9 +547,6 @@ def enclavement_table(qpv: gpd.GeoDataFrame, indicators: pd.DataFrame) -> gpd.Ge
         intersections=fmt("intersection_density_per_km2", "par km²", 0),
         impasses=fmt("dead_end_share_pct", "%", 0),
         candidats=fmt("n_candidate_segments", "", 0),
-    )
-    out["_partial"] = np.array(
-        [str(s).strip() == "share_perimeter_barrier_pct" for s in comps], dtype=bool
     )
     out["_type"] = list(types)
     out["enclavement_index"] = mk.numeric(ind, "enclavement_index").to_numpy()

@@ -23,12 +23,13 @@ from ..labels_fr import (
     NOT_EVALUATED,
     NOT_RANKED,
     READING_NOT_EVALUATED,
-    STATUS_LONG,
     attribution,
     class_labels,
     fr_number,
+    method_notes,
     num,
     reading_text,
+    status_long,
 )
 
 #: fixed classes of the viability reading (0 least, 1 most favourable) and their colours
@@ -71,7 +72,7 @@ def viability_labels() -> list[tuple[str, str]]:
 def _component_labels(text: object) -> list[str]:
     if not isinstance(text, str):
         return []
-    return [viability.COMPONENTS[c.strip()][2] for c in text.split(",") if c.strip()]
+    return [viability.COMPONENTS[c.strip()][-1] for c in text.split(",") if c.strip()]
 
 
 def _spread() -> float:
@@ -106,14 +107,16 @@ def score_texts(ind: pd.DataFrame, code: str) -> dict[str, str]:
     sensitivity check), ``composantes`` (used), ``manquantes`` (missing, and
     why), ``texte`` (``viability_text``).
     """
-    n = int(pd.to_numeric(ind["viability_score"], errors="coerce").notna().sum())
     score = num(ind.at[code, "viability_score"])
     rank = num(ind.at[code, "viability_rank"])
+    among = num(ind.at[code, "viability_rank_among"]) if "viability_rank_among" in ind else math.nan
     missing = _component_labels(ind.at[code, "viability_missing"])
     why = NO_NETWORK if mk.network_status(ind, code) == "absent" else NO_VALUE
     return {
         "score": reading_text(score),
-        "rang": NOT_RANKED if math.isnan(rank) else f"{int(rank)} sur {n} QPV",
+        "rang": NOT_RANKED
+        if math.isnan(rank) or math.isnan(among)
+        else f"{int(rank)} sur {int(among)} QPV lus sur les mêmes composantes",
         "fourchette": _rank_range(ind, code),
         "composantes": ", ".join(_component_labels(ind.at[code, "viability_components"])) or "aucune",
         "manquantes": (", ".join(missing) + f" ({why})") if missing else "aucune",
@@ -159,7 +162,9 @@ def viability_map(
     n_scored = int(pd.to_numeric(indicators["viability_score"], errors="coerce").notna().sum())
     mk.finish(
         m,
-        _legend_blocks(bool((~has).any()), n_partial, n_scored),
+        _legend_blocks(
+            bool((~has).any()), n_partial, n_scored, method_notes(indicators, DRIVE_NOTE)
+        ),
         title or "Viabilité du commerce de proximité dans les QPV",
         f"{len(qpv)} QPV, dont {int(has.sum())} avec une lecture ; lecture partielle pour "
         f"{n_partial} QPV (composantes manquantes listées dans l'infobulle)",
@@ -186,7 +191,7 @@ def _viability_table(qpv: gpd.GeoDataFrame, indicators: pd.DataFrame) -> gpd.Geo
             "texte": mk.esc(sc["texte"]) if sc else "",
             "composantes": mk.esc(sc["composantes"]) if sc else "aucune",
             "manquantes": mk.esc(sc["manquantes"]) if sc else "toutes",
-            "reseau": STATUS_LONG.get(mk.network_status(ind, code), ""),
+            "reseau": status_long(ind, code),
             "_fill": viability_colour(num(ind.at[code, "viability_score"])),
             "_partiel": isinstance(missing, str) and bool(missing.strip()),
         })  # fmt: skip
@@ -206,7 +211,7 @@ def _viability_style(feature: dict) -> dict:
     }
 
 
-def _legend_blocks(any_missing: bool, n_partial: int, n_scored: int) -> list:
+def _legend_blocks(any_missing: bool, n_partial: int, n_scored: int, notes: list[str]) -> list:
     lines = [mk.case(c, t) for c, t in viability_labels()]
     if any_missing:
         lines.append(mk.no_value("aucune composante évaluée"))
@@ -219,22 +224,23 @@ def _legend_blocks(any_missing: bool, n_partial: int, n_scored: int) -> list:
         ))  # fmt: skip
     comp = [
         f"{lab} (poids {fr_number(viability.WEIGHTS.get(c, 0), 0)})"
-        for c, (_, _, lab) in viability.COMPONENTS.items()
+        for c, (*_, lab) in viability.COMPONENTS.items()
     ]
     how = [
         mk.note(
-            "Chaque composante donne le rang du quartier parmi les "
-            f"{n_scored} QPV (0 = le moins favorable, 1 = le plus favorable) ; la lecture "
-            "est leur moyenne pondérée, sur les composantes disponibles seulement."
+            "Chaque composante est placée sur une échelle fixe (0 = le moins favorable, "
+            "1 = le plus favorable ; bornes choisies par qpvgeo, voir la page de méthode), "
+            "la même quels que soient les quartiers étudiés ; la lecture est leur moyenne "
+            f"pondérée, sur les composantes disponibles seulement ({n_scored} QPV lus)."
         ),
         mk.note("Composantes : " + " ; ".join(comp) + "."),
         mk.note(
-            "La fourchette de rang montre la stabilité du classement quand les "
-            "pondérations varient."
+            "Les rangs ne comparent que des quartiers lus sur les mêmes composantes ; "
+            "la fourchette de rang montre leur stabilité quand les pondérations varient."
         ),
     ]
     return [
         ("Lecture de viabilité du commerce de proximité", lines),
         ("Comment lire", how),
-        ("Méthode", [mk.note(DRIVE_NOTE)]),
+        ("Méthode", [mk.note(n) for n in notes]),
     ]
