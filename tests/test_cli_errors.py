@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from qpvgeo import settings
-from qpvgeo.data import sources
 from qpvgeo.cli import main
+from qpvgeo.data import sources
 
 
 def run_cli(capsys, *argv: str) -> tuple[int, str, str]:

@@ -25,6 +25,7 @@ What is compared, by file kind:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -53,17 +54,15 @@ def to_floats(values):
         if v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and v == ""):
             parsed[i] = True
             continue
-        try:
+        with contextlib.suppress(TypeError, ValueError):
             out[i], parsed[i] = float(v), True
-        except (TypeError, ValueError):
-            pass
     return out, parsed
 
 
 def cells_equal(a, b, tol):
     """Elementwise equality of two value arrays: identical text, or numbers within ``tol``."""
     a, b = list(a), list(b)
-    eq = np.array([str(x) == str(y) for x, y in zip(a, b)], dtype=bool)
+    eq = np.array([str(x) == str(y) for x, y in zip(a, b, strict=False)], dtype=bool)
     if eq.all():
         return eq
     fa, pa = to_floats(a)

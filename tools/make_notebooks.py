@@ -32,7 +32,7 @@ NOTEBOOKS = {
         new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
         new_code_cell(
             "import pandas as pd\n\n"
-            "from qpvgeo import maps, pipeline\n\n"
+            "from qpvgeo import pipeline\nfrom qpvgeo.outputs import maps\n\n"
             "result = pipeline.run(DEP, QPV, data_dir=DATA_DIR, offline=OFFLINE, "
             "crowfly_fallback=CROWFLY_FALLBACK)\n"
             "for message in result.messages:\n"
@@ -42,7 +42,7 @@ NOTEBOOKS = {
         new_code_cell("result.indicators['network_status'].value_counts()"),
         new_markdown_cell("## Indicator table (one row per QPV)"),
         new_code_cell(
-            "cols = ['lib_qp', 'lib_com', 'network_status', 'access_method', 'population_est']\n"
+            "cols = ['lib_qp', 'lib_com', 'network_status', 'access_method', 'population_qpv', 'poverty_rate_qpv_pct']\n"
             "cols += [c for c in result.indicators.columns if c.startswith('walk_min_median_')]\n"
             "result.indicators[cols].round(1)"
         ),
@@ -54,13 +54,13 @@ NOTEBOOKS = {
             "# Walking access: nearest equipment, opportunities, competition, isochrones\n\n"
             "For each QPV with a street network: walking time to each everyday category (compared "
             "with the rest of the commune), equipments within 5 / 10 / 15 min, coverage of INSEE's "
-            "*gamme de proximité*, competition-aware supply (2SFCA and E2SFCA, per 1,000 residents, "
+            "*gamme de proximité*, competition-aware supply (2SFCA and Gaussian-kernel 2SFCA, per 1,000 residents, "
             "demand from the QPV and its surroundings), and the Huff share of food shopping done "
             "near the QPV."
         ),
         new_code_cell(PARAMETERS + '\nCATEGORY = "pharmacie"  # category of the access map', metadata={"tags": ["parameters"]}),
         new_code_cell(
-            "from qpvgeo import maps, pipeline\n\n"
+            "from qpvgeo import pipeline\nfrom qpvgeo.outputs import maps\n\n"
             "result = pipeline.run(DEP, QPV, data_dir=DATA_DIR, offline=OFFLINE, "
             "crowfly_fallback=CROWFLY_FALLBACK)\n"
             "covered = result.indicators['network_status'] != 'absent'\n"
@@ -82,7 +82,7 @@ NOTEBOOKS = {
         ),
         new_markdown_cell("## Competition-aware supply (per 1,000 residents) and Huff share"),
         new_code_cell(
-            "cols = ['lib_qp'] + [c for c in result.indicators if c.startswith(('fca2_', 'e2sfca_'))]\n"
+            "cols = ['lib_qp'] + [c for c in result.indicators if c.startswith(('fca2_', 'g2sfca_'))]\n"
             "cols += ['huff_share_nearby_pct']\n"
             "result.indicators.loc[covered, cols].round(2)"
         ),
@@ -91,7 +91,7 @@ NOTEBOOKS = {
             "result.food_stores.sort_values('huff_expected_qpv_residents', ascending=False)"
             ".drop(columns='geometry').head(10).round(0)"
         ),
-        new_markdown_cell("## Access map: isochrones over the equipments, E2SFCA"),
+        new_markdown_cell("## Access map: isochrones over the equipments, Gaussian-kernel 2SFCA"),
         new_code_cell(
             "maps.access_map(result.qpv, result.indicators, result.equipments, result.isochrones, "
             "category=CATEGORY, focus=list(result.indicators.index[covered]))"
@@ -107,7 +107,7 @@ NOTEBOOKS = {
         ),
         new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
         new_code_cell(
-            "from qpvgeo import enclavement, maps, pipeline\n\n"
+            "from qpvgeo import pipeline\nfrom qpvgeo.indicators import enclavement\nfrom qpvgeo.outputs import maps\n\n"
             "result = pipeline.run(DEP, QPV, data_dir=DATA_DIR, offline=OFFLINE, "
             "crowfly_fallback=CROWFLY_FALLBACK)\n"
             "print('barriers assessed:', result.barriers.assessed)\n"
@@ -124,7 +124,7 @@ NOTEBOOKS = {
         new_code_cell(
             "cols = ['lib_qp', 'network_status', 'n_crossings', 'crossings_per_km', "
             "'longest_without_crossing_m', 'intersection_density_per_km2', 'dead_end_share_pct', "
-            "'mean_block_size_ha', 'detour_gare', 'detour_supermarche', 'enclavement_index', "
+            "'mean_block_size_ha', 'detour_gare', 'detour_gare_p90', 'detour_supermarche', 'barrier_index', 'enclavement_index', "
             "'enclavement_components']\n"
             "result.indicators.loc[result.indicators['n_crossings'].notna(), cols].round(2)"
         ),
@@ -152,7 +152,7 @@ NOTEBOOKS = {
         ),
         new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
         new_code_cell(
-            "from qpvgeo import pipeline, workshop\n\n"
+            "from qpvgeo import pipeline\nfrom qpvgeo.outputs import workshop\n\n"
             "result = pipeline.run(DEP, QPV, data_dir=DATA_DIR, offline=OFFLINE, "
             "crowfly_fallback=CROWFLY_FALLBACK)\n"
             "read = result.indicators['clq_commerce_services'].notna()\n"
@@ -192,15 +192,15 @@ NOTEBOOKS = {
             "±50 % random weight changes."
         ),
         new_code_cell(
-            PARAMETERS + "\nWEIGHTS = None  # e.g. {'demande': 2.0, 'enclavement': 2.0, 'couplage': 1.0}",
+            PARAMETERS + "\nWEIGHTS = None  # e.g. {'demande': 2.0, 'ouverture': 2.0, 'couplage': 1.0}",
             metadata={"tags": ["parameters"]},
         ),
         new_code_cell(
             "import pandas as pd\n\n"
-            "from qpvgeo import pipeline, viability, workshop\n\n"
+            "from qpvgeo import pipeline\nfrom qpvgeo.indicators import viability\nfrom qpvgeo.outputs import workshop\n\n"
             "result = pipeline.run(DEP, QPV, data_dir=DATA_DIR, offline=OFFLINE, "
             "crowfly_fallback=CROWFLY_FALLBACK)\n"
-            "pd.DataFrame(viability.COMPONENTS, index=['column', 'direction', 'label']).T"
+            "pd.DataFrame(viability.COMPONENTS, index=['column', 'score 0 at', 'score 1 at', 'needs a network', 'label']).T"
             ".assign(weight=pd.Series(viability.WEIGHTS))"
         ),
         new_markdown_cell("## Reading with the chosen weights"),
@@ -212,12 +212,12 @@ NOTEBOOKS = {
             "replaced = [c for c in [*reading.columns, *sens.columns, text.name] if c in table.columns]\n"
             "updated = table.drop(columns=replaced).join(reading).join(sens).join(text)\n"
             "cols = ['lib_qp', 'lib_com', 'viability_score', 'viability_rank', "
-            "'viability_rank_comparable', 'n_comparable', 'rank_p05', 'rank_p95', 'viability_missing']\n"
-            "updated[cols].sort_values('viability_rank').round(2)"
+            "'viability_rank_among', 'viability_components', 'rank_p05', 'rank_p95']\n"
+            "updated[cols].sort_values(['viability_components', 'viability_rank']).round(2)"
         ),
         new_markdown_cell("## In plain words"),
         new_code_cell(
-            "for line in updated.sort_values('viability_rank')['viability_text']:\n"
+            "for line in updated.sort_values('lib_com')['viability_text']:\n"
             "    print(line)"
         ),
         new_code_cell("workshop.viability_map(result.qpv, updated)"),

@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 import shapely
 
-from qpvgeo.data import loaders, nomenclature, sources
 from qpvgeo._errors import (
     CRSError,
     DataNotFoundError,
@@ -22,6 +21,7 @@ from qpvgeo._errors import (
     ValidationError,
 )
 from qpvgeo._validate import read_csv, read_layer
+from qpvgeo.data import loaders, nomenclature, sources
 
 QPV_91 = "qpv/qpv2024_essonne_91.geojson"
 BPE_91 = "insee/bpe2024_essonne_equipements_selection.csv"

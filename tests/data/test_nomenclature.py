@@ -7,8 +7,8 @@ import re
 import pandas as pd
 import pytest
 
-from qpvgeo.data import loaders, nomenclature
 from qpvgeo._errors import MissingColumnError, UnknownCodeError
+from qpvgeo.data import loaders, nomenclature
 
 
 @pytest.fixture(scope="module")

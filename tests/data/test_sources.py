@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from qpvgeo import settings
-from qpvgeo.data import sources
 from qpvgeo._errors import DataNotFoundError, DownloadError
+from qpvgeo.data import sources
 
 PAYLOAD = b'{"type": "FeatureCollection", "features": []}\n'
 

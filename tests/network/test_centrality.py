@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qpvgeo._errors import NetworkError, ValidationError
-from qpvgeo.network.centrality import local_betweenness, local_centrality, local_closeness
 from qpvgeo.network import WalkNetwork, compile_network, grid_network, load_network
+from qpvgeo.network.centrality import local_betweenness, local_centrality, local_closeness
 
 ETAMPES = "osm/essonne_etampes_drive_from-sumo_2025-04.graphml"
 X0, Y0 = 650_000.0, 6_850_000.0

@@ -5,8 +5,8 @@ import pytest
 import shapely
 
 from qpvgeo import network
-from qpvgeo.network import isochrones
 from qpvgeo._errors import ValidationError
+from qpvgeo.network import isochrones
 
 from ..conftest import points
 

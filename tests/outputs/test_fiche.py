@@ -33,9 +33,11 @@ def test_fiche_key_figures_in_french(small_run) -> None:
     run = small_run
     ind = run.indicators
     table = _table(fiche.fiche_html(WITH_NETWORK, run))
-    pop = fr_number(ind.at[WITH_NETWORK, "population_est"], 0)
-    assert table["Population estimée"] == f"{pop} habitants"
-    income = table["Revenu médian déclaré par unité de consommation (Filosofi 2021, IRIS du quartier)"]
+    pop = fr_number(ind.at[WITH_NETWORK, "population_qpv"], 0)
+    assert table["Population (INSEE, population municipale du quartier)"] == f"{pop} habitants"
+    poverty = fr_number(ind.at[WITH_NETWORK, "poverty_rate_qpv_pct"], 0)
+    assert table["Taux de pauvreté du quartier (INSEE Filosofi, seuil de 60 %)"] == f"{poverty} %"
+    income = table["Contexte : revenu médian déclaré des IRIS du quartier (Filosofi 2021)"]
     assert re.fullmatch(r"\d{1,2}\u202f\d{3} €", income), income
     t = table["Boulangerie : temps médian (quartier / reste de la commune)"]
     assert re.fullmatch(r"\d+,\d min / \d+,\d min", t), t
@@ -43,12 +45,12 @@ def test_fiche_key_figures_in_french(small_run) -> None:
     assert re.fullmatch(r"\d{1,3} %", table["Pharmacie : habitants à moins de 10 min"])
     assert re.fullmatch(r"\d{1,3} %", table["Gamme de proximité INSEE couverte à moins de 10 min"])
     assert re.fullmatch(r"\d+,\d\d", table[
-        "Pharmacies pour 1 000 habitants à 15 min (E2SFCA, partage entre habitants)"])  # fmt: skip
+        "Pharmacies pour 1 000 habitants à 15 min (2SFCA à noyau gaussien, Dai 2010)"])  # fmt: skip
     assert table["Co-localisation des services publics autour des commerces (CLQ)"].startswith(
         fr_number(ind.at[WITH_NETWORK, "clq_commerce_services"], 2) + " (p = "
     )
     assert not any(v.startswith("non évalué") for k, v in table.items() if "temps" in k)
-    for key in ("Indice d'enclavement", "Coupure principale", "Commerces à 5 min ou moins d'un "
+    for key in ("Indice d'enclavement par les rues (traversées, détours)", "Coupure principale", "Commerces à 5 min ou moins d'un "
                 "service public", "Passage piéton potentiel (rues les plus passantes du "
                 "quartier, 90e centile)"):  # fmt: skip
         assert key in table and table[key], key
@@ -73,13 +75,13 @@ def test_fiche_without_network_says_not_evaluated(small_run) -> None:
     not_eval = "non évalué (pas de réseau de rues dans les données)"
     for key in ("Boulangerie", "Pharmacie", "Médecin généraliste", "Supermarché",
                 "Gamme de proximité INSEE couverte à moins de 10 min",
-                "Part des achats alimentaires faits près du quartier (modèle de Huff)",
+                "Part estimée des achats alimentaires faits près du quartier (modèle de Huff)",
                 "Co-localisation des services publics autour des commerces (CLQ)",
                 "Commerces à 5 min ou moins d'un service public"):  # fmt: skip
         assert table[key] == not_eval, key
     # what does not need a network is still there, and nothing is blank
-    assert table["Population estimée"].endswith("habitants")
-    assert "indice partiel" in table["Indice d'enclavement"]
+    assert table["Population (INSEE, population municipale du quartier)"].endswith("habitants")
+    assert table["Indice d'enclavement par les rues (traversées, détours)"] == not_eval
     assert all(v.strip() for v in table.values())
     assert "Pas de réseau de rues dans les données pour ce quartier." in page
 

@@ -26,7 +26,7 @@ def test_indicator_label_french() -> None:
     assert lf.indicator_label("share_within_10min_pharmacie_pct") == (
         "Part des habitants à moins de 10 min : Pharmacie (%)"
     )
-    assert lf.indicator_label("network_coverage_pct").startswith("Part de la surface")
+    assert lf.indicator_label("network_coverage_pct").startswith("Part des habitants")
     assert lf.indicator_label("unknown_column") == "unknown_column"
     assert lf.indicator_category("share_within_5min_ecole_maternelle_pct") == "ecole_maternelle"
     assert lf.indicator_label("walk_min_median_boulangerie_rest_commune") == (
@@ -67,6 +67,17 @@ def test_missing_values_say_why() -> None:
     assert lf.indicator_text(ind, "A", "absent_column", "", 0, "couvert", reason="r") == (
         "non évalué (r)"
     )
-    assert lf.STATUS_LONG["absent"] == "aucun (pas de réseau de rues dans les données)"
+    table = pd.DataFrame(
+        {"network_status": ["absent", "couvert", "couvert", "partiel"],
+         "network_kind": [None, "drive", "walk", "drive"],
+         "network_scope": [None, None, None, "habitants desservis seulement (73 %)"]},
+        index=["A", "B", "C", "D"],
+    )  # fmt: skip
+    assert lf.status_long(table, "A") == "aucun (pas de réseau de rues dans les données)"
+    # the wording comes from the network's kind in the data, not from the mirror
+    assert "réseau routier" in lf.status_long(table, "B")
+    assert lf.status_long(table, "C") == "couvert (réseau piéton OpenStreetMap (rues et cheminements))"
+    assert "73 %" in lf.status_long(table, "D")
+    assert lf.method_notes(table, "n", ["C"]) == [] and lf.method_notes(table, "n", ["B"]) == ["n"]
     assert lf.DRIVE_NOTE.startswith("Réseau de rues : réseau routier OpenStreetMap")
     assert lf.DRIVE_NOTE_MAPS.startswith("Réseau de rues : réseau routier OpenStreetMap")

@@ -35,7 +35,7 @@ def test_enclavement_map_layers(small_run) -> None:
     m = enclavement_of(r)
     layers = geojson_layers(m)
     names = list(layers)
-    assert names[:2] == ["QPV : indice d'enclavement", "QPV : type de coupure"]
+    assert names[:2] == ["QPV : indice d'enclavement par les rues", "QPV : type de coupure"]
     assert any(n.startswith("Coupures : voies ferrées (") for n in names)
     assert "Rues : flux piéton potentiel" in names
     cand = f"{CANDIDATES} ({len(r.candidates)})"
@@ -43,7 +43,7 @@ def test_enclavement_map_layers(small_run) -> None:
     assert f"Franchissements des limites des QPV ({len(r.crossings)})" in names
     assert "Détours vers la gare la plus proche" in names
     assert any(n.startswith("Commerces : potentiel de passage (") for n in names)
-    assert len(layer_features(layers, "QPV : indice d'enclavement")) == 3
+    assert len(layer_features(layers, "QPV : indice d'enclavement par les rues")) == 3
     detours = layer_features(layers, "Détours vers la gare la plus proche")
     assert {f["properties"]["_droit"] for f in detours} == {True, False}
     assert any("fois la distance à vol d'oiseau" in f["properties"]["trajet"] for f in detours)
@@ -58,10 +58,17 @@ def test_enclavement_map_layers(small_run) -> None:
     assert len(widths) >= 3 and widths[0] == 1
     ulis = next(
         f["properties"]
-        for f in layer_features(layers, "QPV : indice d'enclavement")
+        for f in layer_features(layers, "QPV : indice d'enclavement par les rues")
         if f["properties"]["code"] == "QN09106M"
     )
     assert re.fullmatch(r"0,\d\d", ulis["indice"])
+    # without a network there is no street reading: no index, not a barrier-only stand-in
+    other = next(
+        f["properties"]
+        for f in layer_features(layers, "QPV : indice d'enclavement par les rues")
+        if f["properties"]["code"] == "QN09101M"
+    )
+    assert other["indice"] == "non calculé"
     assert "franchissements par km" in ulis["composantes"]
     assert "routes non évaluées" in ulis["bordure"]
 
@@ -72,8 +79,9 @@ def test_enclavement_legend_roads_not_assessed(small_run) -> None:
     assert r.barriers.assessed["road"] == "no"
     legend = legend_html(enclavement_of(r))
     for text in (
-        "Indice d'enclavement (0 ouvert – 1 très enclavé)",
+        "Indice d'enclavement par les rues (0 ouvert – 1 très enclavé)",
         "routes non évaluées",
+        "seuils qpvgeo",
         "Voies ferrées",
         "à vol d'oiseau",
         "itinéraire sur les rues",

@@ -36,11 +36,12 @@ def test_viability_map_layers_and_tooltips(small_run) -> None:
         by_name["QPV : lecture de viabilité (3)"])}  # fmt: skip
     ulis, other = feats[WITH_NETWORK], feats[WITHOUT_NETWORK]
     assert re.fullmatch(r"0,\d\d|1,00", ulis["score"])
-    assert re.fullmatch(r"[123] sur 3 QPV", ulis["rang"])
+    # ranked only among the QPV read on the same components (the two of Les Ulis here)
+    assert re.fullmatch(r"[12] sur 2 QPV lus sur les mêmes composantes", ulis["rang"])
     assert "tirages" in ulis["fourchette"]
     assert ulis["texte"].startswith(str(run.qpv.at[WITH_NETWORK, "lib_qp"]))
     assert "pas de réseau de rues dans les données" in other["manquantes"]
-    assert "couplage commerces – services publics" in other["manquantes"]
+    assert "commerces à 5 min d'un service public" in other["manquantes"]
     assert other["_partiel"] and other["_fill"] in viability.VIABILITY_COLOURS
     page = page_html(m)
     for colour, text in viability.viability_labels():
