@@ -49,9 +49,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from qpvgeo.network import engine
 from qpvgeo.indicators.fca import gaussian_decay, two_step_fca
-from qpvgeo.network import WalkNetwork, grid_network
+from qpvgeo.network import WalkNetwork, engine, grid_network
 
 WORKLOAD = "access_suite"
 N_ORIGINS = 2000

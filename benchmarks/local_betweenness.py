@@ -43,8 +43,8 @@ from collections.abc import Callable, Sequence
 import networkx as nx
 import numpy as np
 
-from qpvgeo.network.centrality import local_betweenness
 from qpvgeo.network import WalkNetwork, grid_network
+from qpvgeo.network.centrality import local_betweenness
 
 RADIUS_M = 800.0
 REPEATS = 5
