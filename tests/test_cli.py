@@ -11,6 +11,7 @@ import pytest
 
 from qpvgeo import cli
 from qpvgeo.data import sources
+from qpvgeo.indicators import access
 
 NETWORK_QPV = ["QN09106M", "QN09140N", "QN09115M", "QN09136M", "QN09137M"]
 
@@ -39,7 +40,10 @@ def test_table(run_dir):
     assert table.loc[~has_net, "walk_min_median_boulangerie"].isna().all()
     assert table.loc[~has_net, "access_method"].isna().all()
     assert (table.loc[~has_net, "n_origins_off_network"] == table.loc[~has_net, "n_origins"]).all()
-    assert table.loc[NETWORK_QPV, "access_method"].str.contains("réseau routier").all()
+    # the method follows the kind of network the data hold, for each QPV
+    method = {"walk": access.METHOD_NETWORK, "drive": access.METHOD_DRIVE_PROXY}
+    expected = table.loc[NETWORK_QPV, "network_kind"].map(method)
+    assert (table.loc[NETWORK_QPV, "access_method"] == expected).all()
     # barrier shares need no network: every QPV has them; roads are not assessed (NaN, not 0)
     assert table["share_perimeter_rail_pct"].notna().all()
     assert table["share_perimeter_road_pct"].isna().all()

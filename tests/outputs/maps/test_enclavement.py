@@ -86,9 +86,13 @@ def test_enclavement_legend_roads_not_assessed(small_run) -> None:
         "à vol d'oiseau",
         "itinéraire sur les rues",
         CANDIDATES,
-        "sans trottoirs ni cheminements piétons",
     ):
         assert text in legend, text
+    # the network note follows the data: the mirror's networks are drive networks; walk ones are not
+    assert (r.indicators["network_kind"].dropna() == "drive").all()
+    assert "sans trottoirs ni cheminements piétons" in legend
+    walk = r.indicators.assign(network_kind=r.indicators["network_kind"].replace("drive", "walk"))
+    assert "sans trottoirs" not in legend_html(enclavement_of(r, indicators=walk))
     assessed = replace(r.barriers, assessed={"rail": "yes", "water": "yes", "road": "yes"})
     assert "routes non évaluées" not in legend_html(enclavement_of(r, barriers=assessed))
 
