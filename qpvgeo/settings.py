@@ -28,6 +28,9 @@ data_dir : str or None
     Data directory; ``None`` means ``$QPVGEO_DATA_DIR`` or else ``./data``.
 offline : bool
     When True, a missing file is an error instead of a download.
+cache_dir : str or None
+    Where compiled street networks are kept between runs; ``None`` means
+    ``$QPVGEO_CACHE_DIR``, else ``$XDG_CACHE_HOME/qpvgeo``, else ``~/.cache/qpvgeo``.
 """
 
 from __future__ import annotations
@@ -41,3 +44,4 @@ equipment_buffer_m: float = 3000.0
 time_thresholds_min: tuple[int, ...] = (5, 10, 15)
 data_dir: str | None = None
 offline: bool = False
+cache_dir: str | None = None

@@ -571,6 +571,15 @@ def status(data_dir_: str | os.PathLike | None = None) -> list[dict]:
     return rows
 
 
+def cache_dir() -> Path:
+    """Where qpvgeo keeps what it can rebuild (compiled networks): see :data:`qpvgeo.settings.cache_dir`."""
+    chosen = settings.cache_dir or os.environ.get("QPVGEO_CACHE_DIR")
+    if chosen:
+        return Path(chosen).expanduser().resolve()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser().resolve() / "qpvgeo"
+
+
 def osmnx_cache_dir(data_dir_: str | os.PathLike | None = None) -> Path:
     """osmnx's HTTP cache, kept inside the data directory."""
     return data_dir(data_dir_) / "osmnx_cache"

@@ -5,7 +5,11 @@
 
 from __future__ import annotations
 
+import logging
+import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from os import PathLike
 
 import pandas as pd
@@ -23,6 +27,9 @@ from .load import income_by_qpv, load_inputs
 from .networks import build_networks
 from .notes import run_notes
 
+#: one line per stage with counts and elapsed time (the command shows them unless --quiet)
+progress = logging.getLogger("qpvgeo.progress")
+
 
 def run(
     dep: str,
@@ -38,32 +45,57 @@ def run(
     sources.reset_used()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        ctx = load_inputs(
-            dep, codes, data_dir=data_dir, offline=offline, categories=categories,
-            crowfly_fallback=crowfly_fallback,
-        )  # fmt: skip
-        ctx.networks = build_networks(ctx.qpv, ctx.origins, data_dir=data_dir, offline=offline)
-        summary, times = access_times(ctx)
-        access = network_access(ctx)
-        flow_qpv, streets, candidates, footfall = network_flows(ctx)
-        barrier_lines = barriers.load_barriers(dep, data_dir=data_dir, offline=offline)
-        net_enclave, crossings, detours = network_enclavement(ctx)
-        enclave = enclavement.barrier_indicators(ctx.qpv, barrier_lines).join(net_enclave)
-        enclave = enclave.join(enclavement.enclavement_index(enclave))
-        ctx.equipments = ctx.equipments.join(footfall)
-        couple, pairs, polarites = network_coupling(ctx)
+        with stage("data") as say:
+            ctx = load_inputs(
+                dep, codes, data_dir=data_dir, offline=offline, categories=categories,
+                crowfly_fallback=crowfly_fallback,
+            )  # fmt: skip
+            say(f"{len(ctx.qpv)} QPV of {len(ctx.qpv_all)} in {dep}, {len(ctx.equipments)} "
+                f"equipments, {len(ctx.iris)} IRIS, {len(ctx.origins_all)} residents' origins")  # fmt: skip
+        with stage("networks") as say:
+            ctx.networks = build_networks(ctx.qpv, ctx.origins, data_dir=data_dir, offline=offline)
+            status = ctx.networks.table["network_status"].value_counts()
+            say(", ".join(f"{n} {s}" for s, n in status.items()))
+        with stage("access") as say:
+            summary, times = access_times(ctx)
+            access = network_access(ctx)
+            say(f"{len(times)} origins, {len(ctx.categories) + 1} categories")
+        with stage("flows") as say:
+            flow_qpv, streets, candidates, footfall = network_flows(ctx)
+            say(f"{len(streets)} street segments, {len(candidates)} candidate segments")
+        with stage("enclavement") as say:
+            barrier_lines = barriers.load_barriers(dep, data_dir=data_dir, offline=offline)
+            net_enclave, crossings, detours = network_enclavement(ctx)
+            enclave = enclavement.barrier_indicators(ctx.qpv, barrier_lines).join(net_enclave)
+            enclave = enclave.join(enclavement.enclavement_index(enclave))
+            say(f"{len(barrier_lines.lines)} barrier lines, {len(crossings)} crossing places")
+        with stage("coupling") as say:
+            ctx.equipments = ctx.equipments.join(footfall)
+            couple, pairs, polarites = network_coupling(ctx)
+            say(f"{len(pairs)} shop-service pairs, {len(polarites)} polarités")
     for w in caught:  # only qpvgeo's own warnings become notes; the others go on
         if not issubclass(w.category, QpvgeoWarning):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
     ours = [w for w in caught if issubclass(w.category, QpvgeoWarning)]
     messages = run_notes(ctx, ours, summary, barrier_lines)
-    table = indicator_table(ctx, summary, access, flow_qpv, enclave, couple)
+    with stage("viability") as say:
+        table = indicator_table(ctx, summary, access, flow_qpv, enclave, couple)
+        say(f"{int(table['viability_score'].notna().sum())} QPV read")
     return RunResult(
         ctx.qpv, table, ctx.equipments, ctx.origins.join(times).join(access.per_origin),
         ctx.networks, barrier_lines, ctx.stations, access.shops, access.isochrones,
         streets, candidates, crossings, detours, pairs, polarites,
         ctx.categories, ctx.categories_absent, run_parameters(ctx), messages,
     )  # fmt: skip
+
+
+@contextmanager
+def stage(name: str) -> Iterator:
+    """Time one stage; ``say(text)`` logs « name: text (s) » on the ``qpvgeo.progress`` logger."""
+    start = time.perf_counter()
+    said: list[str] = []
+    yield said.append
+    progress.info("%-12s %s (%.1f s)", name, "; ".join(said), time.perf_counter() - start)
 
 
 def indicator_table(

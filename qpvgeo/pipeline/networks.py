@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import pickle
 import warnings
 from dataclasses import dataclass, field
 from os import PathLike
@@ -11,10 +14,12 @@ import geopandas as gpd
 import pandas as pd
 from tqdm import tqdm
 
-from .. import settings
+from .. import __version__, settings
 from .._errors import QpvgeoWarning
 from ..data import sources
 from ..network.build import WalkNetwork, load_network, resident_coverage, walk_graph_from_polygon
+
+log = logging.getLogger(__name__)
 
 COVERED = "couvert"
 PARTIAL = "partiel"
@@ -99,7 +104,7 @@ def build_networks(
         path = sources.find(key, data_dir)
         if path is not None:
             sources.fetch(key, data_dir)  # recorded in the provenance
-            shared[path.name] = load_network(path)
+            shared[path.name] = load_network_cached(path)
     rows = {}
     for code, geom in tqdm(
         list(zip(qpv.index, qpv.geometry, strict=True)), desc="réseaux", leave=False, disable=None
@@ -109,7 +114,7 @@ def build_networks(
             _download_walk_network(code, geom, own, root)
         candidates = dict(shared)
         if own.is_file():
-            candidates = {own.name: load_network(own, kind="walk")}
+            candidates = {own.name: load_network_cached(own, kind="walk")}
         best, best_share = None, 0.0
         mine = origins[origins["code_qp"] == code]
         for name, net in candidates.items():
@@ -129,6 +134,37 @@ def build_networks(
     result.table = pd.DataFrame.from_dict(rows, orient="index")
     result.table.index.name = "code_qp"
     return result
+
+
+def load_network_cached(path: Path, *, kind: str | None = None) -> WalkNetwork:
+    """:func:`~qpvgeo.network.build.load_network`, through a cache of compiled networks.
+
+    The cache (:func:`qpvgeo.data.sources.cache_dir`) is keyed by the file's
+    SHA-256, the network kind and qpvgeo's version, so a changed file or a new
+    qpvgeo compiles again. A cache that cannot be read or written is skipped
+    (with a note when unreadable): the network is then compiled from the file.
+    """
+    key = f"{sources.sha256(path)[:40]}-{kind or 'auto'}-{__version__}.pickle"
+    cached = sources.cache_dir() / "networks" / key
+    if cached.is_file():
+        try:
+            net = pickle.loads(cached.read_bytes())
+            if isinstance(net, WalkNetwork):
+                return net
+        except Exception as exc:  # a truncated or foreign file: compile again
+            warnings.warn(
+                f"compiled-network cache {str(cached)!r} unreadable ({type(exc).__name__}); "
+                "compiling the network again", category=QpvgeoWarning, stacklevel=2,
+            )  # fmt: skip
+    net = load_network(path, kind=kind)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(pickle.dumps(net, protocol=5))
+        os.replace(tmp, cached)
+    except OSError as exc:  # a read-only home: no cache, same result
+        log.debug("network cache not written (%s)", exc)
+    return net
 
 
 def _download_walk_network(code: str, geom, target: Path, root: Path) -> None:
