@@ -2,7 +2,8 @@
 
 ``qpvgeo run --dep 91 [--qpv CODE ...] [--data-dir DIR] [--out DIR] [--offline]``
     computes the indicators and writes ``OUT/tables/indicators_qpv.csv``,
-    ``OUT/tables/qpvgeo.gpkg``, ``OUT/tables/provenance.json`` and
+    ``OUT/tables/qpvgeo.gpkg``, ``OUT/tables/provenance.json``, the reloadable
+    result ``OUT/tables/run.pkl`` with its key ``OUT/tables/run.json`` and
     ``OUT/maps/*.html``.
 ``qpvgeo data [--data-dir DIR]``
     lists each dataset: present or missing, file, source, licence, vintage.
@@ -67,6 +68,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help=f"where a QPV has no street network, estimate times as straight-line distance × "
         f"{settings.detour_factor} (labelled as such); by default they stay empty",
+    )
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="processes drawing the slide images (default: one per core; 1: no parallelism)",
     )
     run.add_argument(
         "--walk-speed",
@@ -141,9 +149,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .outputs import export, maps, workshop
 
     out = Path(args.out)
-    names = [export.TABLE, export.GEOPACKAGE, export.PROVENANCE, *maps.MAPS, *workshop.OUTPUTS]
-    speed = settings.walk_speed_kmh
+    names = [
+        export.TABLE, export.GEOPACKAGE, export.PROVENANCE, pipeline.saved.RESULT,
+        pipeline.saved.KEY, *maps.MAPS, *workshop.OUTPUTS,
+    ]  # fmt: skip
+    if args.workers is not None and args.workers < 1:
+        raise QpvgeoError(f"--workers must be 1 or more, got {args.workers!r}")
+    speed, workers = settings.walk_speed_kmh, settings.workers
     try:
+        settings.workers = args.workers if args.workers is not None else workers
         if args.walk_speed is not None:
             settings.walk_speed_kmh = args.walk_speed
         with export.staged_outputs(out, names, overwrite=args.overwrite) as stage:
@@ -154,6 +168,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 offline=args.offline,
                 crowfly_fallback=args.crowfly_fallback,
             )
+            # reloadable by the notebooks (pipeline.load_or_run) while nothing it read has changed
+            pipeline.save_result(result, stage, data_dir=args.data_dir)
             export.write_table(result.indicators, stage / export.TABLE)
             qpv_layer = result.qpv[["geometry"]].join(result.indicators)
             export.write_geopackage(
@@ -179,7 +195,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 export.provenance(result.parameters, result.messages), stage / export.PROVENANCE
             )
     finally:
-        settings.walk_speed_kmh = speed
+        settings.walk_speed_kmh, settings.workers = speed, workers
     table = result.indicators
     n_net = int((table["network_status"] != pipeline.NONE).sum())
     print(

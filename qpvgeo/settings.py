@@ -28,6 +28,9 @@ data_dir : str or None
     Data directory; ``None`` means ``$QPVGEO_DATA_DIR`` or else ``./data``.
 offline : bool
     When True, a missing file is an error instead of a download.
+workers : int or None
+    Processes that draw the slide images in parallel; ``None`` means one per
+    core (``os.cpu_count()``), 1 draws them one by one.
 cache_dir : str or None
     Where compiled street networks are kept between runs; ``None`` means
     ``$QPVGEO_CACHE_DIR``, else ``$XDG_CACHE_HOME/qpvgeo``, else ``~/.cache/qpvgeo``.
@@ -45,3 +48,11 @@ time_thresholds_min: tuple[int, ...] = (5, 10, 15)
 data_dir: str | None = None
 offline: bool = False
 cache_dir: str | None = None
+workers: int | None = None
+
+
+def worker_count() -> int:
+    """:data:`workers`, or the number of cores when it is ``None``."""
+    import os
+
+    return max(1, int(workers)) if workers is not None else (os.cpu_count() or 1)
