@@ -40,7 +40,7 @@ MANIFEST = "tables/manifest.json"
 #: files qpvgeo writes, by pattern: an earlier output set without a manifest is recognised by them
 OWNED_PATTERNS = (
     "tables/indicators_qpv.csv", "tables/qpvgeo.gpkg", "tables/provenance.json",
-    "maps/*.html", "maps/fiches/*.html", "maps/png/*.png", "maps/lib/*",
+    "tables/run.pkl", "tables/run.json", "maps/*.html", "maps/fiches/*.html", "maps/png/*.png", "maps/lib/*",
 )  # fmt: skip
 
 

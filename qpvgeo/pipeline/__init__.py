@@ -8,11 +8,16 @@
 6. :mod:`~qpvgeo.pipeline.coupling`: shops with public services;
 7. :mod:`~qpvgeo.pipeline.job`: the viability reading, the table and the notes
    (:mod:`~qpvgeo.pipeline.notes`).
+
+:mod:`~qpvgeo.pipeline.saved` keeps a run for later: :func:`save_result` writes it beside the
+outputs (``tables/run.pkl`` and its key ``tables/run.json``), :func:`load_or_run` reloads it
+while its parameters, data files and code are unchanged, and runs the pipeline otherwise.
 """
 
 from .context import RunContext, RunResult
 from .job import run
 from .networks import COVERED, NONE, PARTIAL, QpvNetworks, build_networks, walk_network_file
+from .saved import load_or_run, save_result
 
 __all__ = [
     "COVERED",
@@ -22,6 +27,8 @@ __all__ = [
     "RunContext",
     "RunResult",
     "build_networks",
+    "load_or_run",
     "run",
+    "save_result",
     "walk_network_file",
 ]
