@@ -131,7 +131,10 @@ def _cmd_data(args: argparse.Namespace) -> int:
     root = sources.data_dir(args.data_dir)
     print(f"data directory: {root}")
     for row in sources.status(args.data_dir):
-        mark = "present" if row["present"] else "MISSING"
+        if row["optional"]:
+            mark = f"{row['present']} saved" if row["present"] else "optional"
+        else:
+            mark = "present" if row["present"] else "MISSING"
         print(f"{mark:8} {row['dataset']:<16} {row['file']}")
         print(f"{'':8} {row['publisher']} — {row['licence']} — {row['vintage']}")
         print(f"{'':8} {row['source']}")

@@ -34,7 +34,7 @@ KIND_LABELS_FR = {"rail": "voie ferrée", "water": "cours d'eau", "road": "autor
 #: rail modes that are barriers (IDFM `mode`)
 BARRIER_RAIL_MODES = ("RER", "TER", "TRAIN")
 #: local file of OSM barriers (motorways, trunk roads, rivers) saved after a download
-OSM_BARRIERS_FILE = "barriers/osm_barriers_{dep}.gpkg"
+OSM_BARRIERS_FILE = sources.SAVED_FILES["osm_barriers"][0]
 
 
 @dataclass

@@ -552,8 +552,26 @@ def reset_used() -> None:
     _USED.clear()
 
 
+#: files qpvgeo saves in the data directory after a download; optional: without them, what they
+#: hold is downloaded on a connected machine, or reported as not assessed offline
+SAVED_FILES: dict[str, tuple[str, str]] = {
+    "osm_barriers": (
+        "barriers/osm_barriers_{dep}.gpkg",
+        "OpenStreetMap motorways, trunk roads, rivers and canals around the département (barriers)",
+    ),
+    "osm_walk_networks": (
+        "osm/walk/{code_qp}.graphml",
+        "OpenStreetMap walk network around each QPV (downloaded with osmnx)",
+    ),
+}
+
+
 def status(data_dir_: str | os.PathLike | None = None) -> list[dict]:
-    """One row per dataset: present or missing, file, source, licence, vintage."""
+    """One row per dataset: present or missing, file, source, licence, vintage.
+
+    The files qpvgeo saves after a download (:data:`SAVED_FILES`) follow, with
+    ``optional`` set and ``present`` telling how many are there.
+    """
     rows = []
     for ds in CATALOGUE.values():
         found = find(ds.key, data_dir_)
@@ -566,6 +584,22 @@ def status(data_dir_: str | os.PathLike | None = None) -> list[dict]:
                 "licence": ds.licence,
                 "vintage": ds.vintage,
                 "source": ds.download or ds.page,
+                "optional": False,
+            }
+        )
+    root = data_dir(data_dir_)
+    for key, (pattern, title) in SAVED_FILES.items():
+        found = sorted(root.glob(pattern.replace("{dep}", "*").replace("{code_qp}", "*")))
+        rows.append(
+            {
+                "dataset": key,
+                "present": len(found),
+                "file": pattern,
+                "publisher": "OpenStreetMap contributors",
+                "licence": "ODbL 1.0",
+                "vintage": "the day of the download",
+                "source": f"{title}; saved by `qpvgeo run` on a connected machine",
+                "optional": True,
             }
         )
     return rows

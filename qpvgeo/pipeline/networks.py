@@ -45,7 +45,7 @@ SCOPE = {
 
 def walk_network_file(code_qp: str) -> str:
     """Where the walk network of a QPV is saved in the data directory."""
-    return f"osm/walk/{code_qp}.graphml"
+    return sources.SAVED_FILES["osm_walk_networks"][0].format(code_qp=code_qp)
 
 
 @dataclass
