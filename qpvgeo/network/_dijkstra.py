@@ -117,6 +117,8 @@ def _dijkstra(
     """
     size = 0
     n_touched = 0
+    # the relax step is written out twice (seeds here, neighbours below) on purpose: a shared
+    # helper costs a call per edge in the hot loop, which numba does not always inline
     for k in range(src_node.shape[0]):
         node = src_node[k]
         c = src_cost[k]

@@ -116,6 +116,18 @@ def _arrays(net: WalkNetwork) -> _Arrays:
 # position array needs no reset.
 
 
+def _edge_indices(net: WalkNetwork, e: np.ndarray, name: str) -> np.ndarray:
+    """``e`` as int64 edge indices of ``net`` (-1 = off network); an error names those outside."""
+    e = e.astype(np.int64)
+    bad = (e < -1) | (e >= net.n_edges)
+    if bad.any():
+        raise ValidationError(
+            f"`{name}` holds {int(bad.sum())} indices outside [-1, {net.n_edges - 1}] "
+            f"(first: {int(e[bad][0])!r}); points must be snapped to this network"
+        )
+    return e
+
+
 def _points(
     net: WalkNetwork, edge: object, offset: object, edge_name: str, offset_name: str
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -140,13 +152,7 @@ def _points(
             f"`{edge_name}` must hold integer edge indices (-1 = off network), got dtype "
             f"{e.dtype!r}; use the `edge` column of `snap_points`"
         )
-    e = e.astype(np.int64)
-    bad = (e < -1) | (e >= net.n_edges)
-    if bad.any():
-        raise ValidationError(
-            f"`{edge_name}` holds {int(bad.sum())} indices outside [-1, {net.n_edges - 1}] "
-            f"(first: {int(e[bad][0])!r}); points must be snapped to this network"
-        )
+    e = _edge_indices(net, e, edge_name)
     on = e >= 0
     length = net.edge_length[e[on]]
     off = o[on]
@@ -452,13 +458,7 @@ def connected_components_report(net: WalkNetwork, edges: np.ndarray) -> float:
     e = np.asarray(edges)
     if e.ndim != 1:
         raise ValidationError(f"`edges` must be a 1-D array of edge indices, got shape {e.shape!r}")
-    e = e.astype(np.int64)
-    bad = (e < -1) | (e >= net.n_edges)
-    if bad.any():
-        raise ValidationError(
-            f"`edges` holds {int(bad.sum())} indices outside [-1, {net.n_edges - 1}] "
-            f"(first: {int(e[bad][0])!r}); snap the points to this network first"
-        )
+    e = _edge_indices(net, e, "edges")
     e = e[e >= 0]
     if len(e) == 0:
         return float("nan")
