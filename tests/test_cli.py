@@ -9,7 +9,7 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from qpvgeo import cli
+from qpvgeo import cli, pipeline
 from qpvgeo.data import sources
 from qpvgeo.indicators import access
 
@@ -84,6 +84,29 @@ def test_map_written(run_dir):
     page = (run_dir / "maps/qpv_overview.html").read_text(encoding="utf-8")
     assert page.rstrip().endswith("</html>")
     assert "Boulangerie" in page and "ANCT" in page
+
+
+@pytest.mark.mirror
+def test_saved_result_reloads(run_dir, data_dir, monkeypatch):
+    manifest = json.loads((run_dir / "tables/manifest.json").read_text(encoding="utf-8"))
+    listed = {row["path"]: row for row in manifest["files"]}
+    assert {"tables/run.pkl", "tables/run.json"} <= set(listed)
+    for name in ("tables/run.pkl", "tables/run.json"):
+        assert listed[name]["sha256"] == sources.sha256(run_dir / name)
+    record = json.loads((run_dir / "tables/run.json").read_text(encoding="utf-8"))
+    assert record["key"]["parameters"]["qpv"] == "all" and record["result"]["n_qpv"] == 47
+    assert record["result"]["sha256"] == sources.sha256(run_dir / "tables/run.pkl")
+
+    # the notebooks reload it instead of running the pipeline again
+    def no_run(*args, **kwargs):
+        raise AssertionError("the pipeline ran")
+
+    monkeypatch.setattr(pipeline.job, "run", no_run)
+    result = pipeline.load_or_run("91", out=run_dir, data_dir=data_dir, offline=True)
+    table = pd.read_csv(run_dir / "tables/indicators_qpv.csv", dtype={"code_qp": str})
+    assert list(result.indicators.index) == table["code_qp"].tolist()
+    for col in ("walk_min_median_boulangerie", "viability_score", "population_qpv"):
+        np.testing.assert_allclose(result.indicators[col], table[col], atol=5e-4, equal_nan=True)
 
 
 @pytest.mark.mirror

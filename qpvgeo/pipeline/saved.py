@@ -125,8 +125,8 @@ def load_or_run(
     The saved result is loaded (in a second or two) only when its key (see the module's
     description) equals the key of the run asked for, computed now: same parameters and
     settings, data files with the same SHA-256 as they have now, same qpvgeo code and library
-    versions. Otherwise :func:`qpvgeo.pipeline.run` computes it (about 40 s for the 47 QPV of
-    Essonne); nothing is written. One line on the logger ``qpvgeo.progress`` says which, and
+    versions. Otherwise :func:`qpvgeo.pipeline.run` computes it (5 to 20 s for the 47 QPV of
+    Essonne, depending on whether the compiled networks are cached); nothing is written. One line on the logger ``qpvgeo.progress`` says which, and
     why; when nothing is set up to show that logger (a notebook), it is shown on stderr.
 
     Parameters

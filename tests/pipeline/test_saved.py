@@ -47,7 +47,10 @@ def never_unpickled(monkeypatch):
 
 
 @pytest.fixture
-def progress(caplog):
+def progress(caplog, monkeypatch):
+    """The lines of the logger ``qpvgeo.progress`` (even after ``cli.main`` set up its own
+    handler on ``qpvgeo`` and stopped propagation)."""
+    monkeypatch.setattr(logging.getLogger("qpvgeo"), "propagate", True)
     caplog.set_level(logging.INFO, logger="qpvgeo.progress")
     return caplog
 
