@@ -312,13 +312,13 @@ def qpv_table(qpv: gpd.GeoDataFrame, indicators: pd.DataFrame, indicator: str) -
 
 
 def _network_text(status: object, cover: float) -> str:
-    """« couvert (100 % de la surface) », « aucun », « non renseigné »."""
+    """« couvert (100 % des habitants) », « aucun », « non renseigné »."""
     if pd.isna(status):
         return "non renseigné"
     short = STATUS_SHORT.get(status, str(status))
     if status == "absent" or pd.isna(cover):
         return short
-    return f"{short} ({fr_number(cover, 0)} % de la surface)"
+    return f"{short} ({fr_number(cover, 0)} % des habitants)"
 
 
 def _method_text(method: str) -> str:

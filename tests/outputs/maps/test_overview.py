@@ -66,8 +66,8 @@ def test_overview_tooltips_values_and_status(layers) -> None:
     assert feats["QN09901M"]["valeur"] == "4,3 min"
     assert feats["QN09901M"]["quartier"] == "Les Pyramides"
     assert feats["QN09901M"]["commune"] == "Évry-Courcouronnes"
-    assert feats["QN09901M"]["reseau"] == "couvert (100 % de la surface)"
-    assert feats["QN09902M"]["reseau"] == "partiel (58 % de la surface)"
+    assert feats["QN09901M"]["reseau"] == "couvert (100 % des habitants)"
+    assert feats["QN09902M"]["reseau"] == "partiel (58 % des habitants)"
     assert "faute de cheminements piétons" in feats["QN09902M"]["methode"]
     assert feats["QN09903M"]["valeur"] == "non calculée"
     assert feats["QN09903M"]["pourquoi"] == "Pas de réseau de rues disponible : valeur non calculée"
