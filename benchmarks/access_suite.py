@@ -26,7 +26,10 @@ largest difference between the qpvgeo and reference distances (nearest
 distances and every origin–facility pair within 1,125 m); counts and E2SFCA
 ratios are checked too (``counts_equal``, ``fca_max_rel_diff``).
 
-Peers, timed where they import: pandana (contraction hierarchies,
+Peers, timed where they import: scipy (``scipy.sparse.csgraph.dijkstra`` on the
+same points on edges through virtual sources, exact: ``nearest`` per category with
+``min_only=True``, ``counts`` one bounded search per facility; its parts are in
+``peer_parts["scipy"]`` beside qpvgeo's ``parts``), pandana (contraction hierarchies,
 ``precompute`` + ``nearest_pois`` / ``aggregate``) and cityseer
 (``network_structure_from_nx`` + ``compute_accessibilities``, one pass giving
 counts and nearest within 1,125 m). Both compute *from every network node*
@@ -300,6 +303,55 @@ def _pandana(net: WalkNetwork, sc: dict) -> dict[str, float]:
     return times
 
 
+def _augmented(net: WalkNetwork, te: np.ndarray, to: np.ndarray):
+    """The network's CSR with one virtual source per facility, linked to both ends of its edge."""
+    from scipy import sparse
+
+    k, n = len(te), net.n_nodes
+    src = np.repeat(np.arange(n, n + k), 2)
+    dst = np.column_stack([net.edge_u[te], net.edge_v[te]]).ravel()
+    w = np.column_stack([to, net.edge_length[te] - to]).ravel() + 1e-12  # scipy drops zero weights
+    g = net.csr.tocoo()
+    rows = np.concatenate([g.row, src])
+    cols = np.concatenate([g.col, dst])
+    return sparse.csr_array(
+        (np.concatenate([g.data, w]), (rows, cols)), shape=(n + k, n + k)
+    )
+
+
+def _scipy(net: WalkNetwork, sc: dict) -> dict[str, float]:
+    """scipy.sparse.csgraph.dijkstra on the same points on edges (virtual sources, exact).
+
+    ``nearest``: per category one search from all its facilities at once
+    (``min_only=True``); ``counts``: one search per facility bounded at the
+    largest radius (``limit``), in blocks, then the same counting as the reference.
+    Set-up (the augmented graph) is timed apart.
+    """
+    from scipy.sparse.csgraph import dijkstra
+
+    oe, oo, te, to, cat = sc["oe"], sc["oo"], sc["te"], sc["to"], sc["cat"]
+    n = net.n_nodes
+    t0 = time.perf_counter()
+    g = _augmented(net, te, to)
+    times = {"setup": time.perf_counter() - t0}
+    t0 = time.perf_counter()
+    for c in range(N_CATEGORIES):
+        sel = np.flatnonzero(cat == c)
+        node_d = dijkstra(g, directed=True, indices=n + sel, min_only=True)[:n]
+        _origin_dist(net, node_d, oe, oo, te[sel], to[sel])
+    times["nearest"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    counts = np.zeros((len(oe), N_CATEGORIES, len(RADII_M)), dtype=np.int64)
+    for block in np.array_split(np.arange(len(te)), max(1, len(te) // 64)):
+        node_d = dijkstra(g, directed=True, indices=n + block, limit=RADII_M[-1])[:, :n]
+        for row, j in zip(node_d, block, strict=True):
+            d = _origin_dist(net, row, oe, oo, te[j], to[j])
+            for k, r in enumerate(RADII_M):
+                counts[d <= r, cat[j], k] += 1
+    times["counts"] = time.perf_counter() - t0
+    return times
+
+
 def _cityseer(net: WalkNetwork, sc: dict) -> dict[str, float]:
     import geopandas as gpd
     from cityseer.metrics import layers
@@ -367,7 +419,7 @@ def _in_child(fn: Callable, net: WalkNetwork, sc: dict) -> dict[str, float]:
 
 def _peers(net: WalkNetwork, sc: dict) -> tuple[dict, dict, dict]:
     seconds, parts, errors = {}, {}, {}
-    for name, fn in (("pandana", _pandana), ("cityseer", _cityseer)):
+    for name, fn in (("scipy", _scipy), ("pandana", _pandana), ("cityseer", _cityseer)):
         try:
             p = _in_child(fn, net, sc)
         except Exception as exc:  # a peer failing must not stop the benchmark
