@@ -57,6 +57,15 @@ and :math:`\sigma_{st}(v)` the number of them passing through :math:`v`.
   leaves out the nodes at exactly :math:`r`); the classical closeness within
   the radius is :math:`N_r / F_r` and Hillier's integration :math:`N_r^2 / F_r`.
 
+Performance: one Dijkstra search per source node, bounded at the largest radius,
+feeds every radius and measure. Sources run in parallel on numba threads
+(``numba.set_num_threads``; threads claim blocks of sources as they go). Memory
+grows linearly with the network: per thread about ``(7 + n_radii) n + 3 m``
+eight-byte words for ``n`` nodes and ``m`` directed CSR entries, nothing of size
+``n × n``; time grows about linearly with the number of nodes for a fixed radius
+(each search settles and resets only the nodes within reach). The first call
+compiles the kernel (numba, cached on disk).
+
 References
 ----------
 Brandes, U. (2001). A faster algorithm for betweenness centrality. *Journal of
@@ -161,13 +170,8 @@ def local_centrality(
                  \frac{\sigma_{st}(v)}{\sigma_{st}}, \qquad
         C_r(s) = \sum_{t \ne s,\; d(s,t) \le r} \frac{1}{d(s,t)}
 
-    Sources are run in parallel (numba threads, ``numba.set_num_threads``;
-    threads claim blocks of sources as they go). Memory grows linearly with the
-    network: per thread, about ``(7 + n_radii) n + 3 m`` eight-byte words for
-    ``n`` nodes and ``m`` directed CSR entries; nothing of size ``n × n``.
-    Time grows about linearly with the number of nodes for a fixed radius
-    (each search settles only the nodes within ``max(radii_m)`` and resets
-    only those). The first call compiles the kernel (numba, cached on disk).
+    Sources run in parallel on numba threads; memory and time grow linearly
+    with the network (see the module's notes on performance).
 
     Parameters
     ----------
