@@ -17,6 +17,7 @@ import shapely
 from tqdm import tqdm
 
 from .. import settings
+from ..data.barriers import BARRIER_RAIL_MODES as HEAVY_RAIL_MODES
 from ..indicators import access as accessibility
 from ..indicators import fca, huff
 from ..indicators.fca import FCA_CATEGORIES
@@ -35,7 +36,7 @@ HUFF_NEARBY_M = 300.0
 
 def station_destinations(stations: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Heavy-rail stations (RER, Transilien, TER) as destinations of category ``gare``."""
-    heavy = stations[stations["modes"].str.contains("RER|TRAIN|TER", regex=True)]
+    heavy = stations[stations["modes"].str.contains("|".join(HEAVY_RAIL_MODES), regex=True)]
     flags = dict.fromkeys(("is_commerce", "is_public_service", "is_food_retail"), False)
     return gpd.GeoDataFrame(
         {"category": "gare", "label_fr": "Gare", **flags},
