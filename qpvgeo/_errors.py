@@ -19,6 +19,10 @@ class ValidationError(QpvgeoError, ValueError):
     """An input (file, layer, argument) does not have the expected form."""
 
 
+class ChecksumError(QpvgeoError, ValueError):
+    """A data file has not the SHA-256 published or recorded for it."""
+
+
 class CRSError(ValidationError):
     """A layer has no CRS, or not the one expected."""
 
@@ -46,3 +50,18 @@ class QpvgeoWarning(UserWarning):
     warning (from pandas, numpy, shapely…) is left to propagate, so that a test
     suite that treats warnings as errors sees it.
     """
+
+
+def plain(value: object) -> object:
+    """``value`` with numpy scalars and arrays turned into Python numbers and lists.
+
+    For messages: ``f"got {plain(x)!r}"`` shows ``0.0``, not ``np.float64(0.0)``,
+    whether ``x`` came from a user or from a numpy computation.
+    """
+    if hasattr(value, "tolist") and type(value).__module__ == "numpy":
+        return value.tolist()  # numpy scalar -> int/float/bool, array -> (nested) list
+    if isinstance(value, dict):
+        return {plain(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(plain(v) for v in value)
+    return value

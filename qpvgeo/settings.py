@@ -9,7 +9,8 @@ crs : str
     Projected CRS of every layer qpvgeo returns: Lambert-93 (EPSG:2154), metres.
 walk_speed_kmh : float
     Walking speed used to turn network distances into minutes (4.5 km/h,
-    a usual value for urban pedestrians of all ages).
+    a usual value for urban pedestrians of all ages). Values outside 2–7 km/h
+    are refused (:data:`qpvgeo.network.build.WALK_SPEED_RANGE_KMH`).
 max_snap_m : float
     Largest distance a point (resident origin, shop) may be moved to reach the
     nearest street edge. Farther points are reported, never silently moved.
@@ -28,6 +29,11 @@ data_dir : str or None
     Data directory; ``None`` means ``$QPVGEO_DATA_DIR`` or else ``./data``.
 offline : bool
     When True, a missing file is an error instead of a download.
+accept_changed_data : bool
+    When True, a data file whose SHA-256 differs from the one published in the
+    catalogue or recorded in ``checksums.json`` is used anyway, with a note in
+    the run and ``checksum_ok: false`` in the provenance (``qpvgeo run
+    --accept-changed-data``). By default such a file stops the run.
 workers : int or None
     Processes that draw the slide images in parallel; ``None`` means one per
     core (``os.cpu_count()``), 1 draws them one by one.
@@ -47,6 +53,7 @@ equipment_buffer_m: float = 3000.0
 time_thresholds_min: tuple[int, ...] = (5, 10, 15)
 data_dir: str | None = None
 offline: bool = False
+accept_changed_data: bool = False
 cache_dir: str | None = None
 workers: int | None = None
 

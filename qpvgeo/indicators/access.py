@@ -20,7 +20,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from .. import settings
-from .._errors import ValidationError
+from .._errors import ValidationError, plain
 from .._validate import assert_project_crs
 from ..network.build import WalkNetwork, metres_per_minute, snap_points
 
@@ -127,7 +127,7 @@ def crowfly_time_to_nearest(
     cats = _check_inputs(origins, equipments, categories)
     factor = settings.detour_factor if detour_factor is None else detour_factor
     if not np.isfinite(factor) or factor < 1:
-        raise ValidationError(f"`detour_factor` must be ≥ 1, got {factor!r}")
+        raise ValidationError(f"`detour_factor` must be ≥ 1, got {plain(factor)!r}")
     xy = np.column_stack([origins.geometry.x, origins.geometry.y])
     out = {}
     for cat in cats:
@@ -150,7 +150,7 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
     NaN ("more than 1 - q of the weight has no finite value").
     """
     if not 0.0 < q <= 1.0:
-        raise ValidationError(f"`q` must be in (0, 1], got {q!r}")
+        raise ValidationError(f"`q` must be in (0, 1], got {plain(q)!r}")
     values = np.asarray(values, dtype=float)
     weights = np.asarray(weights, dtype=float)
     ok = ~(np.isnan(values) | np.isnan(weights)) & (weights > 0)

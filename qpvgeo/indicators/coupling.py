@@ -25,7 +25,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from .. import settings
-from .._errors import ValidationError
+from .._errors import ValidationError, plain
 from .._validate import assert_project_crs
 from ..network.build import WalkNetwork, snap_points
 
@@ -96,9 +96,9 @@ def colocation_quotients(
     labels = np.asarray(labels)
     n = len(labels)
     if permutations < 1:
-        raise ValidationError(f"`permutations` must be ≥ 1, got {permutations!r}")
+        raise ValidationError(f"`permutations` must be ≥ 1, got {plain(permutations)!r}")
     if not np.isfinite(bandwidth_m) or bandwidth_m <= 0:
-        raise ValidationError(f"`bandwidth_m` must be positive, got {bandwidth_m!r}")
+        raise ValidationError(f"`bandwidth_m` must be positive, got {plain(bandwidth_m)!r}")
     is_a, is_b = labels == "A", labels == "B"
     n_a, n_b = int(is_a.sum()), int(is_b.sum())
     out = {

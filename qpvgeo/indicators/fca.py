@@ -34,7 +34,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from .._errors import MissingColumnError, ValidationError
+from .._errors import MissingColumnError, ValidationError, plain
 
 log = logging.getLogger(__name__)
 
@@ -73,19 +73,19 @@ def step_decay(
     w = np.asarray(weights, dtype=float)
     if b.ndim != 1 or w.ndim != 1 or len(w) != len(b) + 1:
         raise ValidationError(
-            f"`weights` must hold one more value than `breaks_m`, got {list(w)!r} and {list(b)!r}"
+            f"`weights` must hold one more value than `breaks_m`, got {w.tolist()!r} and {b.tolist()!r}"
         )
     if len(b) and (not np.all(np.isfinite(b)) or b[0] <= 0 or np.any(np.diff(b) <= 0)):
         raise ValidationError(
-            f"`breaks_m` must be positive, finite and increasing, got {list(b)!r}"
+            f"`breaks_m` must be positive, finite and increasing, got {b.tolist()!r}"
         )
     if not np.all((w >= 0) & (w <= 1)):
-        raise ValidationError(f"`weights` must lie in [0, 1], got {list(w)!r}")
+        raise ValidationError(f"`weights` must lie in [0, 1], got {w.tolist()!r}")
 
     def decay(d: np.ndarray) -> np.ndarray:
         return w[np.searchsorted(b, np.asarray(d, dtype=float), side="left")]
 
-    decay.__doc__ = f"step decay, breaks {list(b)!r} m, weights {list(w)!r}"
+    decay.__doc__ = f"step decay, breaks {b.tolist()!r} m, weights {w.tolist()!r}"
     return decay
 
 
@@ -111,7 +111,7 @@ def gaussian_decay(bandwidth_m: float) -> Decay:
     beta = float(bandwidth_m)
     if not np.isfinite(beta) or beta <= 0:
         raise ValidationError(
-            f"`bandwidth_m` must be a positive finite distance in metres, got {bandwidth_m!r}"
+            f"`bandwidth_m` must be a positive finite distance in metres, got {plain(bandwidth_m)!r}"
         )
 
     def decay(d: np.ndarray) -> np.ndarray:
@@ -223,7 +223,7 @@ def two_step_fca(
     d0 = float(catchment_m)
     if not np.isfinite(d0) or d0 <= 0:
         raise ValidationError(
-            f"`catchment_m` must be a positive finite distance in metres, got {catchment_m!r}"
+            f"`catchment_m` must be a positive finite distance in metres, got {plain(catchment_m)!r}"
         )
     decay = step_decay() if decay is None else decay
     within = cost.loc[cost["dist_m"].to_numpy(dtype=float) <= d0]

@@ -28,7 +28,7 @@ from numba import njit
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from .._errors import ValidationError
+from .._errors import ValidationError, plain
 from .._validate import assert_project_crs
 from ..network.build import WalkNetwork, snap_points
 
@@ -110,7 +110,7 @@ def street_flows(
     assert_project_crs(destinations, "destinations")
     for name, value in (("cutoff_m", cutoff_m), ("decay_m", decay_m)):
         if not np.isfinite(value) or value <= 0:
-            raise ValidationError(f"`{name}` must be a positive distance in metres, got {value!r}")
+            raise ValidationError(f"`{name}` must be a positive distance in metres, got {plain(value)!r}")
     if "population" not in origins.columns:
         raise ValidationError(
             "`origins` needs a `population` column (see qpvgeo.data.population.grid_origins)"
@@ -193,7 +193,7 @@ def candidate_segments(
     surroundings). Returns the segments with ``flow_trips`` and their geometry.
     """
     if not 0 < quantile < 1:
-        raise ValidationError(f"`quantile` must be between 0 and 1, got {quantile!r}")
+        raise ValidationError(f"`quantile` must be between 0 and 1, got {plain(quantile)!r}")
     edges = network.edges_gdf()
     edges["flow_trips"] = edge_flow.to_numpy()
     if area is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._errors import ValidationError
+from .._errors import ValidationError, plain
 
 #: attractiveness of food retail shops in the Huff model (relative floor space/offer; documented choice)
 HUFF_ATTRACTIVENESS: dict[str, float] = {
@@ -49,7 +49,7 @@ def huff_probabilities(
         ``cost`` with a column ``p`` (probabilities sum to 1 per origin).
     """
     if not np.isfinite(beta) or beta <= 0:
-        raise ValidationError(f"`beta` must be positive, got {beta!r}")
+        raise ValidationError(f"`beta` must be positive, got {plain(beta)!r}")
     a = cost["target"].map(attractiveness).to_numpy(dtype=float)
     if np.isnan(a).any() or (a <= 0).any():
         raise ValidationError(

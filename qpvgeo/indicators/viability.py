@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from .._errors import ValidationError
+from .._errors import ValidationError, plain
 
 #: component -> (column, value at score 0, value at score 1, needs a street network, French label)
 COMPONENTS: dict[str, tuple[str, float, float, bool, str]] = {
@@ -94,7 +94,7 @@ def _check_weights(weights: dict[str, float] | None) -> dict[str, float]:
         )
     bad = {k: v for k, v in w.items() if not np.isfinite(v) or v < 0}
     if bad:
-        raise ValidationError(f"viability weights must be ≥ 0, got {bad!r}")
+        raise ValidationError(f"viability weights must be ≥ 0, got {plain(bad)!r}")
     if sum(w.values()) == 0:
         raise ValidationError("all viability weights are 0")
     return w
@@ -192,7 +192,7 @@ def sensitivity(
     """
     w = _check_weights(weights)
     if draws < 1 or not 0 <= spread < 1:
-        raise ValidationError(f"need draws ≥ 1 and 0 ≤ spread < 1, got {draws!r}, {spread!r}")
+        raise ValidationError(f"need draws ≥ 1 and 0 ≤ spread < 1, got {plain(draws)!r}, {plain(spread)!r}")
     reading = viability(table, weights=w)
     scores = reading[[f"score_{c}" for c in COMPONENTS]]
     base_w = np.array([w[c] for c in COMPONENTS])

@@ -350,12 +350,39 @@ def grid_network(
 # --------------------------------------------------------------------------- snapping
 
 
+#: walking speeds qpvgeo accepts, in km/h (a qpvgeo choice). Pedestrians walk at 3–6 km/h
+#: (4.5 is the usual urban value; older people and people with a pushchair or a cane 2.5–3.5;
+#: a brisk adult 6); 2 km/h leaves room for the slowest walkers, 7 km/h is the limit of fast
+#: walking, beyond which one runs. A value outside is a typo (1000, 0.1) or metres per minute
+#: or metres per second given as km/h: refused rather than turned into implausible times.
+WALK_SPEED_RANGE_KMH: tuple[float, float] = (2.0, 7.0)
+
+
+def walk_speed_problem(speed: object) -> str | None:
+    """Why ``speed`` (km/h) is not a plausible walking speed, or None when it is."""
+    low, high = WALK_SPEED_RANGE_KMH
+    try:
+        value = float(speed)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return f"must be a number of km/h, got {speed!r}"
+    if not (np.isfinite(value) and low <= value <= high):
+        return (
+            f"must be a pedestrian's walking speed between {low:g} and {high:g} km/h "
+            f"(usually 4.5), got {value!r}"
+        )
+    return None
+
+
 def metres_per_minute(walk_speed_kmh: float | None = None) -> float:
-    """Walking speed in metres per minute."""
+    """Walking speed in metres per minute.
+
+    Raises :class:`~qpvgeo.ValidationError` outside :data:`WALK_SPEED_RANGE_KMH`.
+    """
     speed = settings.walk_speed_kmh if walk_speed_kmh is None else walk_speed_kmh
-    if not np.isfinite(speed) or speed <= 0:
-        raise ValidationError(f"`walk_speed_kmh` must be positive, got {speed!r}")
-    return speed * 1000.0 / 60.0
+    problem = walk_speed_problem(speed)
+    if problem:
+        raise ValidationError(f"`walk_speed_kmh` {problem}")
+    return float(speed) * 1000.0 / 60.0
 
 
 def snap_points(

@@ -87,7 +87,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from .._errors import NetworkError, ValidationError
+from .._errors import NetworkError, ValidationError, plain
 from ._brandes import _BLOCK_SOURCES, _local_centrality_kernel
 from .build import WalkNetwork
 
@@ -110,11 +110,11 @@ def _check_radii(radii_m: float | Iterable[float]) -> list[float]:
             f = float(r)
         except (TypeError, ValueError):
             raise ValidationError(
-                f"`radii_m` holds {r!r}, not a number; give radii in metres, e.g. (400, 800)"
+                f"`radii_m` holds {plain(r)!r}, not a number; give radii in metres, e.g. (400, 800)"
             ) from None
         if not (math.isfinite(f) and f > 0):
             raise ValidationError(
-                f"`radii_m` holds {r!r}; every radius must be a positive finite number of metres"
+                f"`radii_m` holds {plain(r)!r}; every radius must be a positive finite number of metres"
             )
         out.append(f)
     labels = [_radius_label(r) for r in out]
@@ -259,13 +259,13 @@ def _checked_csr(
     if weights.size and not (np.all(np.isfinite(weights)) and weights.min() > 0):
         raise NetworkError(
             f"network {net.name!r} has edge lengths that are not positive and finite "
-            f"(min {weights.min()!r}); rebuild it with `compile_network`"
+            f"(min {float(weights.min())!r}); rebuild it with `compile_network`"
         )
     tol = float(tie_tolerance_m)
     min_w = float(weights.min()) if weights.size else math.inf
     if not (math.isfinite(tol) and 0 <= tol < min_w):
         raise ValidationError(
-            f"`tie_tolerance_m` is {tie_tolerance_m!r}; it must be ≥ 0 and below the shortest "
+            f"`tie_tolerance_m` is {plain(tie_tolerance_m)!r}; it must be ≥ 0 and below the shortest "
             f"edge ({min_w!r} m), e.g. 1e-9"
         )
     return indptr, indices, weights, tol

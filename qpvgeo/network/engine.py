@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy.sparse import csgraph
 
-from .._errors import ValidationError
+from .._errors import ValidationError, plain
 from ._dijkstra import (
     _build_adjacency,
     _count_kernel,
@@ -216,7 +216,7 @@ def _categories(
             )
         n_categories = int(cat.max()) + 1
     if int(n_categories) < 0:
-        raise ValidationError(f"`n_categories` must be >= 0, got {n_categories!r}")
+        raise ValidationError(f"`n_categories` must be >= 0, got {plain(n_categories)!r}")
     n_categories = int(n_categories)
     bad = (cat < 0) | (cat >= n_categories)
     if bad.any():
@@ -231,11 +231,11 @@ def _positive(value: float, name: str, *, allow_inf: bool = False) -> float:
     try:
         v = float(value)
     except (TypeError, ValueError) as exc:
-        raise ValidationError(f"`{name}` must be a number of metres, got {value!r}") from exc
+        raise ValidationError(f"`{name}` must be a number of metres, got {plain(value)!r}") from exc
     if not (v > 0) or (not allow_inf and not np.isfinite(v)):
         raise ValidationError(
             f"`{name}` must be a positive{'' if allow_inf else ' finite'} distance in metres, "
-            f"got {value!r}"
+            f"got {plain(value)!r}"
         )
     return v
 

@@ -17,7 +17,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from .. import settings
-from .._errors import ValidationError
+from .._errors import ValidationError, plain
 from .build import WalkNetwork
 
 
@@ -103,7 +103,7 @@ def isochrones(
 
     minutes = tuple(settings.time_thresholds_min if minutes is None else minutes)
     if not minutes or any(not np.isfinite(m) or m <= 0 for m in minutes):
-        raise ValidationError(f"`minutes` must be positive durations, got {minutes!r}")
+        raise ValidationError(f"`minutes` must be positive durations, got {plain(minutes)!r}")
     speed = metres_per_minute(walk_speed_kmh)
     reach = [m * speed for m in minutes]
     dist = node_distances(

@@ -123,3 +123,18 @@ def test_bad_inputs() -> None:
         gaussian_decay(-1.0)
     with pytest.raises(ValidationError, match="one more value"):
         step_decay([100.0], [1.0])
+
+
+@pytest.mark.parametrize(
+    ("call", "shown"),
+    [
+        (lambda: gaussian_decay(np.float64(-1.0)), "got -1.0"),
+        (lambda: step_decay(np.array([800.0, 400.0]), np.array([1.0, 0.5, 0.0])), "[800.0, 400.0]"),
+        (lambda: two_step_fca(COST, pd.Series({"a": 1.0}), pd.Series({"s1": 1.0}),
+                              catchment_m=np.float64(0.0)), "got 0.0"),
+    ],
+)  # fmt: skip
+def test_messages_show_numpy_values_as_plain_numbers(call, shown):
+    with pytest.raises(ValidationError) as info:
+        call()
+    assert shown in str(info.value) and "np." not in str(info.value)

@@ -128,6 +128,18 @@ def test_speed_must_be_positive():
         network.metres_per_minute(0)
 
 
+@pytest.mark.parametrize("speed", [0.1, 1000, np.float64(1.5), float("inf")])
+def test_speed_must_be_a_walking_speed(speed):
+    with pytest.raises(ValidationError, match="between 2 and 7 km/h") as info:
+        network.metres_per_minute(speed)
+    assert "np." not in str(info.value)
+
+
+def test_speed_at_the_limits_of_the_range():
+    assert network.metres_per_minute(2) == pytest.approx(2000 / 60)
+    assert network.metres_per_minute(np.float64(7.0)) == pytest.approx(7000 / 60)
+
+
 def test_resident_coverage_counts_residents_not_area(tiny_network):
     # zone Q: 30 residents 10 m from the street, 10 residents 400 m away (beyond 150 m)
     # zone R: residents without a population figure only
