@@ -30,6 +30,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 # the sub-packages are imported after __version__, which outputs.export reads
 from . import data, indicators, network, pipeline, settings  # noqa: E402
 from ._errors import (  # noqa: E402
+    ChecksumError,
     CRSError,
     DataNotFoundError,
     DownloadError,
@@ -76,6 +77,7 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
+    "ChecksumError",
     "CRSError",
     "DataNotFoundError",
     "DownloadError",

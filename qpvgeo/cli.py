@@ -64,6 +64,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--overwrite", action="store_true", help="replace outputs of an earlier run")
     run.add_argument(
+        "--accept-changed-data",
+        action="store_true",
+        help="use data files whose SHA-256 differs from the published or recorded one "
+        "(by default such a file stops the run); the provenance records it",
+    )
+    run.add_argument(
         "--crowfly-fallback",
         action="store_true",
         help=f"where a QPV has no street network, estimate times as straight-line distance × "
@@ -159,8 +165,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise QpvgeoError(f"--workers must be 1 or more, got {args.workers!r}")
     speed, workers = settings.walk_speed_kmh, settings.workers
+    accept = settings.accept_changed_data
     try:
         settings.workers = args.workers if args.workers is not None else workers
+        settings.accept_changed_data = args.accept_changed_data or accept
         if args.walk_speed is not None:
             settings.walk_speed_kmh = args.walk_speed
         with export.staged_outputs(out, names, overwrite=args.overwrite) as stage:
@@ -199,6 +207,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             )
     finally:
         settings.walk_speed_kmh, settings.workers = speed, workers
+        settings.accept_changed_data = accept
     table = result.indicators
     n_net = int((table["network_status"] != pipeline.NONE).sum())
     print(

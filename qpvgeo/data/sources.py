@@ -12,11 +12,18 @@ The data directory is, in order: the ``data_dir`` argument (``--data-dir`` on
 the command line), :data:`qpvgeo.settings.data_dir`, ``$QPVGEO_DATA_DIR``,
 else ``./data``.
 
-Checksums: the files of the reference layout (the names below) have a known
-SHA-256, checked when they are downloaded and recorded in the provenance
-record whenever they are read. A file downloaded from a publisher whose
+Integrity: the files of the reference layout (the names below) have a known
+SHA-256 (:attr:`Dataset.sha256`). A file downloaded from a publisher whose
 releases change in place gets its SHA-256 recorded at first download, in
-``<data dir>/checksums.json``, and checked against it afterwards.
+``<data dir>/checksums.json`` (a JSON object: path in the data directory →
+SHA-256 in hex). Whenever a file is read (:func:`fetch`), its SHA-256 is
+compared with the known one, published or recorded: a file that differs
+**stops the run** (:class:`qpvgeo.ChecksumError`, naming the file and both
+SHA-256), unless :data:`qpvgeo.settings.accept_changed_data` is set
+(``qpvgeo run --accept-changed-data``): then the run goes on with a note, and
+the provenance record says ``checksum_ok: false``. A file with no known SHA-256
+(a national file saved by hand) is read as it is; its SHA-256 is kept in the
+provenance record with a note saying that none was published.
 """
 
 from __future__ import annotations
@@ -25,11 +32,13 @@ import hashlib
 import json
 import logging
 import os
+import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import settings
-from .._errors import DataNotFoundError, DownloadError
+from .._errors import ChecksumError, DataNotFoundError, DownloadError, QpvgeoWarning
 
 log = logging.getLogger(__name__)
 
@@ -383,7 +392,11 @@ def sha256(path: str | os.PathLike) -> str:
 
 
 def fetch(
-    key: str, data_dir_: str | os.PathLike | None = None, *, offline: bool | None = None
+    key: str,
+    data_dir_: str | os.PathLike | None = None,
+    *,
+    offline: bool | None = None,
+    accept_changed_data: bool | None = None,
 ) -> Path:
     """Path of dataset ``key`` in the data directory, downloading it if missing.
 
@@ -395,6 +408,9 @@ def fetch(
         Data directory (see :func:`data_dir`).
     offline : bool, optional
         Never download (default :data:`qpvgeo.settings.offline`).
+    accept_changed_data : bool, optional
+        Use a file whose SHA-256 differs from the known one, with a warning
+        (default :data:`qpvgeo.settings.accept_changed_data`).
 
     Raises
     ------
@@ -402,14 +418,18 @@ def fetch(
         The file is missing and cannot be downloaded (offline, or no direct
         download address): the message names the file and where to get it.
     DownloadError
-        The download failed or its checksum does not match.
+        The download failed or its checksum does not match, or ``checksums.json``
+        is malformed.
+    ChecksumError
+        The file present has not the SHA-256 published or recorded for it.
     """
     ds = dataset(key)
     found = find(key, data_dir_)
+    root = data_dir(data_dir_)
     if found is not None:
+        _check_integrity(ds, root, found.relative_to(root).as_posix(), accept_changed_data)
         _USED[key] = found
         return found
-    root = data_dir(data_dir_)
     offline = settings.offline if offline is None else offline
     if offline or ds.download is None:
         if ds.download and offline:
@@ -430,6 +450,7 @@ def fetch(
             "that holds it"
         )
     path = _download(ds, root)
+    _check_integrity(ds, root, ds.files[0], accept_changed_data)
     _USED[key] = path
     return path
 
@@ -488,6 +509,11 @@ def _download(ds: Dataset, root: Path) -> Path:
         tmp = registry_path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(registry, indent=1, sort_keys=True))
         tmp.replace(registry_path)
+        warnings.warn(
+            f"no published checksum for {rel!r} (dataset {ds.key!r}); recorded its SHA-256 "
+            f"{digest} in {str(registry_path)!r}: later runs check the file against it",
+            category=QpvgeoWarning, stacklevel=3,
+        )
     return target
 
 
@@ -495,49 +521,121 @@ def _download(ds: Dataset, root: Path) -> Path:
 REGISTRY = "checksums.json"
 
 
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
 def _read_registry(root: Path) -> dict[str, str]:
+    """``checksums.json`` of the data directory; a clear error when it is not path → hex."""
     path = root / REGISTRY
     if not path.is_file():
         return {}
+    fix = "delete it (the checksums are recorded again at the next download)"
     try:
         registry = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise DownloadError(
-            f"{str(path)!r} is not a valid JSON checksum record ({exc}); delete it (the checksums "
-            "are recorded again at the next download)"
+            f"{str(path)!r} is not a valid JSON checksum record ({exc}); {fix}"
         ) from None
-    return registry if isinstance(registry, dict) else {}
+    if not isinstance(registry, dict):
+        raise DownloadError(
+            f"{str(path)!r} is not a valid JSON checksum record: expected an object of "
+            f"path → SHA-256, got a JSON {type(registry).__name__}; {fix}"
+        )
+    bad = [(k, v) for k, v in registry.items() if not (isinstance(v, str) and _HEX64.match(v))]
+    if bad:
+        raise DownloadError(
+            f"{str(path)!r} is not a valid JSON checksum record: {len(bad)} entrie(s) are not a "
+            f"64-digit lower-case hex SHA-256 (first: {bad[0][0]!r}: {bad[0][1]!r}); {fix}"
+        )
+    return registry
 
 
 _USED: dict[str, Path] = {}
+#: integrity of each file read: path → (known SHA-256 or None, actual SHA-256, note or "")
+_CHECKED: dict[Path, tuple[str | None, str, str]] = {}
+#: SHA-256 of files already hashed, by (path, size, modification time)
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
+def _digest(path: Path) -> str:
+    """:func:`sha256`, computed once per version of the file (size and modification time)."""
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    if key not in _DIGESTS:
+        _DIGESTS[key] = sha256(path)
+    return _DIGESTS[key]
+
+
+def _check_integrity(ds: Dataset, root: Path, rel: str, accept: bool | None) -> None:
+    """Compare the file ``root / rel`` of dataset ``ds`` with its published or recorded SHA-256.
+
+    A mismatch raises :class:`ChecksumError` unless ``accept`` (default
+    :data:`qpvgeo.settings.accept_changed_data`): then one warning per run says so.
+    The result is kept for :func:`used_files`.
+    """
+    path = root / rel
+    accept = settings.accept_changed_data if accept is None else accept
+    digest = _digest(path)
+    published = ds.sha256.get(rel)
+    registry = _read_registry(root)  # a malformed record is an error even when not needed here
+    recorded = None if published else registry.get(rel)
+    known = published or recorded
+    if known is None:
+        note = (
+            f"no published checksum for {rel!r} (dataset {ds.key!r}); its SHA-256 {digest} "
+            "is recorded in the provenance"
+        )
+        _CHECKED[path] = (None, digest, note)
+        log.info(note)
+        return
+    if digest == known:
+        _CHECKED[path] = (known, digest, "")
+        return
+    where = (
+        f"the SHA-256 qpvgeo's catalogue publishes for {ds.vintage!r}"
+        if published
+        else f"the SHA-256 recorded at its download in {str(root / REGISTRY)!r}"
+    )
+    if not accept:
+        restore = (
+            f"restore the file of that release ({ds.download or ds.page})"
+            if published
+            else f"if the publisher released a new version ({ds.page}), delete the entry {rel!r} "
+            f"from {str(root / REGISTRY)!r} to record it again"
+        )
+        raise ChecksumError(
+            f"data file {str(path)!r} (dataset {ds.key!r}) has changed: SHA-256 {digest}, "
+            f"expected {known} ({where}); {restore}, or rerun with --accept-changed-data "
+            "(library: `qpvgeo.settings.accept_changed_data = True`) to use it as it is, "
+            "which the provenance records"
+        )
+    note = (
+        f"data file {rel!r} (dataset {ds.key!r}) differs from {where} (SHA-256 {digest}, "
+        f"expected {known}); used as it is (--accept-changed-data)"
+    )
+    if _CHECKED.get(path, (None, None, ""))[1] != digest:  # once per run and per version
+        warnings.warn(note, category=QpvgeoWarning, stacklevel=4)
+    _CHECKED[path] = (known, digest, note)
 
 
 def used_files() -> list[dict]:
     """Datasets read since the last :func:`reset_used`: key, file, SHA-256, vintage, licence.
 
-    The SHA-256 is computed from the file as it is, and compared with the
-    catalogue's when the file has a known one, else with the one recorded at
-    download in ``checksums.json`` (``checksum_ok``; None when neither is known).
+    ``checksum_ok`` tells whether the file has the SHA-256 that the catalogue
+    publishes, else the one recorded at download in ``checksums.json`` (None when
+    neither is known); ``checksum_note`` says why when it is not True.
     """
     rows = []
     for key, path in sorted(_USED.items()):
         ds = CATALOGUE[key]
-        digest = sha256(path)
-        known = next((h for f, h in ds.sha256.items() if path.as_posix().endswith(f)), None)
-        if known is None:
-            rel = next((f for f in ds.files if path.as_posix().endswith(f)), None)
-            if rel is not None:
-                root = Path(path.as_posix()[: -len(rel)] or ".")
-                try:
-                    known = _read_registry(root).get(rel)
-                except DownloadError:
-                    known = None
+        known, digest, note = _CHECKED.get(path) or (None, sha256(path), "")
         rows.append(
             {
                 "dataset": key,
                 "file": str(path),
                 "sha256": digest,
                 "checksum_ok": None if known is None else digest == known,
+                "checksum_note": note,
                 "publisher": ds.publisher,
                 "vintage": ds.vintage,
                 "licence": ds.licence,
@@ -548,8 +646,9 @@ def used_files() -> list[dict]:
 
 
 def reset_used() -> None:
-    """Forget the datasets read so far (start of a run)."""
+    """Forget the datasets read so far, and their checks (start of a run)."""
     _USED.clear()
+    _CHECKED.clear()
 
 
 #: files qpvgeo saves in the data directory after a download; optional: without them, what they

@@ -169,15 +169,18 @@ def provenance(parameters: dict, messages: list[str]) -> dict:
             libs[lib] = version(lib)
         except PackageNotFoundError:
             libs[lib] = None
+    files = sources.used_files()
+    # the integrity notes (a changed file accepted, a file without published checksum)
+    notes = [f["checksum_note"] for f in files if f["checksum_note"] not in ("", *messages)]
     return {
         "qpvgeo_version": __version__,
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "libraries": libs,
         "crs": settings.crs,
-        "parameters": parameters,
-        "data_files": sources.used_files(),
-        "messages": messages,
+        "parameters": {**parameters, "accept_changed_data": settings.accept_changed_data},
+        "data_files": files,
+        "messages": [*messages, *notes],
     }
 
 

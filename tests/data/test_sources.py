@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from qpvgeo import settings
-from qpvgeo._errors import DataNotFoundError, DownloadError
+from qpvgeo._errors import ChecksumError, DataNotFoundError, DownloadError, QpvgeoWarning
 from qpvgeo.data import sources
 
 PAYLOAD = b'{"type": "FeatureCollection", "features": []}\n'
@@ -169,14 +169,123 @@ def test_used_files_sha256_matches_the_mirror_readme(data_dir):
     assert sources.used_files() == []
 
 
-def test_used_files_flags_a_changed_file(tmp_path, data_dir):
+def test_used_files_flags_a_changed_file(tmp_path, data_dir, monkeypatch):
+    """A changed file stops the run; accepted, it is flagged in the provenance, with a note."""
     rel = "insee/bpe_gammes_2021_par_typequ.csv"
     (tmp_path / rel).parent.mkdir(parents=True)
     (tmp_path / rel).write_bytes((data_dir / rel).read_bytes() + b"\n")
     sources.reset_used()
-    sources.fetch("bpe_gammes", tmp_path, offline=True)
+    with pytest.raises(ChecksumError, match=r"has changed"):
+        sources.fetch("bpe_gammes", tmp_path, offline=True)
+    monkeypatch.setattr(settings, "accept_changed_data", True)
+    with pytest.warns(QpvgeoWarning, match=r"used as it is \(--accept-changed-data\)"):
+        sources.fetch("bpe_gammes", tmp_path, offline=True)
     (row,) = sources.used_files()
     assert row["checksum_ok"] is False
+    assert row["checksum_note"].startswith(f"data file {rel!r} (dataset 'bpe_gammes') differs")
+    sources.reset_used()
+
+
+# --------------------------------------------------------------------------- integrity
+
+
+BPE_91 = "insee/bpe2024_essonne_equipements_selection.csv"
+
+
+def altered_copy(tmp: Path, data_dir: Path, rel: str, change) -> Path:
+    """A data directory in ``tmp`` holding a copy of the mirror's ``rel`` passed through ``change``."""
+    target = tmp / "data" / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(change((data_dir / rel).read_bytes()))
+    return tmp / "data"
+
+
+def expected_mismatch(root: Path, rel: str, known: str) -> str:
+    actual = digest((root / rel).read_bytes())
+    return (
+        rf"^data file {re.escape(repr(str(root / rel)))} \(dataset 'bpe'\) has changed: "
+        rf"SHA-256 {actual}, expected {known} \(.*\); .*or rerun with --accept-changed-data"
+    )
+
+
+def truncated_mid_line(raw: bytes) -> bytes:
+    half = raw[: len(raw) // 2]
+    assert not half.endswith(b"\n")
+    return half
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(truncated_mid_line, id="truncated-mid-line"),
+        pytest.param(lambda raw: raw.replace(b"B207", b"B208", 1), id="edited"),
+    ],
+)
+def test_a_changed_file_stops_naming_both_sha256(tmp_path, data_dir, change):
+    root = altered_copy(tmp_path, data_dir, BPE_91, change)
+    known = sources.CATALOGUE["bpe"].sha256[BPE_91]
+    with pytest.raises(ChecksumError, match=expected_mismatch(root, BPE_91, known)) as info:
+        sources.fetch("bpe", root, offline=True)
+    assert "qpvgeo's catalogue publishes" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_accept_changed_data_goes_on_and_is_recorded(tmp_path, data_dir):
+    root = altered_copy(tmp_path, data_dir, BPE_91, lambda raw: raw + raw.splitlines(True)[1])
+    sources.reset_used()
+    with pytest.warns(QpvgeoWarning, match=r"differs from the SHA-256 qpvgeo's catalogue") as got:
+        assert sources.fetch("bpe", root, offline=True, accept_changed_data=True) == root / BPE_91
+        sources.fetch("bpe", root, offline=True, accept_changed_data=True)  # once per run
+    assert len(got) == 1
+    (row,) = sources.used_files()
+    assert row["checksum_ok"] is False and row["sha256"] == digest((root / BPE_91).read_bytes())
+    assert row["checksum_note"] == str(got[0].message)
+    sources.reset_used()
+
+
+def test_a_wrong_recorded_checksum_stops(tmp_path, data_dir, monkeypatch):
+    """A file known only from checksums.json (recorded at download) is checked against it."""
+    with_entry(monkeypatch, "bpe", sha256={})
+    root = altered_copy(tmp_path, data_dir, BPE_91, lambda raw: raw)
+    (root / "checksums.json").write_text(json.dumps({BPE_91: "a" * 64}))
+    with pytest.raises(ChecksumError, match=expected_mismatch(root, BPE_91, "a" * 64)) as info:
+        sources.fetch("bpe", root, offline=True)
+    assert f"recorded at its download in {str(root / 'checksums.json')!r}" in str(info.value)
+    assert f"delete the entry {BPE_91!r}" in str(info.value)
+    # the right record passes
+    (root / "checksums.json").write_text(json.dumps({BPE_91: digest((root / BPE_91).read_bytes())}))
+    sources.reset_used()
+    sources.fetch("bpe", root, offline=True)
+    assert sources.used_files()[0]["checksum_ok"] is True
+    sources.reset_used()
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        ("{not json", r" \(Expecting"),
+        ('["a", "b"]', r"expected an object of path → SHA-256, got a JSON list"),
+        ('{"insee/x.csv": 12}', r"1 entrie\(s\) are not a 64-digit .*'insee/x.csv': 12"),
+        ('{"insee/x.csv": "ABC"}', r"first: 'insee/x.csv': 'ABC'"),
+    ],
+)
+def test_a_malformed_checksum_record_is_an_error(tmp_path, data_dir, record, message):
+    root = altered_copy(tmp_path, data_dir, BPE_91, lambda raw: raw)
+    (root / "checksums.json").write_text(record)
+    with pytest.raises(DownloadError, match=rf"checksums.json' is not a valid JSON checksum record.*{message}.*; delete it \(the checksums"):
+        sources.fetch("bpe", root, offline=True)
+
+
+def test_a_file_without_published_checksum_is_read_with_a_note(tmp_path, data_dir):
+    root = altered_copy(tmp_path, data_dir, BPE_91, lambda raw: raw)
+    (root / BPE_91).rename(root / "insee/BPE24.csv")  # the national name: no published SHA-256
+    sources.reset_used()
+    sources.fetch("bpe", root, offline=True)
+    (row,) = sources.used_files()
+    assert row["checksum_ok"] is None
+    assert row["checksum_note"] == (
+        f"no published checksum for 'insee/BPE24.csv' (dataset 'bpe'); its SHA-256 "
+        f"{row['sha256']} is recorded in the provenance"
+    )
     sources.reset_used()
 
 
@@ -264,7 +373,12 @@ def test_download_with_unknown_sha256_is_recorded_then_checked(server, tmp_path,
     rel = "osm/gares.geojson"
     with_entry(monkeypatch, files=(rel,), download=f"{url}/gares.geojson", sha256={})
     data = tmp_path / "data"
-    path = sources.fetch("stations", data, offline=False)
+    with pytest.warns(
+        QpvgeoWarning,
+        match=rf"no published checksum for '{rel}' \(dataset 'stations'\); recorded its SHA-256 "
+        rf"{digest(PAYLOAD)} in '.*checksums.json': later runs check the file against it",
+    ):
+        path = sources.fetch("stations", data, offline=False)
     assert path.read_bytes() == PAYLOAD
     registry = json.loads((data / "checksums.json").read_text())
     assert registry == {rel: digest(PAYLOAD)}
