@@ -10,13 +10,24 @@
 
 Errors print one line naming the problem and the fix, and exit with status 2
 (bad input) or 1 (anything else), without a traceback (``--debug`` shows it).
+Stopped by Ctrl+C (SIGINT) or SIGTERM (``timeout``, a scheduler, ``docker
+stop``), a run says so in one line, leaves the outputs as they were and exits
+with 130 or 143 (128 + the signal's number, as a shell reports a process the
+signal killed). When the reader of its output goes away (``qpvgeo data | head
+-1``), the command stops quietly with status 141 (128 + SIGPIPE), as ``cat`` or
+``grep`` do: a pipeline under ``set -o pipefail`` sees that the listing was cut.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__, settings
@@ -24,6 +35,46 @@ from ._errors import QpvgeoError
 from .data import sources
 
 log = logging.getLogger("qpvgeo")
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived during a command.
+
+    A :class:`BaseException`, as :class:`KeyboardInterrupt` is, so that no ``except Exception``
+    on the way swallows it and every ``finally`` (the removal of the staging folder) runs.
+    """
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM does not cut the clean-up
+    raise Terminated
+
+
+@contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """While the command runs, SIGTERM raises :class:`Terminated`; the previous handler after.
+
+    Signal handlers can only be set from the main thread: elsewhere (a command started from a
+    thread) SIGTERM keeps its handler.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
+def _quiet_stdout() -> None:
+    """The reader of stdout is gone: send what is left to /dev/null, so that Python's own flush
+    at exit does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # not a real file (tests capture it)
+        pass
 
 
 def _global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
@@ -112,9 +163,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     _setup_logging(args)
     try:
-        if args.command == "data":
-            return _cmd_data(args)
-        return _cmd_run(args)
+        with _sigterm_raises():
+            code = _cmd_data(args) if args.command == "data" else _cmd_run(args)
+            sys.stdout.flush()  # a closed pipe is reported here, not at exit
+            return code
     except QpvgeoError as exc:
         if args.debug:
             raise
@@ -123,6 +175,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("qpvgeo: interrupted; no output was changed", file=sys.stderr)
         return 130
+    except Terminated:
+        print("qpvgeo: stopped (SIGTERM); no output was changed", file=sys.stderr)
+        return 128 + signal.SIGTERM
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 128 + signal.SIGPIPE
     except Exception as exc:  # last resort: one line, not a traceback
         if args.debug:
             raise
@@ -133,8 +191,30 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _cmd_data(args: argparse.Namespace) -> int:
+def _data_dir(args: argparse.Namespace) -> Path:
+    """The data directory the command will read, as an absolute path; an error when it is not a
+    folder (rather than one "dataset missing" per file, with download instructions)."""
     root = sources.data_dir(args.data_dir)
+    if root.is_dir():
+        return root
+    if args.data_dir:
+        given = f"--data-dir {args.data_dir}"
+    elif settings.data_dir:
+        given = f"settings.data_dir = {settings.data_dir!r}"
+    elif os.environ.get("QPVGEO_DATA_DIR"):
+        given = f"QPVGEO_DATA_DIR={os.environ['QPVGEO_DATA_DIR']}"
+    else:
+        given = "the default, ./data"
+    state = "is a file, not a folder" if root.exists() else "does not exist"
+    raise QpvgeoError(
+        f"the data directory {str(root)!r} ({given}) {state}; give the folder holding the "
+        "datasets with --data-dir DIR or QPVGEO_DATA_DIR=DIR (`qpvgeo data --data-dir DIR` "
+        "lists what it holds and where to get what it lacks)"
+    )
+
+
+def _cmd_data(args: argparse.Namespace) -> int:
+    root = _data_dir(args)
     print(f"data directory: {root}")
     for row in sources.status(args.data_dir):
         if row["optional"]:
@@ -148,14 +228,13 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    import math
-
-    if args.walk_speed is not None and not (math.isfinite(args.walk_speed) and args.walk_speed > 0):
-        raise QpvgeoError(
-            f"--walk-speed must be a positive number of km/h, got {args.walk_speed!r}"
-        )
     from . import pipeline
+    from .data import loaders
+    from .network.build import walk_speed_problem
     from .outputs import export, maps, workshop
+
+    if args.walk_speed is not None and (problem := walk_speed_problem(args.walk_speed)):
+        raise QpvgeoError(f"--walk-speed {problem}")
 
     out = Path(args.out)
     names = [
@@ -164,6 +243,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     ]  # fmt: skip
     if args.workers is not None and args.workers < 1:
         raise QpvgeoError(f"--workers must be 1 or more, got {args.workers!r}")
+    loaders._check_dep(args.dep)  # a malformed code before a missing folder
+    _data_dir(args)
     speed, workers = settings.walk_speed_kmh, settings.workers
     accept = settings.accept_changed_data
     try:

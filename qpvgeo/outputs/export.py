@@ -10,15 +10,30 @@ SHA-256); files qpvgeo did not write (a README in ``maps/``…) are never
 touched. A run that fails leaves the previous output as it was, and creates
 no output folder. Existing outputs are replaced only when the caller says so
 (``overwrite=True``).
+
+The staging folder (``.qpvgeo-staging-*``) holds the PID and host of its run
+(:data:`STAGING_PID`). A run killed outright (SIGKILL, power cut) cannot remove
+it, so each run first removes the staging folders beside its own whose process
+is no longer running on this host, and those without a PID file older than
+:data:`STALE_AFTER_S` (one hour, a qpvgeo choice: a run takes well under that,
+and a PID file is written within microseconds of its folder). Folders of
+running processes, or of another host, are kept.
+
+Writing problems (no space left, a read-only disk, an ``--out`` that is a file or
+lies under one) raise :class:`OutputError`, naming the path and the fix.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
 import os
 import platform
 import shutil
+import socket
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -44,8 +59,26 @@ OWNED_PATTERNS = (
 )  # fmt: skip
 
 
+#: name of the staging folders, beside (or inside) the output folder
+STAGING_PREFIX = ".qpvgeo-staging-"
+#: file of a staging folder holding "PID HOST" of the run that owns it (never moved into the outputs)
+STAGING_PID = ".qpvgeo-pid"
+#: a staging folder without a PID file is a leftover after this many seconds (a qpvgeo choice)
+STALE_AFTER_S = 3600.0
+#: errors that mean "the disk cannot take the outputs", whatever is being written
+_NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
+#: errors that mean "not allowed to write there" when they are about an output path
+_NOT_WRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS}
+
+log = logging.getLogger(__name__)
+
+
 class OutputExistsError(QpvgeoError, FileExistsError):
     """An output file exists and overwriting was not asked for."""
+
+
+class OutputError(QpvgeoError, OSError):
+    """The output folder cannot be created or written (a file in the way, no space, no permission)."""
 
 
 @contextmanager
@@ -65,26 +98,123 @@ def staged_outputs(
         raised *before* anything is computed or written.
     """
     out = Path(out_dir)
+    home = staging_home(out)
     existing = [n for n in names if (out / n).exists()]
     if existing and not overwrite:
         raise OutputExistsError(
             f"{len(existing)} output(s) already exist in {str(out)!r} (e.g. {existing[0]!r}); "
             "pass --overwrite to replace them, or choose another --out folder"
         )
-    # staged inside the output folder when it exists, else in its nearest existing parent, so
-    # that a failed run creates no output folder (and the final moves stay on one file system)
-    home = next(p for p in (out.resolve(), *out.resolve().parents) if p.is_dir())
-    stage = Path(tempfile.mkdtemp(prefix=".qpvgeo-staging-", dir=home))
+    removed = remove_stale_stages(home)
+    if removed:
+        log.warning(
+            "note: removed %d staging folder(s) left by stopped runs (e.g. %s)", len(removed), removed[0]
+        )
+    try:
+        stage = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=home))
+        (stage / STAGING_PID).write_text(f"{os.getpid()} {socket.gethostname()}", encoding="utf-8")
+    except OSError as exc:
+        raise _output_error(exc, out) from exc
     try:
         yield stage
         _swap_in(stage, out)
+    except OSError as exc:
+        if isinstance(exc, QpvgeoError) or not _about_outputs(exc, out, stage):
+            raise
+        raise _output_error(exc, out) from exc
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 
 
+def staging_home(out: Path) -> Path:
+    """Where the staging folder of ``out`` goes: ``out`` when it exists, else its nearest existing
+    parent, so that a failed run creates no output folder (and the final moves stay on one file
+    system). Raises :class:`OutputError` when ``out`` is a file or lies under one."""
+    resolved = out.resolve()
+    home = next(p for p in (resolved, *resolved.parents) if p.exists())
+    if not home.is_dir():
+        where = "is a file" if home == resolved else f"cannot be created: {str(home)!r} is a file"
+        raise OutputError(
+            f"the output folder {str(resolved)!r} {where}; give --out a folder (created if "
+            "missing), or move the file away"
+        )
+    if not os.access(home, os.W_OK | os.X_OK):
+        raise OutputError(
+            f"cannot write in {str(home)!r} (no permission); choose another --out folder, one you "
+            "can write in"
+        )
+    return home
+
+
+def remove_stale_stages(folder: Path) -> list[Path]:
+    """Remove the staging folders in ``folder`` left by runs that are no longer running.
+
+    Removed: those whose PID file names a process of this host that no longer exists, and
+    those without a PID file whose last change is older than :data:`STALE_AFTER_S`. Returns
+    the folders removed.
+    """
+    removed = []
+    for stage in sorted(Path(folder).glob(STAGING_PREFIX + "*")):
+        if stage.is_dir() and not stage.is_symlink() and _is_stale(stage):
+            shutil.rmtree(stage, ignore_errors=True)
+            if not stage.exists():
+                removed.append(stage)
+    return removed
+
+
+def _is_stale(stage: Path) -> bool:
+    try:
+        pid_text, _, host = (stage / STAGING_PID).read_text(encoding="utf-8").strip().partition(" ")
+        pid = int(pid_text)
+    except FileNotFoundError:
+        try:
+            return time.time() - stage.stat().st_mtime > STALE_AFTER_S
+        except OSError:
+            return False
+    except (OSError, ValueError):  # unreadable or being written: leave it
+        return False
+    if host and host != socket.gethostname():
+        return False  # another machine's run, on a shared folder: its PID means nothing here
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # PermissionError: alive, another user's
+        return False
+    return False
+
+
+def _about_outputs(exc: OSError, out: Path, stage: Path) -> bool:
+    """Whether ``exc`` is a writing problem of the output set: no space left (wherever), or no
+    permission on a path of the staging or the output folder."""
+    if exc.errno in _NO_SPACE:
+        return True
+    if exc.errno not in _NOT_WRITABLE or not exc.filename:
+        return False
+    path = Path(os.fsdecode(exc.filename)).resolve()
+    return path.is_relative_to(stage.resolve()) or path.is_relative_to(out.resolve())
+
+
+def _output_error(exc: OSError, out: Path) -> OutputError:
+    where = str(Path(os.fsdecode(exc.filename)).resolve()) if exc.filename else str(out.resolve())
+    if exc.errno in _NO_SPACE:
+        return OutputError(
+            f"no space left on the disk to write {where!r}; free space on it, or choose another "
+            "--out folder on a disk with room"
+        )
+    reason = exc.strerror or type(exc).__name__
+    return OutputError(
+        f"cannot write {where!r} ({reason}); choose another --out folder, one you can write in"
+    )
+
+
 def _swap_in(stage: Path, out: Path) -> None:
     """Write the manifest, move the staged files into ``out``, remove the previous run's leftovers."""
-    new = sorted(p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file())
+    new = sorted(
+        p.relative_to(stage).as_posix()
+        for p in stage.rglob("*")
+        if p.is_file() and p.relative_to(stage).as_posix() != STAGING_PID
+    )
     previous = _previous_files(out)
     write_manifest(stage, [*new, MANIFEST])
     for rel in [*new, MANIFEST]:
