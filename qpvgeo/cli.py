@@ -67,6 +67,11 @@ def _sigterm_raises() -> Iterator[None]:
         signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
+def _what_changed(args: argparse.Namespace) -> str:
+    """After a stop: the outputs are either all old or all new (never a mix)."""
+    return "the outputs were written" if getattr(args, "written", False) else "no output was changed"
+
+
 def _quiet_stdout() -> None:
     """The reader of stdout is gone: send what is left to /dev/null, so that Python's own flush
     at exit does not fail again."""
@@ -173,10 +178,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"qpvgeo: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("qpvgeo: interrupted; no output was changed", file=sys.stderr)
+        print(f"qpvgeo: interrupted; {_what_changed(args)}", file=sys.stderr)
         return 130
     except Terminated:
-        print("qpvgeo: stopped (SIGTERM); no output was changed", file=sys.stderr)
+        print(f"qpvgeo: stopped (SIGTERM); {_what_changed(args)}", file=sys.stderr)
         return 128 + signal.SIGTERM
     except BrokenPipeError:
         _quiet_stdout()
@@ -286,6 +291,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             export.write_provenance(
                 export.provenance(result.parameters, result.messages), stage / export.PROVENANCE
             )
+        args.written = True  # swapped in: a signal from here on no longer undoes anything
     finally:
         settings.walk_speed_kmh, settings.workers = speed, workers
         settings.accept_changed_data = accept

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from qpvgeo import pipeline, settings
+from qpvgeo import cli, pipeline, settings
 from qpvgeo._errors import QpvgeoError
 from qpvgeo.cli import main
 from qpvgeo.data import sources
@@ -384,3 +384,29 @@ def test_data_directory_from_the_environment(capsys, tmp_path, monkeypatch):
     code, _, err = run_cli(capsys, "data")
     line = assert_one_error_line(code, err)
     assert f"{str(tmp_path / 'nowhere')!r} (QPVGEO_DATA_DIR={tmp_path / 'nowhere'}) does not exist" in line
+
+
+def test_sigterm_during_the_swap_waits_for_it(tmp_path, monkeypatch):
+    # the output folder never holds half of each run: a SIGTERM while the staged files are moved
+    # into place is ignored (the run ends milliseconds later), one before or after still stops it
+    out = tmp_path / "out"
+    _previous_output(out)
+    real_manifest = export.write_manifest
+
+    def signal_mid_swap(root, files):
+        os.kill(os.getpid(), signal.SIGTERM)
+        return real_manifest(root, files)
+
+    monkeypatch.setattr(export, "write_manifest", signal_mid_swap)
+    handler = signal.getsignal(signal.SIGTERM)
+    with cli._sigterm_raises():
+        with export.staged_outputs(out, ["tables/indicators_qpv.csv"], overwrite=True) as stage:
+            (stage / "tables").mkdir()
+            (stage / "tables" / "indicators_qpv.csv").write_text("code_qp\nQN09140N\n")
+        assert (out / "tables" / "indicators_qpv.csv").read_text() == "code_qp\nQN09140N\n"
+        assert not (out / "maps" / "index.html").exists()  # the previous set was replaced whole
+        assert not list(out.glob(".qpvgeo-staging-*"))
+        with pytest.raises(cli.Terminated):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1)
+    assert signal.getsignal(signal.SIGTERM) == handler  # the command's handler is gone

@@ -31,8 +31,10 @@ import logging
 import os
 import platform
 import shutil
+import signal
 import socket
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -117,13 +119,29 @@ def staged_outputs(
         raise _output_error(exc, out) from exc
     try:
         yield stage
-        _swap_in(stage, out)
+        with _signals_held():
+            _swap_in(stage, out)
     except OSError as exc:
         if isinstance(exc, QpvgeoError) or not _about_outputs(exc, out, stage):
             raise
         raise _output_error(exc, out) from exc
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ctrl+C and SIGTERM are ignored while the staged files are moved into place (milliseconds):
+    the output folder never holds half of each run. Only the main thread can do this."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, signal.SIG_DFL if handler is None else handler)
 
 
 def staging_home(out: Path) -> Path:
