@@ -23,10 +23,6 @@ class ChecksumError(QpvgeoError, ValueError):
     """A data file has not the SHA-256 published or recorded for it."""
 
 
-class ChecksumError(QpvgeoError, ValueError):
-    """A data file has not the SHA-256 published or recorded for it."""
-
-
 class CRSError(ValidationError):
     """A layer has no CRS, or not the one expected."""
 

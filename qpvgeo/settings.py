@@ -34,11 +34,6 @@ accept_changed_data : bool
     catalogue or recorded in ``checksums.json`` is used anyway, with a note in
     the run and ``checksum_ok: false`` in the provenance (``qpvgeo run
     --accept-changed-data``). By default such a file stops the run.
-accept_changed_data : bool
-    When True, a data file whose SHA-256 differs from the one published in the
-    catalogue or recorded in ``checksums.json`` is used anyway, with a note in
-    the run and ``checksum_ok: false`` in the provenance (``qpvgeo run
-    --accept-changed-data``). By default such a file stops the run.
 workers : int or None
     Processes that draw the slide images in parallel; ``None`` means one per
     core (``os.cpu_count()``), 1 draws them one by one.
@@ -58,7 +53,6 @@ equipment_buffer_m: float = 3000.0
 time_thresholds_min: tuple[int, ...] = (5, 10, 15)
 data_dir: str | None = None
 offline: bool = False
-accept_changed_data: bool = False
 accept_changed_data: bool = False
 cache_dir: str | None = None
 workers: int | None = None
