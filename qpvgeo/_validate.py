@@ -112,7 +112,33 @@ def read_layer(path: Path, *, source: str) -> gpd.GeoDataFrame:
             f"{source}: {str(path)!r} has no CRS; set it (e.g. `gdf.set_crs(4326)` for lon/lat "
             "GeoJSON, or `ogr2ogr -a_srs EPSG:4326`) and save it again"
         )
+    if gdf.crs.is_geographic:
+        _check_degrees(gdf, path, source)
     return gdf
+
+
+def _check_degrees(gdf: gpd.GeoDataFrame, path: Path, source: str) -> None:
+    """A layer in longitude/latitude must have coordinates in [-180, 180] × [-90, 90].
+
+    A GeoJSON without a ``crs`` member is read as EPSG:4326 (RFC 7946); a file
+    saved with Lambert-93 metres but no ``crs`` member would be taken for degrees
+    and fail much later (projection to infinite coordinates). It is refused here.
+    """
+    bounds = gdf.geometry.bounds
+    xmin, ymin = bounds["minx"].min(), bounds["miny"].min()
+    xmax, ymax = bounds["maxx"].max(), bounds["maxy"].max()
+    if xmin >= -180 and xmax <= 180 and ymin >= -90 and ymax <= 90:
+        return
+    metres = xmax > 1000 or ymax > 1000
+    raise CRSError(
+        f"{source}: {str(path)!r} is read as {gdf.crs.to_string()!r} (longitude/latitude in "
+        "degrees; a GeoJSON without a `crs` member is always read so), but its coordinates run "
+        f"from x={xmin:.6g} to {xmax:.6g} and y={ymin:.6g} to {ymax:.6g}, outside "
+        "[-180, 180] × [-90, 90]"
+        + (": they look like metres (Lambert-93?): set the CRS" if metres else "; set the right CRS")
+        + " (e.g. `ogr2ogr -a_srs EPSG:2154 out.gpkg in.geojson`, or reproject it to "
+        "longitude/latitude: `ogr2ogr -s_srs EPSG:2154 -t_srs EPSG:4326 out.geojson in.geojson`)"
+    )
 
 
 def to_project_crs(gdf: gpd.GeoDataFrame, *, source: str, expected: tuple[int, ...] = ()) -> gpd.GeoDataFrame:

@@ -50,6 +50,31 @@ _QPV_RE = re.compile(r"^Q[NP]\d{5,6}[A-Z]?$")
 #: CRS the official vector layers are published in (lon/lat WGS84 or RGF93, Lambert-93)
 _PUBLISHED_CRS = (4326, 4171, 2154)
 
+# Plausibility checks at load: qpvgeo's own thresholds, each with its reasoning (README,
+# "Working offline: the data directory"). They catch a wrong file that would otherwise give
+# wrong figures without a word.
+
+#: smallest share of the département's communes holding at least one BPE equipment (by its
+#: commune code, or by its point). The mirror's 53-type selection covers 181 of the 194 communes
+#: of Essonne (93 %), and the national BPE, with its 200-odd types, nearly all communes; a file
+#: of another département only reaches the communes of its border ring (the Essonne file and
+#: its ring cover 21 of the 47 communes of Val-de-Marne, 45 %, and 9 of the 36 of
+#: Hauts-de-Seine). 70 % leaves room for rural départements with many tiny communes.
+MIN_BPE_COMMUNE_COVERAGE = 0.70
+#: largest share of a BPE file's rows that repeat another row exactly. Exact repeats are
+#: legitimate (several equipments of one code at one address, such as the doctors of a
+#: practice: 16 % of the mirror's Essonne rows, 17 % of its ring file's), and are kept; a file
+#: appended to itself has at least 50 %, which would double every count.
+MAX_BPE_DUPLICATE_SHARE = 0.30
+#: share of the département's BPE points (by commune code) lying farther than the ring
+#: (``settings.equipment_buffer_m``) outside its bounding box above which the coordinates are
+#: wrong as a whole (another projection, swapped axes) rather than a few misplaced points
+#: (left out, with a counted warning).
+MAX_BPE_OUTSIDE_SHARE = 0.5
+#: a QPV lies outside its département when less than half its area is within this distance of
+#: the département's outline (the communes are simplified to 100 m; QPV edges follow streets)
+QPV_OUTSIDE_TOLERANCE_M = 250.0
+
 
 def _check_dep(dep: str) -> str:
     given = dep
@@ -187,9 +212,43 @@ def load_qpv(
         source=src, expected=_PUBLISHED_CRS,
     )
     gdf = repair_geometries(gdf.set_index("code_qp"), source=src, polygonal=True)
+    _check_qpv_inside(gdf, src, data_dir=data_dir, offline=offline)
     gdf["area_ha"] = gdf.area / 1e4
     log.info("loaded %d QPV from %s", len(gdf), path.name)
     return gdf.sort_index()
+
+
+def _check_qpv_inside(
+    qpv: gpd.GeoDataFrame, src: str, *, data_dir: DataDir, offline: bool | None
+) -> None:
+    """Refuse QPV whose geometry lies outside their département (misplaced coordinates).
+
+    Each QPV must have at least half its area within :data:`QPV_OUTSIDE_TOLERANCE_M` of the
+    outline of its département (``insee_dep``), from the communes layer. Skipped when the data
+    directory has no communes layer (the run itself needs one and says so).
+    """
+    if sources.find("communes", data_dir) is None:
+        return
+    outside: list[str] = []
+    for dep, group in qpv.groupby("insee_dep"):
+        try:
+            communes = load_communes(str(dep), data_dir=data_dir, offline=offline)
+        except UnknownCodeError:
+            continue  # no commune of that département: the communes loader says so in the run
+        zone = departement_outline(communes).buffer(QPV_OUTSIDE_TOLERANCE_M)
+        finite = np.isfinite(group.geometry.bounds.to_numpy()).all(axis=1)
+        share = pd.Series(0.0, index=group.index)
+        inner = group.geometry[finite]
+        share[finite] = (inner.intersection(zone).area / inner.area).to_numpy()
+        outside += [f"{code} ({group.at[code, 'lib_qp']}, {dep})" for code in group.index[~(share >= 0.5)]]
+    if outside:
+        raise ValidationError(
+            f"{src}: {len(outside)} QPV lie outside their département (less than half their area "
+            f"within {QPV_OUTSIDE_TOLERANCE_M:.0f} m of its communes): {', '.join(outside[:10])}"
+            + (f" and {len(outside) - 10} more" if len(outside) > 10 else "")
+            + "; their coordinates are misplaced (longitude and latitude swapped? a wrong CRS?): "
+            "check the file, or get it again from ANCT (see `qpvgeo data`)"
+        )
 
 
 #: official QPV figures (SIG Ville export) -> qpvgeo columns
@@ -371,7 +430,18 @@ def read_bpe(path, *, source: str | None = None) -> gpd.GeoDataFrame:
     every equipment).
     """
     src = source or f"BPE file {getattr(path, 'name', path)!r}"
-    df = pick_columns(read_csv(path), _BPE_COLUMNS, source=src)
+    raw = read_csv(path)
+    header = _header_like_rows(raw)
+    if header.any():
+        lines = [i + 2 for i in raw.index[header][:5]]  # line numbers: the header is line 1
+        warnings.warn(
+            f"{src}: {int(header.sum())} rows repeat the header line (line(s) {lines}) and are "
+            "left out; was the file put together from several?",
+            category=QpvgeoWarning, stacklevel=2,
+        )
+        raw = raw[~header].reset_index(drop=True)
+    _check_duplicate_rows(raw, src)
+    df = pick_columns(raw, _BPE_COLUMNS, source=src)
     if len(df) == 0:
         raise EmptyLayerError(f"{src}: no row")
     x, y = _to_number(df["x"]), _to_number(df["y"])
@@ -407,6 +477,44 @@ def read_bpe(path, *, source: str | None = None) -> gpd.GeoDataFrame:
     )
     gdf["source"] = "BPE"
     return gdf
+
+
+def _header_like_rows(df: pd.DataFrame) -> pd.Series:
+    """Rows where at least half the cells (and two) hold their own column's name."""
+    same = pd.DataFrame(
+        {
+            i: (df[c].astype("string").str.strip().str.lower() == str(c).strip().lower()).fillna(False)
+            for i, c in enumerate(df.columns)
+        },
+        index=df.index,
+    )
+    return same.sum(axis=1) >= max(2, (len(df.columns) + 1) // 2)
+
+
+def _check_duplicate_rows(df: pd.DataFrame, src: str) -> None:
+    """Count the rows repeating another exactly; refuse a file made mostly of repeats.
+
+    A few repeats are several equipments at one address (kept: see :func:`load_equipments`);
+    more than :data:`MAX_BPE_DUPLICATE_SHARE` of the rows, or a file whose second half repeats
+    the first, is a file appended to itself.
+    """
+    n = len(df)
+    if n == 0:
+        return
+    repeats = int(df.duplicated().sum())
+    half = n // 2
+    doubled = n % 2 == 0 and n > 0 and df.iloc[:half].reset_index(drop=True).equals(
+        df.iloc[half:].reset_index(drop=True)
+    )
+    if doubled or repeats > MAX_BPE_DUPLICATE_SHARE * n:
+        raise ValidationError(
+            f"{src}: {repeats} of its {n} rows ({repeats / n:.0%}) repeat another row exactly"
+            + ("; its second half repeats the first: the file was appended to itself" if doubled
+               else f", more than qpvgeo accepts ({MAX_BPE_DUPLICATE_SHARE:.0%}: several "
+               "equipments at one address make about 16% in the BPE 2024)")
+            + "; every count would be inflated. Get the file again (see `qpvgeo data`)"
+        )  # fmt: skip
+    log.info("%s: %d rows, %d repeating another exactly (kept)", src, n, repeats)
 
 
 def equipments_from_osm(features: gpd.GeoDataFrame, *, source: str = "OSM") -> gpd.GeoDataFrame:
@@ -474,8 +582,20 @@ def load_equipments(
 
     main = sources.fetch("bpe", data_dir, offline=offline)
     parts = [read_bpe(main)]
+    files = [main.name]
     national = sources.dataset("bpe").files[0]
-    if not main.as_posix().endswith(national):  # a départemental extract: add the ring
+    extract = not main.as_posix().endswith(national)
+    held = sorted(_dep_of(parts[0]["insee_com"].dropna()).unique())
+    if not extract and len(held) == 1:
+        # a national-named file holding one département is an extract: never drop the ring
+        extract = True
+        warnings.warn(
+            f"BPE file {main.name!r} has the national file's name but holds only département "
+            f"{held[0]}: it is read as a départemental extract, with the border-ring file "
+            f"({sources.dataset('bpe_ring').files[0]!r}) when present",
+            category=QpvgeoWarning, stacklevel=2,
+        )
+    if extract:  # a départemental extract: add the ring
         ring = sources.find("bpe_ring", data_dir)
         if ring is None:
             warnings.warn(
@@ -485,12 +605,16 @@ def load_equipments(
                 category=QpvgeoWarning, stacklevel=2,
             )
         else:
-            parts.append(read_bpe(sources.fetch("bpe_ring", data_dir, offline=offline)))
+            ring = sources.fetch("bpe_ring", data_dir, offline=offline)
+            parts.append(read_bpe(ring))
+            files.append(ring.name)
     bpe = pd.concat(parts, ignore_index=True)
+    bpe = _drop_far_points(bpe, dep, outline, buffer_m, files)
     in_zone = bpe.geometry.within(zone) | bpe["insee_com"].astype(str).str.startswith(dep)
     bpe = bpe[in_zone.values]
     if len(bpe) == 0:
         raise EmptyLayerError(f"BPE: no equipment in or around département {dep}")
+    _check_bpe_coverage(bpe, communes, dep, files)
     bpe["category"] = nomenclature.bpe_category(bpe["code"], source=f"BPE file {main.name!r}").values
     frames = [bpe]
     if osm_features is not None:
@@ -514,6 +638,58 @@ def load_equipments(
             "is_food_retail", "typequ_2021", "insee_com", "in_dep", "site_id", "n_at_site", "geometry"]
     log.info("loaded %d equipments (%d in %s)", len(eq), int(eq["in_dep"].sum()), dep)
     return eq[cols]
+
+
+def _drop_far_points(
+    bpe: gpd.GeoDataFrame, dep: str, outline: shapely.Geometry, buffer_m: float, files: list[str]
+) -> gpd.GeoDataFrame:
+    """Leave out equipments of ``dep`` (by commune code) whose point lies farther than
+    ``buffer_m`` outside the département's bounding box; an error when most do."""
+    of_dep = bpe["insee_com"].astype(str).str.startswith(dep).to_numpy()
+    x0, y0, x1, y1 = outline.bounds
+    x, y = bpe.geometry.x.to_numpy(), bpe.geometry.y.to_numpy()
+    inside = (x >= x0 - buffer_m) & (x <= x1 + buffer_m) & (y >= y0 - buffer_m) & (y <= y1 + buffer_m)
+    far = of_dep & ~inside
+    if not far.any():
+        return bpe
+    src = f"BPE file(s) {', '.join(map(repr, files))}"
+    example = f"e.g. x={x[far][0]:.0f}, y={y[far][0]:.0f} for commune {bpe['insee_com'][far].iloc[0]}"
+    box = f"x {x0:.0f}–{x1:.0f}, y {y0:.0f}–{y1:.0f}"
+    if far.sum() > MAX_BPE_OUTSIDE_SHARE * of_dep.sum():
+        raise ValidationError(
+            f"{src}: {int(far.sum())} of the {int(of_dep.sum())} equipments of département {dep} "
+            f"lie more than {buffer_m:.0f} m outside it ({box}; {example}): LAMBERT_X/LAMBERT_Y "
+            "look swapped or in another projection; they must be Lambert-93 metres (EPSG:2154)"
+        )
+    warnings.warn(
+        f"{src}: {int(far.sum())} equipments of département {dep} lie more than {buffer_m:.0f} m "
+        f"outside it ({example}) and are left out (misplaced coordinates)",
+        category=QpvgeoWarning, stacklevel=3,
+    )
+    return bpe[~far]
+
+
+def _check_bpe_coverage(
+    bpe: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, dep: str, files: list[str]
+) -> None:
+    """Refuse BPE files holding equipments in too few of the département's communes
+    (:data:`MIN_BPE_COMMUNE_COVERAGE`): a file of another département."""
+    by_code = communes.index.isin(bpe["insee_com"].astype(str))
+    hits = gpd.sjoin(communes[["geometry"]], bpe[["geometry"]], predicate="intersects")
+    covered = by_code | communes.index.isin(hits.index)
+    share = covered.mean()
+    if share >= MIN_BPE_COMMUNE_COVERAGE:
+        return
+    held = ", ".join(sorted(_dep_of(bpe["insee_com"].dropna()).unique()))
+    names = ", ".join(map(repr, files))
+    raise ValidationError(
+        f"BPE file(s) {names} cover {int(covered.sum())} of the {len(communes)} communes of "
+        f"{dep} ({share:.0%}; qpvgeo expects at least {MIN_BPE_COMMUNE_COVERAGE:.0%}): "
+        f"{'it looks like a file' if len(files) == 1 else 'they look like files'} for another "
+        f"département (equipments of {held}); get the national BPE "
+        f"({sources.dataset('bpe').files[0]!r}, {sources.dataset('bpe').page}) and save it in "
+        "the data directory"
+    )
 
 
 def load_gammes(*, data_dir: DataDir = None, offline: bool | None = None) -> pd.DataFrame:

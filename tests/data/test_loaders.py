@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import json
 import warnings
 from pathlib import Path
 
@@ -12,7 +14,9 @@ import pandas as pd
 import pytest
 import shapely
 
+from qpvgeo import settings
 from qpvgeo._errors import (
+    ChecksumError,
     CRSError,
     DataNotFoundError,
     EmptyLayerError,
@@ -373,7 +377,8 @@ def test_bpe_without_lambert_x(tmp_path, data_dir):
 def test_iris_population_without_population_column(tmp_path, data_dir):
     root = mirror_dir(tmp_path, data_dir, ("iris", "iris_income"))
     pop = pd.read_csv(data_dir / "insee/iris_91_population_logement_rp2021.csv", dtype=str)
-    pop.drop(columns="pop").to_csv(dataset_path(root, "iris_population", 1), index=False)
+    # under the official name: the mirror's name has a published SHA-256 that a change breaks
+    pop.drop(columns="pop").to_csv(dataset_path(root, "iris_population"), index=False)
     with pytest.raises(MissingColumnError, match=r"IRIS population file .*'P21_POP' \(or 'pop'"):
         loaders.load_iris("91", data_dir=root, offline=True)
 
@@ -444,12 +449,19 @@ def test_duplicate_code_qp(tmp_path, data_dir):
         loaders.load_qpv("91", data_dir=tmp_path, offline=True)
 
 
-def test_duplicate_code_iris(tmp_path, data_dir):
+def test_duplicate_code_iris(tmp_path, data_dir, monkeypatch):
     root = mirror_dir(tmp_path, data_dir, ("iris_population", "iris_income"))
     iris = gpd.read_file(data_dir / "admin/iris_essonne_91.geojson").head(5)
     iris.loc[4, "code_iris"] = iris.loc[0, "code_iris"]
     iris.to_file(dataset_path(root, "iris"))
-    with pytest.raises(ValidationError, match=r"rows share a `code_iris`"):
+    # the IRIS files all have a published SHA-256: a changed one is read only when accepted
+    with pytest.raises(ChecksumError, match=r"iris_idf.geojson' \(dataset 'iris'\) has changed"):
+        loaders.load_iris("91", data_dir=root, offline=True)
+    monkeypatch.setattr(settings, "accept_changed_data", True)
+    with (
+        pytest.warns(UserWarning, match=r"used as it is \(--accept-changed-data\)"),
+        pytest.raises(ValidationError, match=r"rows share a `code_iris`"),
+    ):
         loaders.load_iris("91", data_dir=root, offline=True)
 
 
@@ -477,15 +489,20 @@ def test_bpe_official_format_reads_like_the_mirror(tmp_path, data_dir):
     assert (b.geometry.x * 10 % 10).round().ne(0).any()
 
 
-def test_bpe24_national_file_in_load_equipments(tmp_path, data_dir):
+def official_bpe(data_dir: Path, *files: str) -> pd.DataFrame:
+    """The mirror's BPE files, whole, with BPE24.csv's column names."""
+    return pd.concat(
+        [to_official_bpe(pd.read_csv(data_dir / f, dtype=str)) for f in files], ignore_index=True
+    )
+
+
+def test_bpe24_national_file_in_load_equipments(tmp_path, data_dir, equipments91):
     """The national BPE24.csv holds every département: the ring file is not added again."""
     root = mirror_dir(tmp_path, data_dir, ("communes", "bpe_ring"))
-    sample = bpe_sample(data_dir)
-    to_official_bpe(sample).to_csv(
-        dataset_path(root, "bpe"), sep=";", index=False, encoding="cp1252"
-    )
+    national = official_bpe(data_dir, BPE_91, BPE_RING)  # the Essonne and its neighbours
+    national.to_csv(dataset_path(root, "bpe"), sep=";", index=False, encoding="cp1252")
     eq = loaders.load_equipments("91", data_dir=root, offline=True)
-    assert len(eq) == len(sample)
+    assert len(eq) == len(equipments91)  # the ring's equipments once, not twice
     got = eq.drop_duplicates("code").set_index("code")["category"]
     assert got["B207"] == "boulangerie" and got["D265"] == "medecin_generaliste"
     assert got["B105"] == "supermarche"
@@ -553,7 +570,7 @@ def test_bpe_no_numeric_coordinate(tmp_path, data_dir):
 
 def test_unknown_bpe_codes_are_kept_and_counted(tmp_path, data_dir):
     root = mirror_dir(tmp_path, data_dir, ("communes",))
-    df = to_official_bpe(bpe_sample(data_dir).head(50))
+    df = official_bpe(data_dir, BPE_91, BPE_RING)
     df.loc[[0, 1], "TYPEQU"] = "ZZ99"
     df.loc[2, "TYPEQU"] = "ZZ98"
     df.to_csv(dataset_path(root, "bpe"), sep=";", index=False)
@@ -563,125 +580,139 @@ def test_unknown_bpe_codes_are_kept_and_counted(tmp_path, data_dir):
         r"ZZ99 \(2\), ZZ98 \(1\); they are kept with category 'non_classe'",
     ):
         eq = loaders.load_equipments("91", data_dir=root, offline=True)
-    assert len(eq) == 50
     odd = eq[eq["code"].isin(["ZZ99", "ZZ98"])]
     assert len(odd) == 3 and (odd["category"] == "non_classe").all()
     assert (odd["label_fr"] == "non_classe").all() and not odd["is_commerce"].any()
 
 
-def test_missing_ring_file_is_announced(tmp_path, data_dir):
-    root = mirror_dir(tmp_path, data_dir, ("communes", "bpe"))
-    with pytest.warns(
-        UserWarning, match=r"no BPE file for the ring outside département 91 .*edge effects"
-    ):
-        eq = loaders.load_equipments("91", data_dir=root, offline=True)
-    assert len(eq) == 9_089
-
-
-# --------------------------------------------------------------------------- OSM
-
-
-def osm_features() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        {
-            "shop": [
-                "bakery",
-                "convenience",
-                "frobnicator",
-                None,
-                "frobnicator",
-                None,
-            ],  # 2nd: unknown
-            "amenity": [None, None, "pharmacy", "spaceport", None, None],
-        },
-        geometry=[shapely.Point(2.30 + i / 1000, 48.60) for i in range(5)]
-        + [shapely.box(2.31, 48.61, 2.311, 48.611)],
-        crs=4326,
-    )
-
-
-def test_equipments_from_osm_unknown_tags():
-    with pytest.warns(
-        UserWarning, match=r"OSM: 3 equipments have a tag outside qpvgeo's nomenclature: "
-    ) as rec:
-        eq = loaders.equipments_from_osm(osm_features())
-    message = str(rec[0].message)
-    for listed in (
-        "shop=frobnicator (1)",
-        "amenity=spaceport (1)",
-        "no shop/amenity tag (1)",
-        "'non_classe'",
-    ):
-        assert listed in message
-    assert len(eq) == 6  # nothing dropped
-    assert list(eq["category"]) == [
-        "boulangerie",
-        "epicerie",
-        "pharmacie",
-        "non_classe",
-        "non_classe",
-        "non_classe",
-    ]
-    # the code is the tag that classified the feature
-    assert list(eq["code"])[:5] == [
-        "shop=bakery",
-        "shop=convenience",
-        "amenity=pharmacy",
-        "amenity=spaceport",
-        "shop=frobnicator",
-    ]
-    assert eq.crs.to_epsg() == 2154 and (eq.geom_type == "Point").all()
-
-
-def test_equipments_from_osm_refuses_bad_input():
-    feats = osm_features()
-    with pytest.raises(CRSError, match=r"features have no CRS; set it"):
-        loaders.equipments_from_osm(feats.set_crs(None, allow_override=True))
-    with pytest.raises(
-        MissingColumnError,
-        match=r"OSM: features need a `shop` or `amenity` column "
-        r"\(OSM tags\); got \['geometry', 'name'\]",
-    ):
-        loaders.equipments_from_osm(feats.drop(columns=["shop", "amenity"]).assign(name="x"))
+# --------------------------------------------------------------------------- plausibility at load
 
 
 @pytest.mark.mirror
-def test_load_equipments_with_osm(data_dir):
-    feats = osm_features().iloc[:3]
-    eq = loaders.load_equipments(
-        "91", osm_features=feats.iloc[[0, 2]], data_dir=data_dir, offline=True
-    )
-    osm = eq[eq["source"] == "OSM"]
-    assert len(osm) == 2 and osm["in_dep"].all()
-    assert list(osm["category"]) == ["boulangerie", "pharmacie"]
-    assert osm.index.str.startswith("OSM").all() and eq.index.is_unique
-
-
-# --------------------------------------------------------------------------- official income file
-
-
-def test_official_filosofi_with_decimal_commas(tmp_path, data_dir):
-    """INSEE's BASE_TD_FILO_IRIS_2021_DEC.csv (';', decimal commas) is read, not turned into NaN."""
-    root = mirror_dir(tmp_path, data_dir, ("iris", "iris_population"))
-    inc = pd.read_csv(data_dir / "insee/filosofi2021_iris_91_revenus_declares.csv", dtype=str)
-    official = inc[["IRIS", "COM", "DEC_TP6021", "DEC_MED21"]].copy()
-    official["DEC_TP6021"] = official["DEC_TP6021"].str.replace(".", ",", regex=False)
-    official["DEC_MED21"] = official["DEC_MED21"].str.replace(".", ",", regex=False)
-    official.to_csv(dataset_path(root, "iris_income"), sep=";", index=False, encoding="cp1252")
-    with pytest.warns(UserWarning, match=r"185 of 507 IRIS of 91 have no income figure"):
-        iris = loaders.load_iris("91", data_dir=root, offline=True)
-    expected = pd.to_numeric(inc.set_index("IRIS")["DEC_TP6021"])
-    got = iris["low_income_rate_pct"].dropna()
-    assert len(got) == expected.reindex(got.index).notna().sum() > 250
-    assert np.allclose(got, expected.reindex(got.index))
-
-
-def test_iris_population_not_found(tmp_path, data_dir):
-    root = mirror_dir(tmp_path, data_dir, ("iris", "iris_income"))
-    pd.DataFrame({"IRIS": ["751010101"], "P21_POP": ["1234,5"]}).to_csv(
-        dataset_path(root, "iris_population"), sep=";", index=False
-    )
+def test_bpe_of_another_departement_is_refused(data_dir):
+    """The Essonne file and its ring cover only the border of Val-de-Marne."""
     with pytest.raises(
-        ValidationError, match=r"no IRIS code of département 91 found in it; .*right vintage"
+        ValidationError,
+        match=r"BPE file\(s\) 'bpe2024_essonne_equipements_selection.csv', "
+        r"'bpe2024_idf_hors91_tampon3km_equipements_selection.csv' cover 21 of the 47 communes "
+        r"of 94 \(45%; qpvgeo expects at least 70%\): they look like files for another "
+        r"département \(equipments of 77, 91, 92, 94\); get the national BPE \('insee/BPE24.csv'",
     ):
-        loaders.load_iris("91", data_dir=root, offline=True)
+        loaders.load_equipments("94", data_dir=data_dir, offline=True)
+
+
+def test_national_named_file_with_one_departement_keeps_the_ring(tmp_path, data_dir, equipments91):
+    root = mirror_dir(tmp_path, data_dir, ("communes", "bpe_ring"))
+    official_bpe(data_dir, BPE_91).to_csv(dataset_path(root, "bpe"), sep=";", index=False)
+    with pytest.warns(
+        UserWarning,
+        match=r"BPE file 'BPE24.csv' has the national file's name but holds only département 91: "
+        r"it is read as a départemental extract, with the border-ring file",
+    ):
+        eq = loaders.load_equipments("91", data_dir=root, offline=True)
+    assert len(eq) == len(equipments91)
+    assert (~eq["in_dep"]).sum() == (~equipments91["in_dep"]).sum() > 0  # the ring is there
+
+
+def test_header_line_in_the_middle_is_dropped_with_a_warning(tmp_path, data_dir):
+    lines = (data_dir / BPE_91).read_bytes().splitlines(keepends=True)
+    path = tmp_path / "bpe.csv"
+    path.write_bytes(b"".join([*lines[:4001], lines[0], *lines[4001:]]))  # header at line 4002
+    with pytest.warns(
+        UserWarning, match=r"bpe.csv': 1 rows repeat the header line \(line\(s\) \[4002\]\)"
+    ):
+        bpe = loaders.read_bpe(path)
+    assert len(bpe) == len(lines) - 1
+
+
+@pytest.mark.parametrize("with_header", [True, False], ids=["cat-file-file", "rows-appended"])
+def test_bpe_file_appended_to_itself_is_refused(tmp_path, data_dir, with_header):
+    raw = (data_dir / BPE_91).read_bytes()
+    path = tmp_path / "BPE24.csv"
+    path.write_bytes(raw + (raw if with_header else raw.split(b"\n", 1)[1]))
+    message = (
+        r"BPE file 'BPE24.csv': 10532 of its 18178 rows \(58%\) repeat another row exactly; its "
+        r"second half repeats the first: the file was appended to itself; every count would be "
+        r"inflated"
+    )
+    header = pytest.warns(UserWarning, match=r"1 rows repeat the header line")
+    with header if with_header else contextlib.nullcontext(), pytest.raises(
+        ValidationError, match=message
+    ):
+        loaders.read_bpe(path)
+
+
+def test_bpe_with_many_repeated_rows_is_refused_a_few_are_kept(tmp_path, data_dir):
+    df = pd.read_csv(data_dir / BPE_91, dtype=str)  # 16 % of its rows repeat another: kept
+    assert 0.15 < df.duplicated().mean() < loaders.MAX_BPE_DUPLICATE_SHARE
+    few = tmp_path / "few.csv"
+    pd.concat([df, df.head(300)]).to_csv(few, index=False)
+    assert len(loaders.read_bpe(few)) == len(df) + 300
+    many = tmp_path / "many.csv"
+    pd.concat([df, df.head(4000)]).to_csv(many, index=False)
+    with pytest.raises(
+        ValidationError,
+        match=r"'many.csv': 5443 of its 13089 rows \(42%\) repeat another row exactly, more than "
+        r"qpvgeo accepts \(30%",
+    ):
+        loaders.read_bpe(many)
+
+
+def test_bpe_points_far_outside_the_departement(tmp_path, data_dir, equipments91):
+    root = mirror_dir(tmp_path, data_dir, ("communes",))
+    df = official_bpe(data_dir, BPE_91, BPE_RING)
+    x = df["LAMBERT_X"].str.replace(",", ".").astype(float)
+    few = df.assign(LAMBERT_X=x.where(df.index >= 5, x + 200_000).map(lambda v: f"{v:.1f}"))
+    few.to_csv(dataset_path(root, "bpe"), sep=";", index=False)
+    with pytest.warns(
+        UserWarning,
+        match=r"5 equipments of département 91 lie more than 3000 m outside it \(e.g. x=.*\) "
+        r"and are left out",
+    ):
+        eq = loaders.load_equipments("91", data_dir=root, offline=True)
+    assert len(eq) == len(equipments91) - 5
+    # Essonne's equipments shifted as a whole (x and y taken from another projection)
+    y = df["LAMBERT_Y"].str.replace(",", ".").astype(float)
+    of91 = df["DEPCOM"].str.startswith("91")
+    most = df.assign(LAMBERT_Y=y.where(~of91, y - 300_000).map(lambda v: f"{v:.1f}"))
+    most.to_csv(dataset_path(root, "bpe"), sep=";", index=False)
+    with pytest.raises(
+        ValidationError,
+        match=rf"{int(of91.sum())} of the {int(of91.sum())} equipments of département 91 lie more "
+        r"than 3000 m outside it .*look swapped or in another projection",
+    ):
+        loaders.load_equipments("91", data_dir=root, offline=True)
+
+
+def test_geojson_with_lambert93_numbers_and_no_crs(tmp_path, data_dir):
+    """GDAL reads a GeoJSON without a `crs` member as degrees: metres must not pass."""
+    collection = json.loads(qpv_sample(data_dir).to_crs(2154).to_json())
+    collection.pop("crs", None)
+    path = dataset_path(tmp_path, "qpv")
+    path.write_text(json.dumps(collection))
+    with pytest.raises(
+        CRSError,
+        match=r"QPV file .* is read as 'EPSG:4326' \(longitude/latitude in degrees; .*\), but its "
+        r"coordinates run from x=6\d+ to .*: they look like metres \(Lambert-93\?\): set the CRS",
+    ):
+        loaders.load_qpv("91", data_dir=tmp_path, offline=True)
+
+
+def test_qpv_outside_their_departement(tmp_path, data_dir):
+    root = mirror_dir(tmp_path, data_dir, ("communes",))
+    gdf = gpd.read_file(data_dir / QPV_91)
+    swapped = gdf["code_qp"].isin(["QN09106M", "QN09140N"])
+    gdf.loc[swapped, "geometry"] = shapely.transform(
+        gdf.loc[swapped, "geometry"].values, lambda xy: xy[:, ::-1]
+    )  # latitude and longitude swapped
+    gdf.to_file(dataset_path(root, "qpv"))
+    with pytest.raises(
+        ValidationError,
+        match=r"2 QPV lie outside their département \(less than half their area within 250 m of "
+        r"its communes\): QN09106M \(.*, 91\), QN09140N \(.*, 91\); their coordinates are "
+        r"misplaced \(longitude and latitude swapped\?",
+    ):
+        loaders.load_qpv("91", data_dir=root, offline=True)
+    # the same file without the two: accepted
+    gdf[~swapped].to_file(dataset_path(root, "qpv"))
+    assert len(loaders.load_qpv("91", data_dir=root, offline=True)) == (~swapped).sum()
