@@ -566,8 +566,17 @@ def load_equipments(
     point) are several equipments at one address (several doctors in a
     practice): they are **kept** (supply counts them) and share a ``site_id``;
     ``n_at_site`` tells how many equipments of that code stand there. Use
-    ``drop_duplicates("site_id")`` to count places. BPE and OSM are not merged:
-    pass OSM features only for categories the BPE lacks.
+    ``drop_duplicates("site_id")`` to count places. A file made mostly of repeats
+    (more than :data:`MAX_BPE_DUPLICATE_SHARE`, or appended to itself) is refused.
+    BPE and OSM are not merged: pass OSM features only for categories the BPE lacks.
+
+    Plausibility: the BPE must hold equipments in at least
+    :data:`MIN_BPE_COMMUNE_COVERAGE` of the département's communes (else it is
+    another département's file); a file with the national name holding a single
+    département is read as an extract, with the ring file; equipments of the
+    département lying farther than ``buffer_m`` outside it are left out with a
+    counted warning, or refused when they are most of them
+    (:data:`MAX_BPE_OUTSIDE_SHARE`).
 
     Returns
     -------
