@@ -4,11 +4,12 @@
 opportunities, INSEE *gamme de proximité* coverage), :mod:`~qpvgeo.indicators.fca`
 (2SFCA family), :mod:`~qpvgeo.indicators.huff` (Huff model of food shopping),
 :mod:`~qpvgeo.indicators.enclavement` (barriers, crossings, street structure,
-detours), :mod:`~qpvgeo.indicators.flows` (pedestrian flow potential),
+the two enclavement readings), :mod:`~qpvgeo.indicators.detour` (detour index),
+:mod:`~qpvgeo.indicators.flows` (pedestrian flow potential),
 :mod:`~qpvgeo.indicators.coupling` (shops and public services together) and
 :mod:`~qpvgeo.indicators.viability` (the transparent reading per QPV).
 """
 
-from . import access, coupling, enclavement, fca, flows, huff, viability
+from . import access, coupling, detour, enclavement, fca, flows, huff, viability
 
-__all__ = ["access", "coupling", "enclavement", "fca", "flows", "huff", "viability"]
+__all__ = ["access", "coupling", "detour", "enclavement", "fca", "flows", "huff", "viability"]
