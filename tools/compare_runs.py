@@ -12,8 +12,9 @@ What is compared, by file kind:
 * ``*.gpkg``: same layer names; per layer same CRS, row count and columns, attributes
   by the cell rule above, geometries by ``shapely.equals_exact(tolerance=tol)``
   (a null geometry equals only a null geometry).
-* ``provenance.json``: only its presence; top-level keys whose values differ
-  (timestamps, paths) are printed as ``info``, never as a difference.
+* the records of a run (``provenance.json``, ``run.json``, ``manifest.json``): only
+  their presence; top-level keys whose values differ (timestamps, paths, the
+  hashes of other records) are printed as ``info``, never as a difference.
 * ``*.html``: text after two normalisations: every whitespace run becomes one
   space (then strip), and every folium random id (a 32 lowercase-hex token,
   regex ``[0-9a-f]{32}``) becomes ``<ID n>``, numbered by first appearance.
@@ -191,10 +192,14 @@ def compare_bytes(old, new, tol, counts):
     return [] if Path(old).read_bytes() == Path(new).read_bytes() else ["bytes differ"]
 
 
+#: files that record a run (when, where, with which code) rather than its results
+RUN_RECORDS = ("provenance.json", "run.json", "manifest.json")
+
+
 def comparer_for(rel):
     """Pick the comparison function for a relative file path."""
     name = rel.lower()
-    if Path(name).name == "provenance.json":
+    if Path(name).name in RUN_RECORDS:
         return compare_provenance
     suffix = Path(name).suffix
     return {".csv": compare_csv, ".gpkg": compare_gpkg, ".html": compare_html,
