@@ -43,7 +43,8 @@ def index_html(result, map_files: Sequence[str | os.PathLike], maps_dir: Path) -
     """The index page (``maps/index.html``); links are relative to ``maps_dir``.
 
     Fiches and slide images are linked when present under ``maps_dir/fiches/``
-    and ``maps_dir/png/``; the QPV are listed by viability reading, best first.
+    and ``maps_dir/png/``; the QPV are listed by commune, not ranked (a reader may sort
+    the table by any column).
     """
     qpv, ind = result.qpv, result.indicators
     maps = []
@@ -52,7 +53,7 @@ def index_html(result, map_files: Sequence[str | os.PathLike], maps_dir: Path) -
         title, desc = MAP_TITLES.get(p.name, (p.stem, ""))
         maps.append((os.path.relpath(p, maps_dir).replace(os.sep, "/"), title, desc))
     scores = pd.to_numeric(ind.reindex(qpv.index)["viability_score"], errors="coerce")
-    order = scores.sort_values(ascending=False, na_position="last").index
+    order = qpv.sort_values(["lib_com", "lib_qp"]).index
     return mk.render(
         "index.html.j2",
         css=mk.static_text("index.css"),
