@@ -259,7 +259,8 @@ def load_qpv_figures(
     Returns
     -------
     DataFrame
-        Indexed by ``code_qp`` (the ``codes`` given, in order): ``population_qpv``
+        Indexed by ``code_qp`` (the ``codes`` given, in order): ``lib_dep`` (the
+        département's name, when the file has it), ``population_qpv``
         (population municipale, INSEE), ``households_qpv``, the shares of
         households of 1, 2, 3, 4–5 and 6+ persons (``share_households_<n>p_pct``),
         ``employment_rate_qpv_pct`` (15–64 in employment) and
@@ -270,11 +271,16 @@ def load_qpv_figures(
     path = sources.fetch("qpv_figures", data_dir, offline=offline)
     src = f"QPV key figures file {path.name!r}"
     df = pick_columns(
-        read_csv(path, dtype=str), {"code_qp": ("CODE_QP", "codeQPV"), **QPV_FIGURES}, source=src
+        read_csv(path, dtype=str),
+        {"code_qp": ("CODE_QP", "codeQPV"), "lib_dep": ("LIB_DEP",), **QPV_FIGURES},
+        source=src,
+        optional=("lib_dep",),
     )
     df["code_qp"] = df["code_qp"].str.strip().str.upper()
     unique_key(df, "code_qp", source=src)
-    df = df.set_index("code_qp")[list(QPV_FIGURES)]
+    if "lib_dep" not in df.columns:
+        df["lib_dep"] = pd.NA
+    df = df.set_index("code_qp")[["lib_dep", *QPV_FIGURES]]
     for col in QPV_FIGURES:
         df[col] = _to_number(df[col])
     out = df.reindex(pd.Index(list(codes), name="code_qp"))

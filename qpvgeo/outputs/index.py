@@ -20,6 +20,7 @@ from .labels_fr import (
     NETWORK_KIND,
     STATUS_SHORT,
     attribution,
+    departement_label,
     num,
     reading_text,
     uses_drive_network,
@@ -66,6 +67,7 @@ def index_html(result, map_files: Sequence[str | os.PathLike], maps_dir: Path) -
         network_words=f" ({NETWORK_KIND['drive']})" if uses_drive_network(ind) else "",
         rows=[_row(result, code, scores[code], maps_dir) for code in order],
         attribution=attribution(),
+        departement=departement_label(result.parameters),
     )
 
 

@@ -309,6 +309,13 @@ ENCLAVEMENT_COMPONENTS = {
 # credits
 
 
+def departement_label(parameters: dict) -> str:
+    """« Essonne (91) » from a run's parameters (the name from the data), « département 91 »
+    when the data do not name it."""
+    dep, name = parameters.get("dep"), parameters.get("dep_name")
+    return f"{name} ({dep})" if isinstance(name, str) and name else f"département {dep}"
+
+
 def attribution() -> str:
     """Credit line of the maps: background, perimeters, equipments, population, streets."""
     credits = [

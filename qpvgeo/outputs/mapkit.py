@@ -153,6 +153,16 @@ class Legend(MacroElement):
         self.blocks = [(html.escape(t, quote=False), lines) for t, lines in blocks]
 
 
+class MetricScale(MacroElement):
+    """A metric-only scale bar (Leaflet's shows miles and feet too by default)."""
+
+    _template = TEMPLATES.get_template("map_scale.html.j2")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "QpvgeoMetricScale"
+
+
 class Title(MacroElement):
     """Title and subtitle of a map (top left, beside the zoom buttons)."""
 
@@ -280,7 +290,8 @@ def new_map(attribution: str) -> folium.Map:
     No jQuery, Bootstrap or icon fonts to fetch; a muted background leaves
     the QPV colours readable.
     """
-    m = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)
+    m = folium.Map(tiles=None, control_scale=False, zoom_snap=0.25)
+    MetricScale().add_to(m)
     m.default_js = [("leaflet", LEAFLET_JS_URL)]
     m.default_css = [("leaflet_css", LEAFLET_CSS_URL)]
     folium.TileLayer(

@@ -22,6 +22,7 @@ from .labels_fr import (
     SLIDE_DRIVE_NOTE,
     SLIDE_NO_NETWORK_NOTE,
     SLIDE_WALK_NOTE,
+    departement_label,
     fr_number,
     uses_drive_network,
 )
@@ -216,7 +217,8 @@ def viability_png(result) -> bytes:
     ax = fig.add_axes((0.0, 0.02, 0.52, 0.84))
     ax.set_axis_off()
     _draw_viability(ax, result, scores, partial)
-    fig.text(0.015, 0.965, "Viabilité du commerce de proximité dans les QPV de l'Essonne",
+    dep = departement_label(result.parameters)
+    fig.text(0.015, 0.965, f"Viabilité du commerce de proximité dans les QPV — {dep}",
              fontsize=22, weight="bold", va="top")  # fmt: skip
     fig.text(0.015, 0.915, "Lecture de 0 (le moins favorable) à 1 (le plus favorable), sur des "
              f"échelles fixes.\nLecture partielle pour {int(partial.sum())} QPV sur {len(qpv)} : "

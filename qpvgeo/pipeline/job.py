@@ -85,7 +85,9 @@ def run(
         ctx.qpv, table, ctx.equipments, ctx.origins.join(times).join(access.per_origin),
         ctx.networks, barrier_lines, ctx.stations, access.shops, access.isochrones,
         streets, candidates, crossings, detours, pairs, polarites,
-        ctx.categories, ctx.categories_absent, run_parameters(ctx), messages,
+        ctx.categories, ctx.categories_absent,
+        {**run_parameters(ctx), "dep_name": next(iter(ctx.figures["lib_dep"].dropna()), None)},
+        messages,
     )  # fmt: skip
 
 
@@ -112,7 +114,7 @@ def indicator_table(
     table = (
         ctx.qpv[["lib_qp", "insee_com", "lib_com", "area_ha"]]
         .assign(population_qpv=population, population_source=ctx.population_source)
-        .join(ctx.figures.drop(columns="population_qpv"))
+        .join(ctx.figures.drop(columns=["population_qpv", "lib_dep"]))
         .join(ctx.networks.table).join(income_by_qpv(ctx.origins, ctx.iris))
         .join(summary.drop(columns="population_est"))
         .join(access.per_qpv).join(flow_qpv).join(enclave).join(couple)

@@ -187,10 +187,11 @@ def requested_parameters(
 def parameters_key(parameters: dict) -> dict:
     """A run's parameters as compared: categories as the set asked for, time thresholds added.
 
-    ``categories`` (present in the data) and ``categories_absent`` depend on the data, whose
-    files are compared anyway: the key keeps the categories asked for, sorted.
+    ``categories`` (present in the data), ``categories_absent`` and ``dep_name`` depend on the
+    data, whose files are compared anyway: the key keeps the categories asked for, sorted.
     """
-    key = {k: v for k, v in parameters.items() if k not in ("categories", "categories_absent")}
+    from_data = ("categories", "categories_absent", "dep_name")
+    key = {k: v for k, v in parameters.items() if k not in from_data}
     key["dep"] = str(key["dep"])
     key["categories"] = sorted({*parameters["categories"], *parameters["categories_absent"]})
     key["time_thresholds_min"] = list(settings.time_thresholds_min)

@@ -40,3 +40,14 @@ def test_index_links_resolve(exported) -> None:
     fiche.feed((out / "maps" / "fiches" / f"{WITH_NETWORK}.html").read_text(encoding="utf-8"))
     for link in fiche.links:
         assert (out / "maps" / "fiches" / link).is_file(), link
+
+
+@pytest.mark.mirror
+def test_index_names_the_departement_from_the_data(exported, data_dir) -> None:
+    import pandas as pd
+
+    out, _ = exported
+    page = (out / "maps" / "index.html").read_text(encoding="utf-8")
+    figures = pd.read_csv(data_dir / "insee/qpv2024_chiffres_cles_sigville_france.csv", dtype=str)
+    name = figures.loc[figures["insee_dep"] == "91", "lib_dep"].iloc[0]
+    assert f"quartiers prioritaires — {name} (91)</h1>" in page

@@ -81,3 +81,8 @@ def test_missing_values_say_why() -> None:
     assert lf.method_notes(table, "n", ["C"]) == [] and lf.method_notes(table, "n", ["B"]) == ["n"]
     assert lf.DRIVE_NOTE.startswith("Réseau de rues : réseau routier OpenStreetMap")
     assert lf.DRIVE_NOTE_MAPS.startswith("Réseau de rues : réseau routier OpenStreetMap")
+
+
+def test_departement_label_comes_from_the_data() -> None:
+    assert lf.departement_label({"dep": "94", "dep_name": "Val-de-Marne"}) == "Val-de-Marne (94)"
+    assert lf.departement_label({"dep": "94", "dep_name": None}) == "département 94"

@@ -129,3 +129,10 @@ def test_write_atomic_keeps_the_old_file_on_failure(tmp_path: Path, monkeypatch)
         mk.write_atomic(target, "seconde")
     assert target.read_text(encoding="utf-8") == "première"
     assert [p.name for p in target.parent.iterdir()] == ["page.html"]
+
+
+def test_maps_have_a_metric_only_scale() -> None:
+    page = mk.new_map("credits").get_root().render()
+    assert re.search(r"L\.control\.scale\(\{imperial: false", page)
+    # folium's own scale (metric and imperial) is not added as well
+    assert page.count("L.control.scale(") == 1
