@@ -84,7 +84,7 @@
     L.DomEvent.disableClickPropagation(box);
     L.DomEvent.disableScrollPropagation(box);
     var Ctl = L.Control.extend({onAdd: function () { return box; }});
-    new Ctl({position: 'topleft'}).addTo(map);
+    new Ctl({position: 'bottomleft'}).addTo(map);
     var toggle = box.querySelector('.bascule');
 
     function tip(p) {
