@@ -148,7 +148,7 @@ def test_workshop_pins_export_and_import(small_run, browser, tmp_path: Path) -> 
     page.click(".qpvgeo-atelier .bascule")
     assert page.js("document.querySelector('.qpvgeo-atelier .bascule').getAttribute('aria-pressed')") == "true"
     add_pin(page, add_x, add_y, {"type": "besoin", "categorie": "boucherie", "nombre": "3"})
-    add_pin(page, -60, 50, {"type": "lieu_evite", "frein": "insecurite", "commentaire": "le soir"})
+    add_pin(page, 120, 80, {"type": "lieu_evite", "frein": "insecurite", "commentaire": "le soir"})
     pins = page.js("window.qpvgeoAtelier.pins()")
     assert [p["type"] for p in pins] == ["besoin", "lieu_evite"]
     assert pins[0]["categorie"] == "boucherie" and pins[0]["nombre"] == 3

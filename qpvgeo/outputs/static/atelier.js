@@ -84,7 +84,7 @@
     L.DomEvent.disableClickPropagation(box);
     L.DomEvent.disableScrollPropagation(box);
     var Ctl = L.Control.extend({onAdd: function () { return box; }});
-    new Ctl({position: 'bottomleft'}).addTo(map);
+    new Ctl({position: 'topleft'}).addTo(map);
     var toggle = box.querySelector('.bascule');
 
     function tip(p) {
@@ -155,7 +155,9 @@
         draw();
         map.closePopup();
       };
-      L.popup({minWidth: 240}).setLatLng(latlng).setContent(div).openOn(map);
+      // kept clear of this box (top left): the map pans the form to its right
+      L.popup({minWidth: 240, autoPanPaddingTopLeft: [box.offsetWidth + 20, 20]})
+        .setLatLng(latlng).setContent(div).openOn(map);
     }
     map.on('click', function (e) { if (active) { form(e.latlng); } });
 
