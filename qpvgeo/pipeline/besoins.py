@@ -40,6 +40,8 @@ QPV_COLUMNS = (
     "besoins_freins",
 )  # fmt: skip
 NO_ANSWER = "aucune réponse"
+NO_WISH = "aucun besoin exprimé"
+NONE_MEASURED = "aucune catégorie évaluable"
 
 
 @dataclass
@@ -168,10 +170,15 @@ def _per_qpv(result: RunResult, answers: gpd.GeoDataFrame, per_cat: pd.DataFrame
         cats = per_cat[per_cat["code_qp"] == code]
         freins = mine[mine["frein"] != ""]
         no_net = result.networks.network_of(code) is None
+        measured = cats["status_fr"].isin([STATUS_SERVED, STATUS_ABSENT])
         if not len(mine):
             absent = NO_ANSWER
-        elif no_net and (cats["status_fr"] == STATUS_NO_NETWORK).any():
+        elif no_net:
             absent = STATUS_NO_NETWORK
+        elif not len(cats):
+            absent = NO_WISH
+        elif not measured.any():
+            absent = NONE_MEASURED
         else:
             hit = cats[cats["status_fr"] == STATUS_ABSENT]
             absent = " ; ".join(hit["category_label_fr"]) or "aucune"

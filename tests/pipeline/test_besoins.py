@@ -161,3 +161,19 @@ def test_run_keeps_answers_across_runs(small_run, data_dir, tmp_path, monkeypatc
     assert cli.main([*base, "--overwrite", "--besoins", str(bad)]) == 2
     assert "'QN9'" in capsys.readouterr().err
     assert len(calls) == n_calls and (out / "tables/qpvgeo.gpkg").read_bytes() == before
+
+
+@pytest.mark.mirror
+def test_headline_never_claims_what_was_not_measured(small_run, tmp_path):
+    rows = [
+        "QN09106M;besoin;boucherie;;;;;atelier;;\n",  # only a category the data do not hold
+        "QN09140N;frein;;prix;;;;atelier;;\n",  # only a brake
+        "QN09101M;besoin;boucherie;;;;;atelier;;\n",  # no network
+    ]
+    _, answers = answers_of(tmp_path, rows)
+    run = pb.add_besoins(dataclasses.replace(small_run), answers)
+    headline = run.indicators["besoins_absent_10min"]
+    assert headline["QN09106M"] == pb.NONE_MEASURED  # not « aucune »: nothing was measured
+    assert headline["QN09140N"] == pb.NO_WISH
+    assert headline["QN09101M"] == pb.STATUS_NO_NETWORK
+    assert run.indicators.at["QN09140N", "besoins_freins"] == "Prix (1)"
