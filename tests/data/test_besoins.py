@@ -199,3 +199,27 @@ def test_template(tmp_path, capsys):
     doc = json.loads(geo.read_text(encoding="utf-8"))
     assert doc["type"] == "FeatureCollection" and doc["features"] == []
     assert cli.main(["besoins", "template", "--format", "csv", "--out", str(tmp_path)]) == 2
+
+
+def test_csv_columns_and_coordinates_checked(tmp_path):
+    path = tmp_path / "c.csv"
+    # French spellings of the column names are accepted
+    path.write_text("Quartier;Catégorie;Longitude;Latitude;Nombre\n;pain;2.17;48.68;2\n", encoding="utf-8")
+    got = besoins.read_besoins(path)
+    assert (got.at[0, "category"], got.at[0, "nombre"]) == ("boulangerie", 2)
+    assert got.geometry.iloc[0] is not None
+    path.write_text("categorie;lon;lat\npain;638500;6842700\n", encoding="utf-8")
+    with pytest.raises(CRSError, match="Lambert-93"):
+        besoins.read_besoins(path)
+    path.write_text("categorie;lon;lat;x;y\npain;2.17;48.68;1;2\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match="keep one pair"):
+        besoins.read_besoins(path)
+    path.write_text("categorie;lon;lat\npain;2.17;\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match="both filled or both empty"):
+        besoins.read_besoins(path)
+    path.write_text("nom;age\nx;3\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match="neither a `categorie` nor a `frein`"):
+        besoins.read_besoins(path)
+    path.write_text(besoins.template_text("csv"), encoding="utf-8")
+    with pytest.raises(ValidationError, match="no answer"):
+        besoins.read_besoins(path)
