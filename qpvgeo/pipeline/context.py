@@ -161,3 +161,9 @@ class RunResult:
     categories_absent: list[str]
     parameters: dict
     messages: list[str]
+    #: the communes of the département (``nom``; place context on maps, fiches and slides)
+    communes: gpd.GeoDataFrame | None = None
+    #: every QPV of the département, those outside the run too (neighbours on the maps)
+    qpv_all: gpd.GeoDataFrame | None = None
+    #: when the run was made (ISO 8601, UTC): the date printed on every output
+    created_utc: str | None = None

@@ -45,6 +45,7 @@ from ..mapkit import (
     save_map,
 )
 from .access import ACCESS_CATEGORIES, access_map
+from .context import decorate
 from .coupling import coupling_map
 from .enclavement import CANDIDATE_COLOUR, DETOUR_COLOUR, TYPE_COLOURS, enclavement_map
 from .overview import (
@@ -99,13 +100,14 @@ def export_maps(result, out_dir: str | os.PathLike) -> list[Path]:
         The pages written, in the order of :data:`MAPS`.
     """
     out = Path(out_dir)
-    return [save_map(build(result), out / name) for name, build in MAPS.items()]
+    return [save_map(decorate(build(result), result), out / name) for name, build in MAPS.items()]
 
 
 __all__ = [
     "MAPS",
     "access_map",
     "coupling_map",
+    "decorate",
     "enclavement_map",
     "export_maps",
     "overview_map",

@@ -173,11 +173,7 @@ def overview_map(
         title or f"Quartiers prioritaires (QPV) — {indicator_label(indicator)}",
         f"{len(table)} QPV, dont {n_val} avec une valeur calculée",
     )
-    xmin, ymin, xmax, ymax = mk.to_wgs84(table).total_bounds
-    # keep the QPV clear of the title (top) and the layer control (right)
-    m.fit_bounds(
-        [[ymin, xmin], [ymax, xmax]], padding_top_left=(40, 80), padding_bottom_right=(300, 20)
-    )
+    mk.fit(m, table)  # clear of the legend (left), title (top), layer control (right)
     return m
 
 
