@@ -26,7 +26,6 @@ from collections.abc import Sequence
 import folium
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 from branca.element import MacroElement
 
@@ -99,7 +98,7 @@ def inventory_lines(result) -> list[str]:
 
 def sources_lines(result) -> list[str]:
     """The sources with their vintages (data catalogue) and the producer line."""
-    lines = [mk.note(f"{what.capitalize()} : {who} ({when}).") for what, who, when in source_credits()]
+    lines = [mk.note(f"{what[:1].upper()}{what[1:]} : {who} ({when}).") for what, who, when in source_credits()]
     lines.append(mk.note(produced_line(result) + "."))
     return lines
 
@@ -294,7 +293,7 @@ def locator_svg(result, code: str, *, width: int = 220) -> str:
                 xy = np.asarray(ring.coords)
                 px = (xy[:, 0] - xmin) * scale + 4
                 py = (ymax - xy[:, 1]) * scale + 4
-                parts.append("M" + "L".join(f"{a:.1f},{b:.1f}" for a, b in zip(px, py)) + "Z")
+                parts.append("M" + "L".join(f"{a:.1f},{b:.1f}" for a, b in zip(px, py, strict=True)) + "Z")
         return "".join(parts)
 
     out = [f'<svg class="localisation" viewBox="0 0 {width} {height}" width="{width}" '
