@@ -3,6 +3,7 @@
   var d = window.QPVGEO_FICHE;
   if (typeof L === 'undefined') { return; }
   var map = L.map(el, {zoomSnap: 0.25, scrollWheelZoom: false});
+  window.QPVGEO_MAP = map;
   L.tileLayer(d.tiles, {maxZoom: 19, opacity: 0.6, attribution: d.attribution}).addTo(map);
   var overlays = {};
   d.layers.forEach(function (layer, i) {
