@@ -94,7 +94,15 @@ def colormap_legend(cmap: bcm.StepColormap, column: str) -> list[str]:
     texts = class_labels(
         bounds, indicator_unit(column), open_ends=bool(MEDIAN_COLUMN.match(column))
     )
-    return [mk.case(cmap.rgb_hex_str(b), t) for b, t in zip(cmap.index[:-1], texts, strict=True)]
+    lines = [mk.case(cmap.rgb_hex_str(b), t) for b, t in zip(cmap.index[:-1], texts, strict=True)]
+    if MEDIAN_COLUMN.match(column):
+        method = "Classes : seuils fixes de 5 min, les mêmes sur toutes les cartes."
+    elif SHARE_COLUMN.match(column):
+        method = "Classes : seuils fixes (0, 25, 50, 75, 90, 100 %)."
+    else:
+        method = "Classes : 5 intervalles égaux entre le minimum et le maximum."
+    lines.append(mk.note(method))
+    return lines
 
 
 # ---------------------------------------------------------------------------
