@@ -484,6 +484,7 @@ def _add_places(
                 "weight": 1,
                 "fillOpacity": 0.95,
                 "radius": 6 if fam == "commerce" else 4.5,
+                "pane": pane,  # the markers go to their pane (folium leaves them in overlayPane)
             },
             pane=pane,
             fields=["lieu", "genre"],

@@ -47,6 +47,8 @@ if (d.hide) {
 }
 var zoomed = function () {
   var z = map.getZoom();
+  // at the scale of a département, QPV names only (their codes come back closer)
+  map.getContainer().classList.toggle('qpvgeo-loin', z < 12);
   labels.forEach(function (x) {
     if (z >= x.z) { if (!map.hasLayer(x.m)) { x.m.addTo(map); } }
     else if (map.hasLayer(x.m)) { map.removeLayer(x.m); }
