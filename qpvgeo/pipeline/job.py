@@ -10,6 +10,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from os import PathLike
 
 import pandas as pd
@@ -87,7 +88,8 @@ def run(
         streets, candidates, crossings, detours, pairs, polarites,
         ctx.categories, ctx.categories_absent,
         {**run_parameters(ctx), "dep_name": next(iter(ctx.figures["lib_dep"].dropna()), None)},
-        messages,
+        messages, ctx.communes, ctx.qpv_all,
+        datetime.now(UTC).isoformat(timespec="seconds"),
     )  # fmt: skip
 
 
