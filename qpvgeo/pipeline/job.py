@@ -88,8 +88,8 @@ def run(
         streets, candidates, crossings, detours, pairs, polarites,
         ctx.categories, ctx.categories_absent,
         {**run_parameters(ctx), "dep_name": next(iter(ctx.figures["lib_dep"].dropna()), None)},
-        messages, ctx.communes, ctx.qpv_all,
-        datetime.now(UTC).isoformat(timespec="seconds"),
+        messages, communes=ctx.communes, qpv_all=ctx.qpv_all,
+        created_utc=datetime.now(UTC).isoformat(timespec="seconds"),
     )  # fmt: skip
 
 
