@@ -131,7 +131,27 @@ def test_status_on_the_mirror(data_dir):
     by_key = {r["dataset"]: r for r in rows}
     assert by_key["qpv"]["file"] == "qpv/qpv2024_idf.geojson"
     assert by_key["bpe"]["file"] == "insee/bpe2024_essonne_equipements_selection.csv"
-    assert all(r["licence"] and r["vintage"] and r["source"].startswith("https://") for r in rows)
+    assert all(r["licence"] and r["vintage"] for r in rows)
+    # every dataset says where to get it: its download address, or the page of a manual download
+    for r in rows:
+        ds = sources.CATALOGUE[r["dataset"]]
+        want = ds.download or f"téléchargement manuel : {ds.page}"
+        assert r["source"] == want and re.search(r"(^| )https://\S+$", want), r
+
+
+def test_every_catalogue_entry_has_an_address_or_a_manual_page():
+    for key, ds in sources.CATALOGUE.items():
+        assert ds.page.startswith("https://"), key
+        if ds.download is None:  # a manual download says so, and how
+            assert ds.note.startswith("Manual"), key
+        else:
+            assert ds.download.startswith("https://") and " " not in ds.download, key
+            archive = ds.download.endswith(".zip")
+            assert archive == (ds.unzip_member is not None), key
+    # the publishers' addresses (from their pages; qpv, communes, IDFM exports already tested)
+    assert {k for k, d in sources.CATALOGUE.items() if d.download} == {
+        "qpv", "communes", "iris_population", "iris_income", "bpe", "stations", "rail_lines"
+    }
 
 
 def test_status_on_an_empty_directory(tmp_path):
