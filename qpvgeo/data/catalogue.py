@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 OSM_ATTRIBUTION = "© les contributeurs d'OpenStreetMap (ODbL)"
+#: where dated OpenStreetMap extracts of the region are published (the data of the OSM files)
+OSM_EXTRACTS_PAGE = "https://download.geofabrik.de/europe/france/ile-de-france.html"
 
 
 @dataclass(frozen=True)
@@ -247,7 +249,7 @@ CATALOGUE: dict[str, Dataset] = {
             publisher="OpenStreetMap contributors, via osmnx",
             licence="ODbL 1.0",
             vintage="about 2025-12",
-            page="https://www.openstreetmap.org/copyright",
+            page=OSM_EXTRACTS_PAGE,
             files=("osm/essonne_saclay-lesulis-massyW_drive_osmnx_2025-12.graphml",),
             sha256={
                 "osm/essonne_saclay-lesulis-massyW_drive_osmnx_2025-12.graphml": "19bc63275bb811536c2ceb94701b3fff6d888b9b65ddf964c2e1571b1f481837",
@@ -263,7 +265,7 @@ CATALOGUE: dict[str, Dataset] = {
             publisher="OpenStreetMap contributors",
             licence="ODbL 1.0",
             vintage="about 2025-04",
-            page="https://www.openstreetmap.org/copyright",
+            page=OSM_EXTRACTS_PAGE,
             files=("osm/essonne_etampes_drive_from-sumo_2025-04.graphml",),
             sha256={
                 "osm/essonne_etampes_drive_from-sumo_2025-04.graphml": "d468589c67fd64722991ba9f525e62c1d5f5e26081894cbc1733c2bd08ca26ce",
@@ -278,7 +280,7 @@ CATALOGUE: dict[str, Dataset] = {
             publisher="OpenStreetMap contributors",
             licence="ODbL 1.0",
             vintage="2026-01-08",
-            page="https://www.openstreetmap.org/copyright",
+            page=OSM_EXTRACTS_PAGE,
             files=("osm/essonne_palaiseau-orsay-saclay_2026-01-08.osm.bz2",),
             sha256={
                 "osm/essonne_palaiseau-orsay-saclay_2026-01-08.osm.bz2": "3a23b4b2e2cf2367c6289536baaf0c3b05d5a65d7452bf884bd863e18e75d8c7",
@@ -286,7 +288,7 @@ CATALOGUE: dict[str, Dataset] = {
             attribution=OSM_ATTRIBUTION,
             note="Manual: a raw OSM extract (Overpass, osm_base 2026-01-08T06:25:44Z) of Palaiseau, "
             "Orsay and the Saclay plateau; holds footways (a real walk network) but no QPV. "
-            "Dated extracts of any region: https://download.geofabrik.de/europe/france.html",
+            "Dated extracts of every French region: https://download.geofabrik.de/europe/france.html",
         ),
         Dataset(
             key="rail_lines",
@@ -312,7 +314,7 @@ CATALOGUE: dict[str, Dataset] = {
             publisher="OpenStreetMap contributors",
             licence="ODbL 1.0",
             vintage="about 2026-03",
-            page="https://www.openstreetmap.org/copyright",
+            page=OSM_EXTRACTS_PAGE,
             files=("barriers/idf-waterway_seine_osm-navigable-network_2026-03_essonne-2km.geojson",),
             sha256={
                 "barriers/idf-waterway_seine_osm-navigable-network_2026-03_essonne-2km.geojson": "c796158f2e22a1e546fa606275b2f28902c5e7a6935d0e98b765cc7293659114",

@@ -108,7 +108,7 @@ def build_networks(
     root = sources.data_dir(data_dir)
     result = QpvNetworks()
     shared: dict[str, WalkNetwork] = {}
-    for key in sources.NETWORK_DATASETS:
+    for key in sources.NETWORK_DATASETS if offline else ():  # online: a walk network per QPV
         path = sources.find(key, data_dir)
         if path is not None:
             sources.fetch(key, data_dir)  # recorded in the provenance

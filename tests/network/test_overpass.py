@@ -144,7 +144,7 @@ def test_walk_network_downloaded_saved_and_dated(overpass, small_buffer, tmp_pat
         and tags.get("access") != "private" and tags.get("service") != "private"
         and tags.get("area") != "yes" and "separate" not in (tags.get("sidewalk"), tags.get("sidewalk:both"))
         and all(n in extract.nodes for n in refs)
-        and area.contains(shapely.LineString([extract.nodes[n][1::-1] for n in refs]))
+        and all(area.contains(shapely.Point(extract.nodes[n][1::-1])) for n in refs)
     }  # fmt: skip
     assert len(inside) > 10 and inside <= ways
     # provenance: the OSM date of the answer; outputs: « OSM au 08/01/2026 »
