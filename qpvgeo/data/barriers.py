@@ -105,8 +105,10 @@ def _osm_barriers(zone, dep: str, data_dir, offline: bool) -> gpd.GeoDataFrame |
     what = f"the OpenStreetMap barriers around département {dep}"
     if path.is_file():
         out = to_project_crs(read_layer(path, source=str(path)), source=str(path))
-        stamps = out["osm_base"].dropna() if "osm_base" in out else []
-        sources.record_osm(f"barriers {dep}", "saved file", str(min(stamps)) if len(stamps) else None, str(path))
+        stamps = sorted(out["osm_base"].dropna().astype(str)) if "osm_base" in out else []
+        sources.record_osm(
+            f"barriers {dep}", "saved file", stamps[0] if stamps else None, str(path)
+        )
         return out
     if offline:
         return None
@@ -121,6 +123,7 @@ def _osm_barriers(zone, dep: str, data_dir, offline: bool) -> gpd.GeoDataFrame |
         "--offline (motorways, trunk roads and rivers other than the Seine are then reported "
         "not assessed)",
     )
+
     def col(name: str) -> pd.Series:
         return feats[name] if name in feats else pd.Series(None, index=feats.index, dtype=object)
 
@@ -134,7 +137,8 @@ def _osm_barriers(zone, dep: str, data_dir, offline: bool) -> gpd.GeoDataFrame |
         geometry=feats.geometry.values,
         crs=settings.crs,
     )
-    sources.record_osm(f"barriers {dep}", f"Overpass API {ox.settings.overpass_url}", osm_base, str(path))
+    server = f"Overpass API {ox.settings.overpass_url}"
+    sources.record_osm(f"barriers {dep}", server, osm_base, str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.gpkg")
     out.to_file(tmp, driver="GPKG")
@@ -158,7 +162,8 @@ def load_barriers(
     for kind, key, loader in (("rail", "rail_lines", _rail), ("water", "seine", _seine)):
         # a file that cannot be downloaded (offline, or no download address) is reported
         # missing the same way offline and online
-        if sources.find(key, data_dir) is None and (offline or sources.dataset(key).download is None):
+        missing = sources.find(key, data_dir) is None
+        if missing and (offline or sources.dataset(key).download is None):
             notes.append(
                 f"no {kind} barrier file ({sources.dataset(key).files[-1]!r}): not assessed"
             )

@@ -60,7 +60,8 @@ def _hook(seen: _Seen) -> Callable:
         seen.requests += 1
         if response.status_code in RETRY_STATUSES:
             response.close()
-            raise _TransientError(f"the server answered HTTP {response.status_code} {response.reason}")
+            status = f"HTTP {response.status_code} {response.reason}"
+            raise _TransientError(f"the server answered {status}")
         if not response.ok:
             return None  # osmnx raises its own error, turned into a DownloadError below
         try:
@@ -70,10 +71,12 @@ def _hook(seen: _Seen) -> Callable:
             raise _TransientError(
                 f"the answer is truncated or not JSON ({len(response.content):,} bytes received)"
             ) from None
-        remark = str(answer.get("remark", "")) if isinstance(answer, dict) else ""
+        if not isinstance(answer, dict):
+            return None  # osmnx says it is not a dict of results
+        remark = str(answer.get("remark", ""))
         if "error" in remark.lower():  # Overpass ran out of time or memory: a partial answer
             raise _TransientError(f"the answer is incomplete (Overpass remark: {remark!r})")
-        stamp = (answer.get("osm3s") or {}).get("timestamp_osm_base") if isinstance(answer, dict) else None
+        stamp = (answer.get("osm3s") or {}).get("timestamp_osm_base")
         if stamp:
             seen.osm_base.append(str(stamp))
         return None

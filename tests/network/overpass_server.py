@@ -95,7 +95,9 @@ class Extract:
                 nodes |= found
             elif kind == "way":
                 hits = self.tree.query(area, predicate="intersects")
-                found = {self.way_ids[i] for i in hits if _match(self.ways[self.way_ids[i]][1], conds)}
+                found = {
+                    self.way_ids[i] for i in hits if _match(self.ways[self.way_ids[i]][1], conds)
+                }
                 ways |= found
             else:
                 found = {r for r, (members, t) in self.relations.items()
@@ -126,7 +128,11 @@ class Extract:
                 if area.intersects(Point(lo, la)):
                     return True
             if mtype == "way" and ref in self.ways:
-                coords = [(self.nodes[n][1], self.nodes[n][0]) for n in self.ways[ref][0] if n in self.nodes]
+                coords = [
+                    (self.nodes[n][1], self.nodes[n][0])
+                    for n in self.ways[ref][0]
+                    if n in self.nodes
+                ]
                 if len(coords) >= 2 and area.intersects(LineString(coords)):
                     return True
         return False

@@ -300,7 +300,9 @@ def test_a_missing_seine_file_is_the_same_note_offline_and_online(overpass, barr
     assert on.assessed == {"rail": "yes", "water": "yes", "road": "yes"}
 
 
-def test_rail_file_missing_online_is_downloaded_offline_is_a_note(overpass, tmp_path, data_dir, monkeypatch):
+def test_rail_file_missing_online_is_downloaded_offline_is_a_note(
+    overpass, tmp_path, data_dir, monkeypatch
+):
     """A file with a download address: offline a note, online the (monkeypatched) download."""
     root = tmp_path / "data"
     name = sources.CATALOGUE["communes"].files[-1]
@@ -323,3 +325,20 @@ def test_rail_file_missing_online_is_downloaded_offline_is_a_note(overpass, tmp_
     on = barriers.load_barriers("91", data_dir=root, offline=False)
     assert fetched == ["rail_lines"] and on.assessed["rail"] == "yes"
     assert box(*on.lines.total_bounds).area > 0
+
+
+def test_a_refused_query_or_an_empty_answer_is_not_retried(overpass, small_buffer, tmp_path):
+    """HTTP 400 (a query the server refuses) and an answer with no way are errors at once."""
+    qpv, origins = perimeter()
+    overpass.always = 400
+    with pytest.raises(DownloadError, match=rf"walk network of QPV {CODE} .* failed: "
+                       r"ResponseStatusCodeError: .*400.*--osm-extract FILE"):  # fmt: skip
+        networks.build_networks(qpv, origins, data_dir=tmp_path, offline=False)
+    assert interpreter_requests(overpass) == 1
+    overpass.reset()
+    far = qpv.set_geometry(qpv.geometry.translate(30_000, 0))  # 30 km east: outside the extract
+    with pytest.raises(DownloadError, match=rf"walk network of QPV {CODE} .* failed: "
+                       r"InsufficientResponseError: "):  # fmt: skip
+        networks.build_networks(far, origins, data_dir=tmp_path, offline=False)
+    assert interpreter_requests(overpass) == 1
+    assert not (tmp_path / networks.walk_network_file(CODE)).exists()
