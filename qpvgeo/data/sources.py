@@ -151,13 +151,14 @@ def fetch(
             how += f" (dataset page: {ds.page})"
         else:
             how = f"get it from {ds.page}"
-        reason = "offline" if offline else "no direct download address"
+        # a manual download: the same message offline and online
+        reason = "offline" if ds.download else "no direct download address, manual download"
         raise DataNotFoundError(
             f"dataset {key!r} ({ds.title}, {ds.publisher}, {ds.vintage}) is missing from the data "
             f"directory {str(root)!r} ({reason}): expected {ds.files[0]!r}"
             + (f" (or {', '.join(repr(f) for f in ds.files[1:])})" if len(ds.files) > 1 else "")
             + f"; {how} and save it there, or point --data-dir / QPVGEO_DATA_DIR at a directory "
-            "that holds it"
+            "that holds it" + (f" ({ds.note})" if ds.download is None and ds.note else "")
         )
     path = _download(ds, root)
     _check_integrity(ds, root, ds.files[0], accept_changed_data)

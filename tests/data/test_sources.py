@@ -117,10 +117,15 @@ def test_fetch_without_download_address_names_the_page(tmp_path):
     """IRIS outlines have no direct address: the page is given, even online."""
     with pytest.raises(
         DataNotFoundError,
-        match=r"dataset 'iris' .*\(no direct download address\): expected "
-        r"'admin/iris_idf.geojson'.*get it from https://geoservices.ign.fr/contoursiris",
-    ):
+        match=r"dataset 'iris' .*\(no direct download address, manual download\): expected "
+        r"'admin/iris_idf.geojson'.*get it from https://geoservices.ign.fr/contoursiris.* "
+        r"\(Manual download: IGN publishes 7z archives",
+    ) as online:
         sources.fetch("iris", tmp_path, offline=False)
+    # a manual download is missing the same way offline and online
+    with pytest.raises(DataNotFoundError) as offline:
+        sources.fetch("iris", tmp_path, offline=True)
+    assert str(offline.value) == str(online.value)
 
 
 @pytest.mark.mirror
