@@ -9,7 +9,8 @@ extract's ``<meta osm_base=…>``. Anything else is answered HTTP 400.
 A test scripts failures with :attr:`OverpassServer.script`: a list of actions
 consumed one per request (``429``, ``504``: that status; ``"truncate"``: the first
 half of the answer in a complete HTTP answer; ``"cut"``: the connection closes half way
-through the body; ``("sleep", s)``: answer after ``s`` seconds), and
+through the body; ``"remark"``: half the elements and the remark of an Overpass
+runtime error (status 200); ``("sleep", s)``: answer after ``s`` seconds), and
 :attr:`OverpassServer.always`, used once the script is spent (None: answer).
 """
 
@@ -228,9 +229,13 @@ class OverpassServer:
         if isinstance(action, int):
             return self._send(handler, action, b"<html>busy</html>", "text/html")
         try:
-            body = json.dumps(self.extract.answer(query)).encode()
+            answer = self.extract.answer(query)
         except ValueError as exc:
             return self._send(handler, 400, str(exc).encode(), "text/plain")
+        if action == "remark":  # Overpass ran out of time: what it found so far, and a remark
+            answer["elements"] = answer["elements"][: len(answer["elements"]) // 2]
+            answer["remark"] = 'runtime error: Query timed out in "query" at line 1 after 2 seconds.'
+        body = json.dumps(answer).encode()
         if action == "truncate":  # a complete HTTP answer whose JSON stops half way
             body = body[: len(body) // 2]
         if action == "cut":  # the connection closes half way through the announced body
