@@ -344,3 +344,34 @@ def test_a_refused_query_or_an_empty_answer_is_not_retried(overpass, small_buffe
         networks.build_networks(far, origins, data_dir=tmp_path, offline=False)
     assert interpreter_requests(overpass) == 1
     assert not (tmp_path / networks.walk_network_file(CODE)).exists()
+
+
+# --- the whole run -------------------------------------------------------------------------
+
+
+def test_an_online_run_downloads_from_the_server_and_records_the_osm_date(
+    overpass, tmp_path, data_dir
+):
+    """``pipeline.run`` on a connected machine: a walk network per QPV and the barriers of the
+    département from the (local) Overpass server, dated in the provenance; no drive network."""
+    from qpvgeo import pipeline
+
+    root = tmp_path / "data"
+    for f in data_dir.rglob("*"):
+        if f.is_file():
+            (root / f.relative_to(data_dir)).parent.mkdir(parents=True, exist_ok=True)
+            (root / f.relative_to(data_dir)).symlink_to(f)
+    code = "QN09140N"  # Les Ulis Est: the extract's nearest way is 1.4 km away (mirror README)
+    result = pipeline.run("91", [code], data_dir=root, offline=False)
+    assert interpreter_requests(overpass) == 2  # its walk network, the barriers of 91
+    # downloaded and saved, but no street of the extract reaches its residents: non évalué
+    assert (root / networks.walk_network_file(code)).is_file()
+    row = result.indicators.loc[code]
+    assert row["network_status"] == "absent" and row["network_source"] is None
+    assert result.barriers.assessed == {"rail": "yes", "water": "yes", "road": "yes"}
+    assert not np.isnan(row["share_perimeter_road_pct"])
+    record = export.provenance(result.parameters, result.messages)
+    assert [(r["what"], r["osm_base"]) for r in record["osm_data"]] == [
+        ("barriers 91", OSM_BASE), (f"walk network {code}", OSM_BASE)
+    ]  # fmt: skip
+    assert not any(f["dataset"].startswith("network_") for f in record["data_files"])
