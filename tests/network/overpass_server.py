@@ -234,7 +234,9 @@ class OverpassServer:
             return self._send(handler, 400, str(exc).encode(), "text/plain")
         if action == "remark":  # Overpass ran out of time: what it found so far, and a remark
             answer["elements"] = answer["elements"][: len(answer["elements"]) // 2]
-            answer["remark"] = 'runtime error: Query timed out in "query" at line 1 after 2 seconds.'
+            answer["remark"] = (
+                'runtime error: Query timed out in "query" at line 1 after 2 seconds.'
+            )
         body = json.dumps(answer).encode()
         if action == "truncate":  # a complete HTTP answer whose JSON stops half way
             body = body[: len(body) // 2]

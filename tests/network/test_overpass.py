@@ -194,8 +194,11 @@ def _drive_network_in(tmp_path, data_dir):
     [
         (504, "failed after 4 attempt(s): the server answered HTTP 504"),
         ("cut", "failed after 4 attempt(s): the answer is truncated: the connection closed"),
-        ("remark", "failed after 4 attempt(s): the answer is incomplete (Overpass remark: "
-                   "'runtime error: Query timed out"),  # fmt: skip
+        (
+            "remark",
+            "failed after 4 attempt(s): the answer is incomplete (Overpass remark: "
+            "'runtime error: Query timed out",
+        ),  # fmt: skip
     ],
 )
 def test_a_failed_download_is_one_clear_error_never_a_fallback(
