@@ -371,6 +371,10 @@ def test_an_online_run_downloads_from_the_server_and_records_the_osm_date(
     assert (root / networks.walk_network_file(code)).is_file()
     row = result.indicators.loc[code]
     assert row["network_status"] == "absent" and row["network_source"] is None
+    assert (
+        f"1 QPV have no street network reaching their residents in OpenStreetMap: {code}; "
+        "their access values are left empty" in result.messages
+    )
     assert result.barriers.assessed == {"rail": "yes", "water": "yes", "road": "yes"}
     assert not np.isnan(row["share_perimeter_road_pct"])
     record = export.provenance(result.parameters, result.messages)
