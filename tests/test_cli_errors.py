@@ -189,7 +189,8 @@ def test_data_command_on_an_empty_directory(capsys, tmp_path):
     assert marks == ["MISSING"] * len(sources.CATALOGUE) + ["optional"] * len(sources.SAVED_FILES)
     # the optional files a connected run saves are listed too, with their place
     assert "barriers/osm_barriers_{dep}.gpkg" in out and "osm/walk/{code_qp}.graphml" in out
-    assert "https://geoservices.ign.fr/contoursiris" in out
+    assert "téléchargement manuel : https://geoservices.ign.fr/contoursiris" in out
+    assert f"\n{'':8} {sources.CATALOGUE['bpe'].download}\n" in out  # a direct address as it is
 
 
 def _console_script() -> list[str]:

@@ -114,6 +114,9 @@ def status_long(indicators: pd.DataFrame, code: str) -> str:
         return f"aucun ({NO_NETWORK})"
     kind = indicators.at[code, "network_kind"] if "network_kind" in indicators else None
     words = NETWORK_KIND.get(kind, "réseau de rues")
+    date = indicators.at[code, "network_osm_date"] if "network_osm_date" in indicators else None
+    if isinstance(date, str) and len(date) >= 10:  # AAAA-MM-JJ: the OSM data of a download
+        words += f", OSM au {date[8:10]}/{date[5:7]}/{date[:4]}"
     if status == "partiel":
         scope = indicators.at[code, "network_scope"] if "network_scope" in indicators else None
         return f"partiel ({words} ; {scope if isinstance(scope, str) else 'une partie des habitants'})"

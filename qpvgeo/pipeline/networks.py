@@ -18,6 +18,7 @@ from .. import __version__, settings
 from .._errors import QpvgeoWarning
 from ..data import sources
 from ..network.build import WalkNetwork, load_network, resident_coverage, walk_graph_from_polygon
+from ..network.overpass import call_overpass
 
 log = logging.getLogger(__name__)
 
@@ -81,17 +82,24 @@ def build_networks(
 
     In order: a walk network saved for the QPV in the data directory
     (``osm/walk/<code_qp>.graphml``); on a connected machine, the OSM walk
-    network downloaded with osmnx around the QPV (and saved there for next
-    time, osmnx's cache kept in the data directory); else the network files of
+    network downloaded with osmnx around the QPV (and saved there, with the
+    OSM date of the answer, for next time); offline, the network files of
     the data directory (see :data:`qpvgeo.sources.NETWORK_DATASETS`),
     choosing the one that reaches most of the QPV's residents (``origins``,
     :func:`qpvgeo.network.build.resident_coverage`).
+
+    A failed download stops the run with one :class:`~qpvgeo.DownloadError`
+    naming the QPV and what to do (:mod:`qpvgeo.network.overpass`): it never
+    falls back to another kind of network. The networks already downloaded
+    are saved, so running again resumes where it stopped.
 
     Returns
     -------
     QpvNetworks
         ``table`` indexed by ``code_qp``: ``network_source`` (file name or
-        NaN), ``network_kind`` (walk/drive), ``network_coverage_pct`` (share of
+        NaN), ``network_kind`` (walk/drive), ``network_osm_date`` (date of the
+        OSM data of a downloaded walk network, ``AAAA-MM-JJ``, else None),
+        ``network_coverage_pct`` (share of
         the QPV's residents within the snap distance of a street of the
         network) and ``network_status``: ``couvert`` (≥ 95 %), ``partiel``
         (network indicators left empty) or ``absent``.
@@ -100,7 +108,7 @@ def build_networks(
     root = sources.data_dir(data_dir)
     result = QpvNetworks()
     shared: dict[str, WalkNetwork] = {}
-    for key in sources.NETWORK_DATASETS:
+    for key in sources.NETWORK_DATASETS if offline else ():  # online: a walk network per QPV
         path = sources.find(key, data_dir)
         if path is not None:
             sources.fetch(key, data_dir)  # recorded in the provenance
@@ -111,10 +119,11 @@ def build_networks(
     ):
         own = root / walk_network_file(code)
         if not own.is_file() and not offline:
-            _download_walk_network(code, geom, own, root)
-        candidates = dict(shared)
+            _download_walk_network(code, geom, own)
+        candidates, osm_date = dict(shared), None
         if own.is_file():
             candidates = {own.name: load_network_cached(own, kind="walk")}
+            osm_date = _record_osm_date(code, own, candidates[own.name])
         best, best_share = None, 0.0
         mine = origins[origins["code_qp"] == code]
         for name, net in candidates.items():
@@ -127,6 +136,7 @@ def build_networks(
         rows[code] = {
             "network_source": best,
             "network_kind": candidates[best].kind if best else None,
+            "network_osm_date": osm_date if best else None,
             "network_coverage_pct": round(100 * best_share, 1),
             "network_status": status,
             "network_scope": SCOPE[status].format(pct=100 * best_share),
@@ -167,19 +177,36 @@ def load_network_cached(path: Path, *, kind: str | None = None) -> WalkNetwork:
     return net
 
 
-def _download_walk_network(code: str, geom, target: Path, root: Path) -> None:
+#: what to do when the walk network of a QPV cannot be downloaded (completed with its code)
+DOWNLOAD_FIX = (
+    "read the streets from a dated OpenStreetMap extract instead (qpvgeo run --osm-extract FILE, "
+    "e.g. the Geofabrik Île-de-France .osm.pbf), or save a walk network of the QPV as "
+    "{file!r} in the data directory, or run with --offline (the QPV without a network are "
+    "then reported « non évalué »)"
+)
+
+
+def _download_walk_network(code: str, geom, target: Path) -> None:
+    """Download the OSM walk network around a QPV and save it (GraphML, with its OSM date)."""
     import osmnx as ox
 
-    ox.settings.cache_folder = str(sources.osmnx_cache_dir(root))
-    ox.settings.use_cache = True
-    try:
-        G = walk_graph_from_polygon(geom.buffer(NETWORK_BUFFER_M))
-    except Exception as exc:  # no network, Overpass errors: fall back to local files
-        warnings.warn(
-            f"QPV {code}: OSM walk network download failed ({exc}); using local files", category=QpvgeoWarning, stacklevel=3
-        )
-        return
+    area = geom.buffer(NETWORK_BUFFER_M)
+    G, osm_base = call_overpass(
+        lambda: walk_graph_from_polygon(area),
+        f"the OpenStreetMap walk network of QPV {code}",
+        fix=DOWNLOAD_FIX.format(file=walk_network_file(code)),
+    )
+    G.graph["osm_base"] = osm_base or ""
+    G.graph["osm_source"] = f"Overpass API {ox.settings.overpass_url}"
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".tmp.graphml")
     ox.save_graphml(G, tmp)
     tmp.replace(target)
+
+
+def _record_osm_date(code: str, path: Path, net: WalkNetwork) -> str | None:
+    """Record the OSM date of a saved walk network in the provenance; the date (AAAA-MM-JJ)."""
+    stamp = str(net.graph.graph.get("osm_base") or "") or None
+    source = str(net.graph.graph.get("osm_source") or "") or "saved file"
+    sources.record_osm(f"walk network {code}", source, stamp, str(path))
+    return stamp[:10] if stamp else None

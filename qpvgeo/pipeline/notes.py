@@ -35,9 +35,10 @@ def _network_notes(ctx: RunContext) -> list[str]:
     no_net = table.index[table["network_status"] == NONE]
     if not len(no_net):
         return []
+    where = "in the data directory" if ctx.offline else "reaching their residents in OpenStreetMap"
     return [
-        f"{len(no_net)} QPV have no street network in the data directory: "
-        f"{', '.join(no_net)}; their access values are "
+        f"{len(no_net)} QPV have no street network {where}: {', '.join(no_net)}; "
+        "their access values are "
         + ("crow-fly estimates (labelled)" if ctx.crowfly_fallback else "left empty")
     ]
 
