@@ -265,11 +265,20 @@ def open_extract(path: str | PathLike) -> OsmExtract:
 
 
 def find_extracts(data_dir: str | PathLike | None = None) -> list[Path]:
-    """The extracts in the data directory's ``osm/`` folder (``*.osm.pbf``, ``*.osm``, ``*.osm.bz2``)."""
-    folder = sources.data_dir(data_dir) / EXTRACT_FOLDER
+    """The extracts in the data directory's ``osm/`` folder (``*.osm.pbf``, ``*.osm``,
+    ``*.osm.bz2``), except the files of catalogue datasets (read as those datasets)."""
+    root = sources.data_dir(data_dir)
+    folder = root / EXTRACT_FOLDER
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.name.endswith(EXTRACT_SUFFIXES))
+    # a file of the catalogue (the mirror's Palaiseau extract) is read as its dataset
+    known = {name for ds in sources.CATALOGUE.values() for name in ds.files}
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.name.endswith(EXTRACT_SUFFIXES)
+        and p.relative_to(root).as_posix() not in known
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- reading
@@ -285,8 +294,8 @@ class ExtractData:
     area : shapely geometry
         The area read (EPSG:2154): ways with a node inside it were kept.
     extent : shapely geometry
-        Where the extract holds data (EPSG:2154): the convex hull of the first
-        node of each of its street, railway and waterway ways.
+        Where the extract holds data (EPSG:2154): the convex hull of the nodes
+        of its street, railway and waterway ways (their ends and extreme nodes).
     walk_ways : list of dict
         Walkable ways, as Overpass JSON elements (``type``, ``id``, ``nodes``, ``tags``).
     nodes : dict
@@ -327,28 +336,34 @@ def _to_wgs(geom: shapely.Geometry) -> shapely.Geometry:
     return gpd.GeoSeries([geom], crs=settings.crs).to_crs(4326).iloc[0]
 
 
-def read_extract(extract: OsmExtract, area: shapely.Geometry) -> ExtractData:
-    """One pass over the extract: walkable ways and barrier lines with a node inside ``area``.
+def read_extract(
+    extract: OsmExtract, area: shapely.Geometry, *, barrier_area: shapely.Geometry | None = None
+) -> ExtractData:
+    """One pass over the extract: walkable ways with a node inside ``area``, barrier lines with
+    a node inside ``barrier_area``.
 
     Parameters
     ----------
     extract : OsmExtract
     area : shapely Polygon or MultiPolygon
-        EPSG:2154; typically the QPV with their network buffer and the
-        département with its barrier ring.
+        EPSG:2154; typically the QPV with their network buffer.
+    barrier_area : shapely Polygon or MultiPolygon, optional
+        EPSG:2154; typically the département and a ring around it (default ``area``).
     """
     import osmium
 
     start = time.perf_counter()
     area_wgs = _to_wgs(area)
+    barrier_wgs = area_wgs if barrier_area is None else _to_wgs(barrier_area)
     shapely.prepare(area_wgs)
-    axmin, aymin, axmax, aymax = area_wgs.bounds
+    shapely.prepare(barrier_wgs)
+    axmin, aymin, axmax, aymax = shapely.union(area_wgs.envelope, barrier_wgs.envelope).bounds
     import osmnx as ox
 
     walkable = walk_filter()
     keys = tuple(dict.fromkeys(("highway", "railway", "waterway", *ox.settings.useful_tags_node)))
     # node tags are kept a little beyond the area: the ways touching it run out of it
-    nxmin, nymin, nxmax, nymax = axmin - 0.05, aymin - 0.05, axmax + 0.05, aymax + 0.05
+    nxmin, nymin, nxmax, nymax = np.array(area_wgs.bounds) + [-0.05, -0.05, 0.05, 0.05]
     walk_ways, barrier_ways, node_tags = [], [], {}
     hull_pts: list[tuple[float, float]] = []
     proc = (
@@ -372,7 +387,9 @@ def read_extract(extract: OsmExtract, area: shapely.Geometry) -> ExtractData:
                     lats.append(loc.lat)
             if len(refs) < 2:
                 continue
-            hull_pts.append((lons[0], lats[0]))
+            for i in {0, len(refs) - 1, lons.index(min(lons)), lons.index(max(lons)),
+                      lats.index(min(lats)), lats.index(max(lats))}:  # fmt: skip
+                hull_pts.append((lons[i], lats[i]))
             if max(lons) < axmin or min(lons) > axmax or max(lats) < aymin or min(lats) > aymax:
                 continue
             tags = dict(obj.tags)
@@ -390,7 +407,7 @@ def read_extract(extract: OsmExtract, area: shapely.Geometry) -> ExtractData:
         data.walk_ways.append({"type": "way", "id": oid, "nodes": refs, "tags": tags})
         for ref, x, y in zip(refs, lons, lats, strict=True):
             data.nodes[ref] = (float(x), float(y), node_tags.get(ref, {}))
-    data.barriers = _barrier_lines(_touching(barrier_ways, area_wgs), extract)
+    data.barriers = _barrier_lines(_touching(barrier_ways, barrier_wgs), extract)
     log.info(
         "OSM extract %s: %d walkable ways, %d barrier lines in the area (%.1f s)",
         extract.name, len(data.walk_ways), len(data.barriers), time.perf_counter() - start,
@@ -410,19 +427,44 @@ def _touching(ways: list[tuple], area_wgs: shapely.Geometry) -> list[tuple]:
 
 
 def _extent(points: list[tuple[float, float]]) -> shapely.Geometry:
-    """Where the extract has data (EPSG:2154): the convex hull of its ways' first nodes."""
+    """Where the extract has data (EPSG:2154): the convex hull of the points given (lon/lat)."""
     if len(points) < 3:
         return shapely.Polygon()
     hull = shapely.convex_hull(shapely.multipoints(np.array(points)))
     return gpd.GeoSeries([hull], crs=4326).to_crs(settings.crs).iloc[0]
 
 
+#: name of a barrier way without ``ref`` or ``name`` (French, shown in the outputs)
+UNNAMED_FR = {
+    "motorway": "autoroute",
+    "motorway_link": "bretelle d'autoroute",
+    "trunk": "voie rapide",
+    "trunk_link": "bretelle de voie rapide",
+    "rail": "voie ferrée",
+    "river": "rivière",
+    "canal": "canal",
+}
+
+
+def barrier_name(tags) -> str:
+    """« N 118 », « A 10 » (roads by their number, spaced as on French signs), a river or a rail
+    line by its name, else its line number or kind in words."""
+    kind = barrier_kind(tags)
+    value = tags.get(BARRIER_RULES[kind][0], "") if kind else ""
+    if kind == "road" and tags.get("ref"):
+        return re.sub(r"^([A-Z]+)\s*(\d)", r"\1 \2", tags["ref"].split(";")[0].strip())
+    if tags.get("name"):
+        return tags["name"]
+    if kind == "rail" and tags.get("ref"):
+        return f"ligne {tags['ref']}"
+    return UNNAMED_FR.get(value, value)
+
+
 def _barrier_lines(ways: list[tuple], extract: OsmExtract) -> gpd.GeoDataFrame:
     rows = []
     for _oid, tags, _refs, lons, lats in ways:
-        kind = barrier_kind(tags)
-        name = tags.get("ref") or tags.get("name") or tags.get(BARRIER_RULES[kind][0])
-        rows.append((kind, str(name), shapely.linestrings(np.column_stack([lons, lats]))))
+        line = shapely.linestrings(np.column_stack([lons, lats]))
+        rows.append((barrier_kind(tags), barrier_name(tags), line))
     frame = pd.DataFrame(rows, columns=["kind", "name", "geometry"])
     out = gpd.GeoDataFrame(
         {"kind": frame["kind"], "name": frame["name"], "source": f"OSM ({extract.label_fr})"},
