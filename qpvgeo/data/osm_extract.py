@@ -184,7 +184,7 @@ def _check_path(path: str | PathLike) -> Path:
     if not path.name.endswith(EXTRACT_SUFFIXES):
         raise ValidationError(
             f"OSM extract {str(path)!r}: unknown format; give an .osm.pbf, .osm or .osm.bz2 file "
-            "(e.g. https://download.geofabrik.de/europe/france/ile-de-france-latest.osm.pbf)"
+            f"(e.g. {GEOFABRIK_IDF})"
         )
     if not path.is_file():
         raise ValidationError(f"OSM extract {str(path)!r} does not exist")
@@ -279,6 +279,47 @@ def find_extracts(data_dir: str | PathLike | None = None) -> list[Path]:
         if p.is_file() and p.name.endswith(EXTRACT_SUFFIXES)
         and p.relative_to(root).as_posix() not in known
     )  # fmt: skip
+
+
+#: where to get a regional extract (Geofabrik, updated daily)
+GEOFABRIK_IDF = "https://download.geofabrik.de/europe/france/ile-de-france-latest.osm.pbf"
+
+
+def extract_rows(data_dir: str | PathLike | None = None) -> list[dict]:
+    """For ``qpvgeo data``: one row per extract of ``osm/`` (its date when the header or an
+    Overpass ``osm_base`` gives it at once), or one row saying where to get one."""
+    rows = []
+    for path in find_extracts(data_dir):
+        reader = None
+        try:
+            import osmium
+
+            reader = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING)
+            stamp = _parse_time(reader.header().get("osmosis_replication_timestamp"))
+        except RuntimeError:
+            stamp = None
+        finally:
+            if reader is not None:
+                reader.close()
+        stamp = stamp or _overpass_base(path)
+        rows.append({
+            "mark": "present",
+            "file": path.relative_to(sources.data_dir(data_dir)).as_posix(),
+            "publisher": "OpenStreetMap contributors",
+            "licence": "ODbL 1.0",
+            "vintage": f"OSM au {stamp:%d/%m/%Y}" if stamp else "date read at run time",
+            "source": "OSM extract: walk networks and barriers of the QPV it covers",
+        })  # fmt: skip
+    if not rows:
+        rows.append({
+            "mark": "optional",
+            "file": f"{EXTRACT_FOLDER}/*.osm.pbf",
+            "publisher": "OpenStreetMap contributors",
+            "licence": "ODbL 1.0",
+            "vintage": "the extract's date",
+            "source": f"OSM extract (walk networks, barriers), e.g. {GEOFABRIK_IDF}",
+        })  # fmt: skip
+    return rows
 
 
 # --------------------------------------------------------------------------- reading
