@@ -141,3 +141,24 @@ def test_provenance_holds_the_extract(extract_run, palaiseau_pbf):
     assert any("OSM au 08/01/2026" in m for m in record["messages"])
     page = (out / "maps/qpv_enclavement.html").read_text(encoding="utf-8")
     assert "OSM au 08/01/2026" in page
+
+
+def test_qpv_outside_the_extract_said(palaiseau_pbf, data_dir):
+    """QN09140N (Les Ulis) lies 1.4 km from the Palaiseau extract: its network comes from the
+    data directory's files (a drive network, labelled so) and a note names it; its road share
+    stays not assessed (NaN), the extract's extent not reaching it."""
+    from qpvgeo import pipeline
+
+    result = pipeline.run(
+        "91", ["QN09140N"], data_dir=data_dir, offline=True, osm_extracts=[palaiseau_pbf]
+    )
+    row = result.indicators.loc["QN09140N"]
+    assert row["network_kind"] == "drive" and not isinstance(row["network_osm_date"], str)
+    assert any(
+        "1 QPV lie outside the OSM extract(s) palaiseau-cut.osm.pbf: QN09140N" in m
+        for m in result.messages
+    )
+    assert np.isnan(row["share_perimeter_road_pct"]) and row["barriers_assessed"].endswith(
+        "road: no"
+    )
+    assert result.parameters["osm_extracts"][0]["osm_timestamp"] == "2026-01-08T06:25:44+00:00"
