@@ -93,6 +93,17 @@ def test_population_from_iris(extract_run):
     )
     assert table["lib_qp"].tolist() == ["Le Guichet, le long de la N118", "Plateau"]
     assert (table["insee_com"].str.startswith("91")).all()
+    assert (table["perimeter_kind"] == "périmètre d'étude").all()
+
+
+def test_fiche_says_study_area_and_iris_estimate(extract_run):
+    out, _, _ = extract_run
+    page = (out / "maps/fiches/plateau.html").read_text(encoding="utf-8")
+    assert "Périmètre d'étude plateau" in page and "Quartier prioritaire" not in page
+    assert "Population (estimation par les IRIS" in page
+    assert "pas de chiffre officiel pour un périmètre d'étude" in page
+    assert "secret statistique" not in page
+    assert "OSM au 08/01/2026" in page
 
 
 def test_road_barrier_share_where_the_n118_lines_the_perimeter(extract_run, palaiseau_pbf):
