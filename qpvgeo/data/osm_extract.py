@@ -179,7 +179,8 @@ class OsmExtract:
         }
 
 
-def _check_path(path: str | PathLike) -> Path:
+def checked_path(path: str | PathLike) -> Path:
+    """The extract's absolute path; an error for a missing file or another format."""
     path = Path(path).expanduser()
     if not path.name.endswith(EXTRACT_SUFFIXES):
         raise ValidationError(
@@ -236,7 +237,7 @@ def open_extract(path: str | PathLike) -> OsmExtract:
     """
     import osmium
 
-    path = _check_path(path)
+    path = checked_path(path)
     try:
         reader = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING)
         header = reader.header()
@@ -543,7 +544,7 @@ def cut_extract(
     """
     import osmium
 
-    source = _check_path(source)
+    source = checked_path(source)
     target = Path(target)
     if not target.name.endswith(EXTRACT_SUFFIXES):
         raise ValidationError(f"cut target {str(target)!r}: name it .osm.pbf, .osm or .osm.bz2")

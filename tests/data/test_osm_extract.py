@@ -237,3 +237,19 @@ def test_extracts_of_the_data_directory(data_dir, palaiseau_pbf, tmp_path, capsy
     assert cli.main(["data", "--data-dir", str(root)]) == 0
     out = capsys.readouterr().out
     assert "osm_extract      osm/region.osm.pbf" in out and "OSM au 08/01/2026" in out
+
+
+def test_cli_bad_extract_one_error_line(capsys, data_dir, tmp_path):
+    from qpvgeo import cli
+
+    argv = ["run", "--dep", "91", "--offline", "--data-dir", str(data_dir), "--out", str(tmp_path)]
+    assert cli.main([*argv, "--osm-extract", str(tmp_path / "idf.osm.pbf")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert (
+        len(err) == 1
+        and err[0].startswith("qpvgeo: error: OSM extract")
+        and "does not exist" in err[0]
+    )
+    (tmp_path / "roads.geojson").write_text("{}")
+    assert cli.main([*argv, "--osm-extract", str(tmp_path / "roads.geojson")]) == 2
+    assert "give an .osm.pbf, .osm or .osm.bz2 file" in capsys.readouterr().err
