@@ -19,6 +19,7 @@ from .._errors import QpvgeoWarning
 from ..data import sources
 from ..network.build import WalkNetwork, load_network, resident_coverage, walk_graph_from_polygon
 from ..network.overpass import call_overpass
+from .extracts import RunExtracts, qpv_extract_network
 
 log = logging.getLogger(__name__)
 
@@ -77,10 +78,13 @@ def build_networks(
     *,
     data_dir: str | PathLike | None = None,
     offline: bool | None = None,
+    extracts: RunExtracts | None = None,
 ) -> QpvNetworks:
     """Find a street network for each QPV.
 
-    In order: a walk network saved for the QPV in the data directory
+    In order: the walk network cut from an OSM extract whose extent holds the
+    QPV (``extracts``, :mod:`qpvgeo.pipeline.extracts`; no other source is then
+    tried for that QPV); a walk network saved for the QPV in the data directory
     (``osm/walk/<code_qp>.graphml``); on a connected machine, the OSM walk
     network downloaded with osmnx around the QPV (and saved there, with the
     OSM date of the answer, for next time); offline, the network files of
@@ -113,15 +117,20 @@ def build_networks(
         if path is not None:
             sources.fetch(key, data_dir)  # recorded in the provenance
             shared[path.name] = load_network_cached(path)
-    rows = {}
+    rows, outside = {}, []
     for code, geom in tqdm(
         list(zip(qpv.index, qpv.geometry, strict=True)), desc="réseaux", leave=False, disable=None
     ):
+        source, cut = qpv_extract_network(extracts, code, geom, NETWORK_BUFFER_M) if extracts else (None, None)
         own = root / walk_network_file(code)
-        if not own.is_file() and not offline:
-            _download_walk_network(code, geom, own)
-        candidates, osm_date = dict(shared), None
-        if own.is_file():
+        if source is not None:  # the extract's walk network, or none: never another kind
+            candidates, osm_date = ({cut.name: cut} if cut is not None else {}), source.extract.date_iso
+        else:
+            outside += [code] if extracts else []
+            if not own.is_file() and not offline:
+                _download_walk_network(code, geom, own)
+            candidates, osm_date = dict(shared), None
+        if source is None and own.is_file():
             candidates = {own.name: load_network_cached(own, kind="walk")}
             osm_date = _record_osm_date(code, own, candidates[own.name])
         best, best_share = None, 0.0
@@ -141,6 +150,13 @@ def build_networks(
             "network_status": status,
             "network_scope": SCOPE[status].format(pct=100 * best_share),
         }
+    if outside:
+        names = ", ".join(d.extract.name for d in extracts.data)
+        warnings.warn(
+            f"{len(outside)} QPV lie outside the OSM extract(s) {names}: {', '.join(outside)}; "
+            "their street network comes from the other sources (network_source, network_kind)",
+            category=QpvgeoWarning, stacklevel=2,
+        )  # fmt: skip
     result.table = pd.DataFrame.from_dict(rows, orient="index")
     result.table.index.name = "code_qp"
     return result
