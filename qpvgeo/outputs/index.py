@@ -12,16 +12,16 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from ..indicators import viability
 from . import mapkit as mk
 from .labels_fr import (
     NETWORK_KIND,
     STATUS_SHORT,
     attribution,
     departement_label,
-    num,
+    fr_number,
     produced_line,
     reading_text,
     source_credits,
@@ -29,6 +29,7 @@ from .labels_fr import (
 )
 from .maps.context import inventory
 from .maps.viability import NO_SCORE_COLOUR, viability_colour
+from .profile import LEVER_MAX, STRENGTH_MIN, profile
 
 #: French titles of the maps the index knows (file name → title, description)
 MAP_TITLES: dict[str, tuple[str, str]] = {
@@ -76,14 +77,16 @@ def index_html(result, map_files: Sequence[str | os.PathLike], maps_dir: Path) -
         absent=absent,
         produced=produced_line(result),
         credits=source_credits(),
+        strength_min=fr_number(STRENGTH_MIN, 2),
+        lever_max=fr_number(LEVER_MAX, 2),
     )
 
 
 def _row(result, code: str, score: float, maps_dir: Path) -> dict:
     """The cells of the line of one QPV (``*_key``: the values the table is sorted by)."""
     qpv, ind = result.qpv, result.indicators
-    rank = num(ind.at[code, "viability_rank"]) if code in ind.index else np.nan
-    among = num(ind.at[code, "viability_rank_among"]) if code in ind.index else np.nan
+    found = profile(ind, code) if code in ind.index else {"atouts": [], "leviers": [], "moyens": []}
+    n_read = sum(len(v) for v in found.values())
     return {
         "code": code,
         "name": qpv.at[code, "lib_qp"],
@@ -93,17 +96,9 @@ def _row(result, code: str, score: float, maps_dir: Path) -> dict:
         "score_key": f"{score if math.isfinite(score) else -1:.4f}",
         "colour": viability_colour(score) or NO_SCORE_COLOUR,
         "score": reading_text(score),
-        "rank_key": f"{rank if math.isfinite(rank) else 999:.0f}",
-        "rank": "–" if math.isnan(rank) or math.isnan(among) else f"{int(rank)} / {int(among)}",
-        "rank_range": _rank_short(ind, code),
+        "n_read": n_read,
+        "read": f"{n_read} sur {len(viability.COMPONENTS)}",
+        "atouts": " ; ".join(i["titre"] for i in found["atouts"]) or "–",
+        "leviers": " ; ".join(i["titre"] for i in found["leviers"]) or "–",
         "network": STATUS_SHORT.get(mk.network_status(ind, code), "aucun"),
     }
-
-
-def _rank_short(ind: pd.DataFrame, code: str) -> str:
-    if code not in ind.index or "rank_p05" not in ind.columns:
-        return ""
-    lo, hi = num(ind.at[code, "rank_p05"]), num(ind.at[code, "rank_p95"])
-    if math.isnan(lo) or math.isnan(hi):
-        return ""
-    return f" ({int(round(lo))}–{int(round(hi))})"

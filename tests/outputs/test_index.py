@@ -55,3 +55,31 @@ def test_index_names_the_departement_from_the_data(exported, data_dir) -> None:
     figures = pd.read_csv(data_dir / "insee/qpv2024_chiffres_cles_sigville_france.csv", dtype=str)
     name = figures.loc[figures["insee_dep"] == "91", "lib_dep"].iloc[0]
     assert f"quartiers prioritaires — {name} (91)</h1>" in page
+
+
+@pytest.mark.mirror
+def test_index_shows_profiles_not_ranks(exported, small_run) -> None:
+    """Each QPV's line names its strengths and levers (score ≥ 0.6 / ≤ 0.4 on the fixed scales,
+    recomputed here from the table) and how many components were read; no rank."""
+    import math
+
+    import pandas as pd
+
+    from qpvgeo.indicators import viability
+
+    out, _ = exported
+    page = (out / "maps" / "index.html").read_text(encoding="utf-8")
+    assert "<th>Rang</th>" not in page and "<th>Atouts</th>" in page
+    ind = small_run.indicators
+    for code in SMALL_RUN_CODES:
+        row = page.split(f"<td>{code}</td>", 1)[1].split("</tr>", 1)[0]
+        scores = {c: float(pd.to_numeric(ind.at[code, f"score_{c}"], errors="coerce"))
+                  for c in viability.COMPONENTS}  # fmt: skip
+        read = [c for c, s in scores.items() if not math.isnan(s)]
+        assert f">{len(read)} sur {len(viability.COMPONENTS)}</td>" in row, row
+        for comp, (*_, label) in viability.COMPONENTS.items():
+            title = label[0].upper() + label[1:]
+            cells = row.split("</td>")
+            atouts, leviers = cells[-4], cells[-3]
+            assert (title in atouts) == (comp in read and scores[comp] >= 0.6), (code, comp)
+            assert (title in leviers) == (comp in read and scores[comp] <= 0.4), (code, comp)
