@@ -75,6 +75,27 @@ def _component_labels(text: object) -> list[str]:
     return [viability.COMPONENTS[c.strip()][-1] for c in text.split(",") if c.strip()]
 
 
+def _missing_text(ind: pd.DataFrame, code: str) -> str:
+    """The components left out of a reading, each with its own reason: the street network
+    for a network component, a figure not published for the others."""
+    text = ind.at[code, "viability_missing"]
+    names = [c.strip() for c in text.split(",") if c.strip()] if isinstance(text, str) else []
+    status = mk.network_status(ind, code)
+    parts = []
+    for comp in names:
+        col, *_, needs_network, label = viability.COMPONENTS[comp]
+        if needs_network and status == "absent":
+            why = NO_NETWORK
+        elif needs_network and status == "partiel":
+            why = "réseau de rues partiel : non lue"
+        elif not needs_network:
+            why = "chiffre officiel non diffusé"
+        else:
+            why = NO_VALUE
+        parts.append(f"{label} ({why})")
+    return " ; ".join(parts) or "aucune"
+
+
 def _spread() -> float:
     try:
         return float(inspect.signature(viability.sensitivity).parameters["spread"].default)
@@ -110,8 +131,6 @@ def score_texts(ind: pd.DataFrame, code: str) -> dict[str, str]:
     score = num(ind.at[code, "viability_score"])
     rank = num(ind.at[code, "viability_rank"])
     among = num(ind.at[code, "viability_rank_among"]) if "viability_rank_among" in ind else math.nan
-    missing = _component_labels(ind.at[code, "viability_missing"])
-    why = NO_NETWORK if mk.network_status(ind, code) == "absent" else NO_VALUE
     return {
         "score": reading_text(score),
         "rang": NOT_RANKED
@@ -119,7 +138,7 @@ def score_texts(ind: pd.DataFrame, code: str) -> dict[str, str]:
         else f"{int(rank)} sur {int(among)} QPV lus sur les mêmes composantes",
         "fourchette": _rank_range(ind, code),
         "composantes": ", ".join(_component_labels(ind.at[code, "viability_components"])) or "aucune",
-        "manquantes": (", ".join(missing) + f" ({why})") if missing else "aucune",
+        "manquantes": _missing_text(ind, code),
         "texte": str(ind.at[code, "viability_text"]) if "viability_text" in ind else "",
     }
 
