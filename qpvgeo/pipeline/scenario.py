@@ -42,6 +42,12 @@ from .networks import NONE, QpvNetworks
 NOT_EVALUATED = "non évalué (pas de réseau de rues)"
 #: columns of the scenario table (``tables/scenario_diff.csv``)
 DIFF_COLUMNS = ["code_qp", "indicator", "before", "after", "change", "unit", "note"]
+#: the indicators the command prints when they change
+HEADLINE = (
+    "walk_min_median_supermarche", "walk_min_median_boulangerie", "walk_min_median_pharmacie",
+    "walk_min_median_gare", "share_within_10min_supermarche_pct", "n_crossings", "detour_gare",
+    "detour_supermarche", "huff_share_nearby_pct", "enclavement_index", "viability_score",
+)  # fmt: skip
 #: indicator columns a scenario cannot change (official figures, identity): left out of the table
 STATIC_COLUMNS = {
     "area_ha", "population_qpv", "network_coverage_pct", "median_income_iris_eur",
@@ -269,14 +275,18 @@ def indicator_unit(column: str) -> str:
 def scenario_diff(before: RunResult, after: RunResult) -> pd.DataFrame:
     """Per QPV and indicator: ``before``, ``after``, ``change`` (after − before), ``unit``, ``note``.
 
-    Every numeric indicator a scenario can change (not the official figures);
+    Every numeric indicator a scenario can change (not the identity and
+    official figures, which come before ``network_source`` in the table, nor
+    :data:`STATIC_COLUMNS`);
     a QPV without a street network gets one row, ``indicator`` « scenario »,
     with the note « non évalué (pas de réseau de rues) ».
     """
     b, a = before.indicators, after.indicators
+    # identity and official figures come before the network columns in the table
+    official = set(a.columns[: a.columns.get_loc("network_source")])
     columns = [
         c for c in a.columns.union(b.columns, sort=False)
-        if c not in STATIC_COLUMNS and c != "code_qp"
+        if c not in STATIC_COLUMNS and c not in official
         and _numeric(a, c) and (c not in b.columns or _numeric(b, c))
     ]  # fmt: skip
     rows = []
