@@ -138,7 +138,7 @@ def _check_feature(number: int, f: pd.Series) -> tuple[dict, list[str]]:
     action = _text(f.get("action"))
     name = _text(f.get("name"))
     who = f"feature {number}" + (f" {name!r}" if name else "")
-    geom = f.geometry
+    geom = f.geometry if isinstance(f.geometry, shapely.Geometry) else None
     row = dict.fromkeys(COLUMNS)
     row.update(feature=number, action=action, name=name, geometry=geom, tolerance_m=np.nan)
     if action not in ACTIONS:
