@@ -84,13 +84,13 @@ def read_scenario(source: str | PathLike | gpd.GeoDataFrame) -> gpd.GeoDataFrame
         feature is wrong (unknown action, wrong geometry, missing or unknown
         category, bad tolerance...); the message lists every problem.
     """
-    what = "scenario"
+    what, where = "scenario", Path("GeoDataFrame")
     if isinstance(source, gpd.GeoDataFrame):
         gdf = source.copy()
         if gdf.crs is None:
             raise CRSError("scenario: the GeoDataFrame has no CRS; set it (e.g. `.set_crs(4326)`)")
     else:
-        path = Path(source)
+        path = where = Path(source)
         what = f"scenario file {str(path)!r}"
         if not path.is_file():
             raise ValidationError(f"{what} does not exist; give a GeoJSON file, one feature per change")
@@ -102,8 +102,9 @@ def read_scenario(source: str | PathLike | gpd.GeoDataFrame) -> gpd.GeoDataFrame
             raise CRSError(f"{what} has no CRS; save it as GeoJSON (longitude/latitude) or set its CRS")
     if len(gdf) == 0:
         raise EmptyLayerError(f"{what} has no feature: add one feature per change")
-    if gdf.crs.is_geographic:
-        _check_degrees(gdf, Path(what), what)
+    located = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    if gdf.crs.is_geographic and len(located):
+        _check_degrees(located, where, "scenario")
     if "action" not in gdf.columns:
         raise MissingColumnError(
             f"{what}: no property `action`; give each feature one of {', '.join(ACTIONS)}"
