@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import networkx as nx
 import numpy as np
 import shapely
 import shapely.ops
@@ -98,11 +99,15 @@ def _with_node_ids(ids: np.ndarray, new: list) -> np.ndarray:
     return np.concatenate([ids.astype(object), np.array(new, dtype=object)])
 
 
-def split_edge(net: WalkNetwork, e: int, offset_m: float) -> tuple[WalkNetwork, int]:
+def split_edge(
+    net: WalkNetwork, e: int, offset_m: float, *, graph: nx.MultiGraph | None = None
+) -> tuple[WalkNetwork, int]:
     """Split edge ``e`` at ``offset_m`` from its ``edge_u`` end: (new network, index of the new node).
 
     The edge keeps its index for the piece from ``edge_u``; the piece to
     ``edge_v`` is appended. The two lengths add up to the edge's exactly.
+    ``graph``: a copy of ``net.graph`` the caller owns, changed in place
+    (by default ``net.graph`` is copied).
     """
     length = float(net.edge_length[e])
     if not 0.0 < offset_m < length:
@@ -114,7 +119,7 @@ def split_edge(net: WalkNetwork, e: int, offset_m: float) -> tuple[WalkNetwork, 
     x, y = shapely.get_coordinates(second)[0]
     new_id = _new_node_id(net)[0]
     n = net.n_nodes
-    G = net.graph.copy()
+    G = net.graph.copy() if graph is None else graph
     a, b, key = _graph_key(net, e)
     data = dict(G.edges[a, b, key])
     G.remove_edge(a, b, key)
@@ -132,12 +137,14 @@ def split_edge(net: WalkNetwork, e: int, offset_m: float) -> tuple[WalkNetwork, 
         node_x=np.append(net.node_x, x), node_y=np.append(net.node_y, y),
         edge_u=np.append(net.edge_u, n), edge_v=edge_v, edge_length=lengths,
         edge_geometry=geometries, no_snap=np.append(_no_snap(net), _no_snap(net)[e]),
-        _csr=None, _tree=None, _snap_tree=None,
+        _csr=None, _tree=None, _snap_tree=None, _extent=None,
     )  # fmt: skip
     return out, n
 
 
-def _attach(net: WalkNetwork, point: shapely.Point, max_m: float, which: str) -> tuple[WalkNetwork, int, float]:
+def _attach(
+    net: WalkNetwork, point: shapely.Point, max_m: float, which: str, graph: nx.MultiGraph
+) -> tuple[WalkNetwork, int, float]:
     """Place one end of a link on the network: (network, node index, distance moved in m)."""
     e, offset, dist = nearest_edge(net, point, max_m)
     if e < 0:
@@ -151,7 +158,7 @@ def _attach(net: WalkNetwork, point: shapely.Point, max_m: float, which: str) ->
         return net, int(net.edge_u[e]), dist
     if offset >= length - NODE_TOLERANCE_M:
         return net, int(net.edge_v[e]), dist
-    net, node = split_edge(net, e, offset)
+    net, node = split_edge(net, e, offset, graph=graph)
     return net, node, dist
 
 
@@ -183,8 +190,9 @@ def add_link(
     if not isinstance(line, shapely.LineString) or line.is_empty or line.length <= 0:
         raise ValidationError("a link must be a LineString of positive length")
     coords = shapely.get_coordinates(line)
-    net, a, snap_a = _attach(net, shapely.Point(coords[0]), max_snap_m, "start")
-    net, b, snap_b = _attach(net, shapely.Point(coords[-1]), max_snap_m, "end")
+    G = net.graph.copy()  # one copy, changed in place by the splits and the link
+    net, a, snap_a = _attach(net, shapely.Point(coords[0]), max_snap_m, "start", G)
+    net, b, snap_b = _attach(net, shapely.Point(coords[-1]), max_snap_m, "end", G)
     if a == b:
         raise NetworkError(
             f"both ends of the link meet network {net.name!r} at the same place: "
@@ -195,7 +203,6 @@ def add_link(
     keep[1:] = np.any(np.diff(points, axis=0) != 0.0, axis=1)
     geom = shapely.LineString(points[keep])
     length = float(geom.length)
-    G = net.graph.copy()
     G.add_edge(
         net.node_ids[a], net.node_ids[b], length=length, geometry=geom, highway="footway",
         osmid=f"scenario-{label}" if label else "scenario", scenario=label or "lien ajouté",
@@ -204,7 +211,7 @@ def add_link(
         net, graph=G, edge_u=np.append(net.edge_u, a), edge_v=np.append(net.edge_v, b),
         edge_length=np.append(net.edge_length, length),
         edge_geometry=np.append(net.edge_geometry, geom), no_snap=np.append(_no_snap(net), True),
-        _csr=None, _tree=None, _snap_tree=None,
+        _csr=None, _tree=None, _snap_tree=None, _extent=None,
     )  # fmt: skip
     out.edge_geometry[-1] = geom  # np.append may unpack a geometry; set it as the object it is
     return out, {"start_snap_m": snap_a, "end_snap_m": snap_b, "length_m": length}
@@ -258,5 +265,5 @@ def remove_edges(net: WalkNetwork, edges: np.ndarray) -> WalkNetwork:
         node_y=net.node_y[used], edge_u=new_index[u], edge_v=new_index[v],
         edge_length=net.edge_length[keep], edge_geometry=net.edge_geometry[keep],
         no_snap=None if net.no_snap is None else net.no_snap[keep],
-        _csr=None, _tree=None, _snap_tree=None,
+        _csr=None, _tree=None, _snap_tree=None, _extent=None,
     )  # fmt: skip
