@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import folium
@@ -240,6 +241,11 @@ def _value(value: float, digits: int) -> str:
 def scenario_fiche(code_qp: str, sr) -> str:
     """The fiche of a QPV under the scenario, with the scenario section before its footer."""
     page = fiche_html(code_qp, sr.after)
+    # the scenario's folder holds no index nor slide images: the fiche leads to the scenario's map
+    page = re.sub(
+        r"<nav>.*?</nav>", '<nav><a href="../scenario.html">← Carte du scénario</a></nav>',
+        page, count=1, flags=re.S,
+    )  # fmt: skip
     section = scenario_section(code_qp, sr)
     at = page.rfind("<footer>")
     return page[:at] + section + "\n" + page[at:]
