@@ -321,3 +321,19 @@ def test_scenario_command(data_dir, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "unknown action 'add_bridge'" in err and err.count("\n") == 1
     assert not (tmp_path / "o2").exists()
+
+
+def test_fiche_section_and_map(footbridge):
+    from qpvgeo.outputs import scenario as out
+
+    section = out.scenario_section(NO_NETWORK, footbridge)
+    assert "Scénario non évalué pour ce quartier" in section and "<table>" not in section
+    section = out.scenario_section(CODE, footbridge)
+    assert "Temps de marche médian vers : Supermarché (min)" in section
+    assert "<td class=\"v\">13,8</td><td class=\"v\">8,5</td>" in section
+    # the map: one layer per category whose times change, the supermarket's first
+    cats = out.changed_categories(footbridge.origins)
+    assert cats[0] == "supermarche" and "boulangerie" not in cats  # the footbridge leads to no bakery
+    assert out.change_class(10.0, 4.0)[1] == "gagne 5 min ou plus"
+    assert out.change_class(10.0, 10.005)[1] == "inchangé"
+    assert out.change_class(np.nan, 4.0)[1].startswith("désormais atteint")
