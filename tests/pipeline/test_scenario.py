@@ -337,3 +337,26 @@ def test_fiche_section_and_map(footbridge):
     assert out.change_class(10.0, 4.0)[1] == "gagne 5 min ou plus"
     assert out.change_class(10.0, 10.005)[1] == "inchangé"
     assert out.change_class(np.nan, 4.0)[1].startswith("désormais atteint")
+
+
+def test_a_shop_closing_lengthens_exactly_as_networkx_says(base):
+    # the supermarket east of the RER C, designated by a point 10 m away
+    markets = base.ctx.equipments[base.ctx.equipments["category"] == "supermarche"]
+    near = markets.geometry.distance(shapely.Point(638700, 6816160))
+    closing = markets.index[near.argmin()]
+    assert near.min() < 20
+    where = markets.geometry[closing]
+    scenario = gpd.GeoDataFrame(
+        {"action": ["remove_equipment"], "category": ["supermarche"]},
+        geometry=[shapely.Point(where.x + 6, where.y + 8)], crs=2154,
+    )  # fmt: skip
+    sr = sc.run_scenario(base, scenario)
+    assert closing not in sr.after.equipments.index and closing in base.result.equipments.index
+    net = base.ctx.networks.network_of(CODE)
+    o = _origins(base.result)
+    left = sr.after.equipments[sr.after.equipments["category"] == "supermarche"]
+    expected = walk_minutes(net, list(o.geometry), list(left.geometry))
+    got = _origins(sr.after)["walk_min_supermarche"].to_numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-9)
+    before = o["walk_min_supermarche"].to_numpy()
+    assert (got >= before - 1e-9).all() and (got > before + 1e-9).any()
