@@ -12,7 +12,8 @@ change, with the property ``action``:
     a street closed: the street edges the line follows (half their length or
     more within ``tolerance_m``, default 15 m), or the edge nearest to a short
     stroke across the street or to a Point (within ``tolerance_m``); see
-    :func:`qpvgeo.network.edit.edges_along`.
+    :func:`qpvgeo.network.edit.edges_along`. The residents who lived along a
+    closed street are placed on the next nearest street.
 ``add_equipment`` (Point, ``category``)
     a shop or a service opening: ``category`` is a code of the nomenclature
     (``qpvgeo/data/categories.csv``: ``boulangerie``, ``pharmacie``...);

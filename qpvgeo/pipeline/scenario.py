@@ -197,7 +197,11 @@ def _apply_street(nets: dict[str, WalkNetwork], change: pd.Series) -> tuple[str,
             effect = f"{len(edges)} tronçon(s) de rue fermé(s), {length:.0f} m"
         done.append(name)
     if not done:
-        raise ValidationError(f"scenario {describe(change)}: " + "; ".join(problems))
+        raise ValidationError(
+            f"scenario {describe(change)}: " + "; ".join(problems)
+            + " (a change of the streets is placed on the networks of the QPV given with --qpv: "
+            "is it near them?)"
+        )  # fmt: skip
     return effect, done
 
 
