@@ -5,12 +5,17 @@
     ``OUT/tables/qpvgeo.gpkg``, ``OUT/tables/provenance.json``, the reloadable
     result ``OUT/tables/run.pkl`` with its key ``OUT/tables/run.json`` and
     ``OUT/maps/*.html``.
+    With ``--besoins FILE [FILE ...]`` (CSV or GeoJSON: what residents say they lack or
+    avoid), the answers join the GeoPackage layer ``besoins`` of ``OUT``, append-only
+    across runs, and are read against the run (``OUT/tables/besoins_qpv.csv``, the fiches).
 ``qpvgeo scenario FILE --dep 91 --qpv CODE ... [--data-dir DIR] [--offline] --out DIR``
     applies a scenario file (:mod:`qpvgeo.data.scenarios`) to the QPV and writes
     ``OUT/tables/scenario_diff.csv``, ``OUT/maps/scenario.html`` and a fiche per QPV
     (:mod:`qpvgeo.outputs.scenario`).
 ``qpvgeo data [--data-dir DIR]``
     lists each dataset: present or missing, file, source, licence, vintage.
+``qpvgeo besoins template [--format csv|geojson] --out FILE [--overwrite]``
+    writes an empty besoins file, its columns in French.
 
 Errors print one line naming the problem and the fix, and exit with status 2
 (bad input) or 1 (anything else), without a traceback (``--debug`` shows it).
@@ -169,11 +174,41 @@ def _parser() -> argparse.ArgumentParser:
         "--offline", action="store_true", help="never download; use the data directory only"
     )
     scen.add_argument("--overwrite", action="store_true", help="replace outputs of an earlier scenario")
+    run.add_argument(
+        "--besoins",
+        nargs="+",
+        action="extend",
+        metavar="FILE",
+        help="what residents say (CSV or GeoJSON, see `qpvgeo besoins template`): added to the "
+        "GeoPackage layer `besoins` of --out (answers of earlier runs are kept) and read "
+        "against the run",
+    )
+    _besoins_parser(sub)
 
     data = sub.add_parser("data", help="list the datasets: present or missing, source, licence")
     _global_options(data, top=False)
     data.add_argument("--data-dir", help="data directory (default: $QPVGEO_DATA_DIR, else ./data)")
     return parser
+
+
+def _besoins_parser(sub) -> None:
+    besoins = sub.add_parser("besoins", help="residents' answers: write an empty template")
+    _global_options(besoins, top=False)
+    what = besoins.add_subparsers(dest="besoins_command", required=True)
+    template = what.add_parser("template", help="write an empty besoins file (French columns)")
+    _global_options(template, top=False)
+    template.add_argument("--format", choices=("csv", "geojson"), default=None,
+                          help="csv (default, or from the --out suffix) or geojson")
+    template.add_argument("--out", required=True, help="file to write")
+    template.add_argument("--overwrite", action="store_true", help="replace an existing file")
+
+
+def _cmd_besoins(args: argparse.Namespace) -> int:
+    from .data import besoins
+
+    path, fmt = besoins.write_template(args.out, args.format, overwrite=args.overwrite)
+    print(f"qpvgeo: wrote an empty besoins template ({fmt}) to {path}")
+    return 0
 
 
 def _setup_logging(args: argparse.Namespace) -> None:
@@ -193,7 +228,10 @@ def main(argv: list[str] | None = None) -> int:
     _setup_logging(args)
     try:
         with _sigterm_raises():
-            commands = {"data": _cmd_data, "run": _cmd_run, "scenario": _cmd_scenario}
+            commands = {
+                "data": _cmd_data, "besoins": _cmd_besoins, "run": _cmd_run,
+                "scenario": _cmd_scenario,
+            }  # fmt: skip
             code = commands[args.command](args)
             sys.stdout.flush()  # a closed pipe is reported here, not at exit
             return code
@@ -275,6 +313,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise QpvgeoError(f"--workers must be 1 or more, got {args.workers!r}")
     loaders._check_dep(args.dep)  # a malformed code before a missing folder
     _data_dir(args)
+    earlier, new_answers = _read_besoins(args, out / export.GEOPACKAGE)  # bad files before the run
     speed, workers = settings.walk_speed_kmh, settings.workers
     accept = settings.accept_changed_data
     try:
@@ -292,6 +331,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             )
             # reloadable by the notebooks (pipeline.load_or_run) while nothing it read has changed
             pipeline.save_result(result, stage, data_dir=args.data_dir)
+            besoins_files = _add_besoins(result, earlier, new_answers, stage)
             export.write_table(result.indicators, stage / export.TABLE)
             qpv_layer = result.qpv[["geometry"]].join(result.indicators)
             export.write_geopackage(
@@ -308,13 +348,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
                     "detour_paths": result.detours,
                     "shop_service_pairs": result.service_pairs,
                     "polarites": result.polarites,
+                    **_besoins_layers(result),
                 },
                 stage / export.GEOPACKAGE,
             )
             written = workshop.export_workshop(result, stage)  # maps, fiches, slide images, index
             extra = [p for p in written if p.relative_to(stage).as_posix() not in names]
+            parameters = {**result.parameters, "besoins_files": [str(f) for f in args.besoins or []]}
             export.write_provenance(
-                export.provenance(result.parameters, result.messages), stage / export.PROVENANCE
+                export.provenance(parameters, result.messages), stage / export.PROVENANCE
             )
         args.written = True  # swapped in: a signal from here on no longer undoes anything
     finally:
@@ -326,10 +368,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
         f"qpvgeo: {len(table)} QPV of département {args.dep}; street network for {n_net}, "
         f"none for {len(table) - n_net} (values left empty{' or crow-fly' if args.crowfly_fallback else ''})"
     )
+    if result.besoins is not None:
+        kept = result.besoins
+        print(
+            f"  besoins: {int(len(kept.answers))} answers kept in the layer `besoins` "
+            f"({kept.n_added} added by this run)"
+        )
     for msg in result.messages:
         print(f"  note: {msg}")
     for name in names:
         print(f"  wrote {out / name}")
+    for name in besoins_files:
+        print(f"  wrote {out / name}")
+    extra = [p for p in extra if p.relative_to(stage).as_posix() not in besoins_files]
     print(f"  and {len(extra)} more files in {out / 'maps'} (a fiche and a slide image per QPV)")
     return 0
 
@@ -367,6 +418,46 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
         print(f"  wrote {out / name}")
     print(f"  in {result.seconds:.1f} s (scenario applied and indicators recomputed)")
     return 0
+def _read_besoins(args: argparse.Namespace, gpkg: Path) -> tuple:
+    """The answers kept by an earlier run in ``gpkg`` and those of the ``--besoins`` files.
+
+    Read before the run, so that a bad file stops it at once; an earlier layer that cannot be
+    read stops it too (replacing the GeoPackage would lose those answers).
+    """
+    import warnings
+
+    from .data import besoins
+
+    earlier = besoins.read_answers_layer(gpkg)
+    new = []
+    with warnings.catch_warnings():  # the unmatched labels become notes of the run
+        warnings.simplefilter("ignore", besoins.BesoinsWarning)
+        for path in args.besoins or []:
+            new.append(besoins.read_besoins(path))
+    return earlier, new
+
+
+def _add_besoins(result, earlier, new: list, stage: Path) -> list[str]:
+    """Merge the answers (append-only), read them against the run, write their two tables."""
+    from .data import besoins
+    from .pipeline.besoins import add_besoins
+
+    answers, n_added = besoins.merge_answers(earlier, new)
+    if not len(answers):
+        return []
+    add_besoins(result, answers, n_added=n_added)
+    names = ["tables/besoins_qpv.csv", "tables/besoins_labels.csv"]
+    for name, table in zip(names, (result.besoins.per_category, result.besoins.labels), strict=True):
+        (stage / name).parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(stage / name, index=False, float_format="%.3f")
+    return names
+
+
+def _besoins_layers(result) -> dict:
+    """The GeoPackage layers ``besoins`` (every answer kept) and ``besoins_freins``."""
+    if result.besoins is None:
+        return {}
+    return {"besoins": result.besoins.answers, "besoins_freins": result.besoins.felt}
 
 
 if __name__ == "__main__":  # pragma: no cover

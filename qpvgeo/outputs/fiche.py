@@ -19,6 +19,7 @@ import shapely
 
 from .._errors import ValidationError
 from ..data import nomenclature
+from . import habitants
 from . import mapkit as mk
 from .labels_fr import (
     BARRIER_WORDS,
@@ -365,6 +366,8 @@ def fiche_html(code_qp: str, result, *, lib_prefix: str = "../lib/") -> str:
     code = code_qp
     st = mk.network_status(ind, code)
     layers, legend, bounds = _fiche_layers(code, result)
+    said_layers, said_legend = habitants.fiche_layers(code, result)  # what residents said
+    layers, legend = layers + said_layers, legend + said_legend
     data = {"tiles": _TILES, "attribution": mk.esc(attribution()), "bounds": bounds,
             "layers": layers}  # fmt: skip
     return mk.render(
@@ -384,4 +387,8 @@ def fiche_html(code_qp: str, result, *, lib_prefix: str = "../lib/") -> str:
         lib_prefix=lib_prefix,
         css=mk.static_text("fiche.css"),
         payload=json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/"),
+        habitants=habitants.section(code, result),
+        atelier=habitants.atelier_payload(code),
+        atelier_js=mk.static_text("atelier.js"),
+        atelier_css=mk.static_text("atelier.css"),
     )

@@ -161,3 +161,5 @@ class RunResult:
     categories_absent: list[str]
     parameters: dict
     messages: list[str]
+    #: what residents said, read against the run (:func:`qpvgeo.pipeline.besoins.add_besoins`)
+    besoins: object | None = None

@@ -45,6 +45,7 @@ from ..mapkit import (
     save_map,
 )
 from .access import ACCESS_CATEGORIES, access_map
+from .besoins import add_besoins_layer
 from .coupling import coupling_map
 from .enclavement import CANDIDATE_COLOUR, DETOUR_COLOUR, TYPE_COLOURS, enclavement_map
 from .overview import (
@@ -59,7 +60,10 @@ from .viability import viability_map
 def _build_overview(result) -> folium.Map:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=UserWarning)
-        return overview_map(result.qpv, result.indicators, result.equipments)
+        m = overview_map(result.qpv, result.indicators, result.equipments)
+    if getattr(result, "besoins", None) is not None:  # what residents said, where they pinned it
+        add_besoins_layer(m, result.besoins)
+    return m
 
 
 def _build_access(result, *, category: str = "pharmacie") -> folium.Map:
@@ -105,6 +109,7 @@ def export_maps(result, out_dir: str | os.PathLike) -> list[Path]:
 __all__ = [
     "MAPS",
     "access_map",
+    "add_besoins_layer",
     "coupling_map",
     "enclavement_map",
     "export_maps",
