@@ -22,24 +22,34 @@ from ..data import nomenclature
 from . import habitants
 from . import mapkit as mk
 from .labels_fr import (
-    BARRIER_WORDS,
     DRIVE_NOTE,
     NO_NETWORK,
     NO_VALUE,
-    attribution,
+    NOT_EVALUATED,
+    OSM_CONTRIBUTORS,
+    barrier_name,
+    departement_label,
     fr_number,
     fr_value,
     indicator_text,
     not_evaluated,
     num,
+    produced_line,
+    source_credits,
     status_long,
     uses_drive_network,
+    vintage,
 )
+from .maps.context import context_data, inventory, locator_svg
 from .maps.coupling import (
+    COMMERCE_COLOURS,
     NEAR_M,
     PAIR_CLASSES,
     POLARITE_STYLES,
+    SERVICE_COLOURS,
     clq_text,
+    contents_text,
+    domain_contents,
     pair_layer,
     pair_legend,
     pair_style,
@@ -50,6 +60,7 @@ from .maps.coupling import (
     polarite_layer,
 )
 from .maps.viability import NO_SCORE_COLOUR, score_texts, viability_colour
+from .profile import GLOSSARY, glossary_anchor, profile
 
 #: background tiles of the fiche maps
 _TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -83,7 +94,8 @@ def _population_rows(ind: pd.DataFrame, code: str, st: str) -> list[Row]:
         (g, "Population (INSEE, population municipale du quartier)",
          indicator_text(ind, code, "population_qpv", "habitants", 0, st, network=False,
                         reason="chiffre officiel non diffusé")),
-        (g, "Taux de pauvreté du quartier (INSEE Filosofi, seuil de 60 %)",
+        (g, f"Taux de pauvreté du quartier (chiffre officiel, INSEE {vintage('iris_income')}, "
+            "seuil de 60 %)",
          indicator_text(ind, code, "poverty_rate_qpv_pct", "%", 0, st, network=False,
                         reason="non diffusé (secret statistique)")),
         (g, "Taux d'emploi des 15-64 ans du quartier",
@@ -117,10 +129,13 @@ def _supply_rows(ind: pd.DataFrame, code: str, st: str) -> list[Row]:
     rows = [(g, "Gamme de proximité INSEE couverte à moins de 10 min",
              indicator_text(ind, code, "gamme_proximite_within_10min_pct", "%", 0, st))]  # fmt: skip
     for cat, label in (("pharmacie", "Pharmacies"), ("medecin_generaliste", "Médecins généralistes")):
-        rows.append((g, f"{label} pour 1 000 habitants à 15 min (2SFCA à noyau gaussien, Dai 2010)",
+        rows.append((g, f"{label} accessibles pour 1 000 habitants à 15 min à pied "
+                        "(estimation 2SFCA à noyau gaussien)",
                      indicator_text(ind, code, f"g2sfca_{cat}_per_1000", "", 2, st)))  # fmt: skip
-    rows.append((g, "Part estimée des achats alimentaires faits près du quartier (modèle de Huff)",
-                 indicator_text(ind, code, "huff_share_nearby_pct", "%", 0, st)))  # fmt: skip
+    huff = indicator_text(ind, code, "huff_share_nearby_pct", "%", 0, st)
+    rows.append((g, "D'après le modèle de Huff, part des achats alimentaires faits près du "
+                 "quartier (estimation)", huff if huff.startswith(NOT_EVALUATED) else
+                 f"environ {huff}"))  # fmt: skip
     return rows
 
 
@@ -153,12 +168,7 @@ def _enclavement_rows(ind: pd.DataFrame, code: str, st: str) -> list[Row]:
 
 def _barrier_text(main: object) -> str:
     """« RN 20 (route) » from « RN 20 (road) »; « aucune » when there is none."""
-    if not isinstance(main, str) or not main.strip():
-        return "aucune"
-    out = main
-    for k, v in BARRIER_WORDS.items():
-        out = out.replace(f"({k})", f"({v})")
-    return mk.esc(out)
+    return mk.esc(barrier_name(main))
 
 
 def _coupling_rows(ind: pd.DataFrame, code: str, st: str) -> list[Row]:
@@ -214,8 +224,9 @@ def _fiche_layers(code: str, result) -> tuple[list[dict], list[str], list[list[f
         layers += more_layers
         legend += more_legend
     places = mk.near(places_for_display(result.equipments), geom.buffer(NEAR_M))
+    contents = domain_contents(mk.near(result.equipments, geom.buffer(NEAR_M)))
     for famille, title in (("commerce", "Commerces"), ("service", "Services publics")):
-        more_layers, more_legend = _place_layers(places, famille, title)
+        more_layers, more_legend = _place_layers(places, famille, title, contents)
         layers += more_layers
         legend += more_legend
     xmin, ymin, xmax, ymax = gpd.GeoSeries([geom.buffer(250)], crs=qpv.crs).to_crs(4326).total_bounds
@@ -307,7 +318,7 @@ def _pair_layers(code: str, result) -> tuple[list[dict], list[str]]:
 
 
 def _place_layers(
-    places: gpd.GeoDataFrame, famille: str, title: str
+    places: gpd.GeoDataFrame, famille: str, title: str, contents: dict
 ) -> tuple[list[dict], list[str]]:
     sub = places[places["famille"] == famille]
     if not len(sub):
@@ -325,7 +336,10 @@ def _place_layers(
     }  # fmt: skip
     used = set(klass)
     legend = [mk.heading(f"{title} ({'couleurs chaudes' if shop else 'couleurs froides'})")]
-    legend += [mk.point(c, lab) for i, (c, lab) in enumerate(palette) if i in used]
+    domains = {lab: dom for dom, (_, lab) in
+               (COMMERCE_COLOURS if shop else SERVICE_COLOURS).items()}
+    legend += [mk.point(c, contents_text(lab, contents.get((famille, domains.get(lab)), [])))
+               for i, (c, lab) in enumerate(palette) if i in used]  # fmt: skip
     return [layer], legend
 
 
@@ -333,16 +347,27 @@ def _place_layers(
 # the page
 
 
-def fiche_html(code_qp: str, result, *, lib_prefix: str = "../lib/") -> str:
+def fiche_html(
+    code_qp: str,
+    result,
+    *,
+    lib_prefix: str = "../lib/",
+    extra_sections: Sequence[dict] = (),
+) -> str:
     """The fiche of one QPV: a standalone HTML page in French.
 
-    Title (quartier, commune, code), the network situation, the viability
-    reading (score, rank and rank range under the sensitivity check, the
-    French text, the components used and missing), the key figures
-    (:func:`key_figures`) and a small map of the QPV: its perimeter, the
-    shops and public services within :data:`~qpvgeo.outputs.maps.coupling.NEAR_M`,
-    the shop → nearest service lines, the polarités and the isochrones when
-    there are some.
+    Sections, in order (each a ``<section id=…>`` of ``templates/fiche.html.j2``):
+    ``essentiel`` (population and the official poverty rate, the network
+    situation, the locator map), ``profil`` (strengths and levers in plain
+    French, :func:`qpvgeo.outputs.profile.profile`, and the viability reading
+    with its components — no rank as a headline), ``chiffres`` (the key
+    figures, :func:`key_figures`, jargon linked to the glossary), ``carte``
+    (a small map of the QPV: its perimeter, the communes and the other QPV
+    around, the shops and public services within
+    :data:`~qpvgeo.outputs.maps.coupling.NEAR_M`, the shop → nearest service
+    lines, the polarités and the isochrones when there are some), then
+    ``extra_sections``, ``inventaire`` (what is counted and what is not),
+    ``glossaire`` and the credits (producer, date, every source with its vintage).
 
     Parameters
     ----------
@@ -351,9 +376,13 @@ def fiche_html(code_qp: str, result, *, lib_prefix: str = "../lib/") -> str:
     result : qpvgeo.pipeline.RunResult
         The run.
     lib_prefix : str
-        Where the page finds ``leaflet.js``, ``leaflet.css`` and ``fiche.js``
-        relative to itself (:func:`qpvgeo.outputs.workshop.write_leaflet_lib`
-        writes them to ``maps/lib/``, next to ``maps/fiches/``).
+        Where the page finds ``leaflet.js``, ``leaflet.css``, ``fiche.js`` and
+        ``tooltip_fit.js`` relative to itself
+        (:func:`qpvgeo.outputs.workshop.write_leaflet_lib` writes them to
+        ``maps/lib/``, next to ``maps/fiches/``).
+    extra_sections : sequence of dict
+        More sections, inserted after the map: ``id``, ``title`` (text) and
+        ``html`` (ready to insert), e.g. what residents say or scenarios.
 
     Returns
     -------
@@ -368,22 +397,34 @@ def fiche_html(code_qp: str, result, *, lib_prefix: str = "../lib/") -> str:
     layers, legend, bounds = _fiche_layers(code, result)
     said_layers, said_legend = habitants.fiche_layers(code, result)  # what residents said
     layers, legend = layers + said_layers, legend + said_legend
-    data = {"tiles": _TILES, "attribution": mk.esc(attribution()), "bounds": bounds,
-            "layers": layers}  # fmt: skip
+    context = context_data(result, [code], fiche_prefix="", radius_m=NEAR_M + 500, focus=code)
+    data = {"tiles": _TILES, "attribution": mk.esc(_MAP_CREDIT), "bounds": bounds,
+            "layers": layers, "context": context}  # fmt: skip
+    present, absent = inventory(result)
+    figures = [(g, label, value, glossary_anchor(label)) for g, label, value in key_figures(code, ind)]
     return mk.render(
         "fiche.html.j2",
         code=code,
         name=str(qpv.at[code, "lib_qp"]),
         commune=str(qpv.at[code, "lib_com"]),
+        departement=departement_label(result.parameters),
         status=st,
         status_text=status_long(ind, code),
         drive_note=DRIVE_NOTE if uses_drive_network(ind, [code]) else "",
         reading=score_texts(ind, code),
         colour=viability_colour(num(ind.at[code, "viability_score"])) or NO_SCORE_COLOUR,
-        figures=key_figures(code, ind),
+        headline=_headline(ind, code, st),
+        profile=profile(ind, code),
+        figures=figures,
         legend=legend,
+        locator=locator_svg(result, code),
         near_km=fr_number(NEAR_M / 1000, 0),
-        attribution=attribution(),
+        extra_sections=list(extra_sections),
+        present=present,
+        absent=absent,
+        glossary=GLOSSARY,
+        produced=produced_line(result),
+        credits=source_credits(),
         lib_prefix=lib_prefix,
         css=mk.static_text("fiche.css"),
         payload=json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/"),
@@ -392,3 +433,22 @@ def fiche_html(code_qp: str, result, *, lib_prefix: str = "../lib/") -> str:
         atelier_js=mk.static_text("atelier.js"),
         atelier_css=mk.static_text("atelier.css"),
     )
+
+
+#: the credit line on the fiche map itself (short, so that it leaves the scale bar visible;
+#: every source and its vintage is in the page's footer)
+_MAP_CREDIT = f"Fond {OSM_CONTRIBUTORS} · qpvgeo"
+
+
+def _headline(ind: pd.DataFrame, code: str, st: str) -> list[tuple[str, str]]:
+    """The figures at the head of the fiche, as on the official SIG Ville fiche."""
+    return [
+        ("Population", indicator_text(ind, code, "population_qpv", "habitants", 0, st,
+                                      network=False, reason="non diffusée")),
+        (f"Taux de pauvreté (officiel, INSEE {vintage('iris_income')})",
+         indicator_text(ind, code, "poverty_rate_qpv_pct", "%", 0, st, network=False,
+                        reason="non diffusé")),
+        ("Taux d'emploi des 15-64 ans",
+         indicator_text(ind, code, "employment_rate_qpv_pct", "%", 0, st, network=False,
+                        reason="non diffusé")),
+    ]  # fmt: skip

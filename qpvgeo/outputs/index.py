@@ -22,9 +22,12 @@ from .labels_fr import (
     attribution,
     departement_label,
     num,
+    produced_line,
     reading_text,
+    source_credits,
     uses_drive_network,
 )
+from .maps.context import inventory
 from .maps.viability import NO_SCORE_COLOUR, viability_colour
 
 #: French titles of the maps the index knows (file name → title, description)
@@ -54,6 +57,7 @@ def index_html(result, map_files: Sequence[str | os.PathLike], maps_dir: Path) -
         title, desc = MAP_TITLES.get(p.name, (p.stem, ""))
         maps.append((os.path.relpath(p, maps_dir).replace(os.sep, "/"), title, desc))
     scores = pd.to_numeric(ind.reindex(qpv.index)["viability_score"], errors="coerce")
+    present, absent = inventory(result)
     order = qpv.sort_values(["lib_com", "lib_qp"]).index
     return mk.render(
         "index.html.j2",
@@ -68,6 +72,10 @@ def index_html(result, map_files: Sequence[str | os.PathLike], maps_dir: Path) -
         rows=[_row(result, code, scores[code], maps_dir) for code in order],
         attribution=attribution(),
         departement=departement_label(result.parameters),
+        present=present,
+        absent=absent,
+        produced=produced_line(result),
+        credits=source_credits(),
     )
 
 

@@ -296,6 +296,18 @@ BARRIER_ONE = {"rail": "Voie ferrée", "water": "Cours d'eau", "road": "Autorout
 BARRIER_ONE_SLIDE = {**BARRIER_ONE, "road": "Autoroute, voie rapide"}
 #: a barrier kind in a sentence (« Coupure principale : RN 20 (route) »)
 BARRIER_WORDS = {"rail": "voie ferrée", "water": "cours d'eau", "road": "route"}
+
+
+def barrier_name(main: object) -> str:
+    """« RER D (voie ferrée) » from « RER D (rail) »; « aucune » when there is none (not escaped)."""
+    if not isinstance(main, str) or not main.strip():
+        return "aucune"
+    out = main
+    for k, v in BARRIER_WORDS.items():
+        out = out.replace(f"({k})", f"({v})")
+    return out
+
+
 #: the components of the enclavement index (``enclavement_components``)
 ENCLAVEMENT_COMPONENTS = {
     "crossings_per_km": "franchissements par km",
@@ -316,15 +328,92 @@ def departement_label(parameters: dict) -> str:
     return f"{name} ({dep})" if isinstance(name, str) and name else f"département {dep}"
 
 
+def vintage(key: str) -> str:
+    """The vintage of a catalogue dataset, its French head only (« QPV 2024 », « 2025 »)."""
+    v = sources.CATALOGUE[key].vintage
+    return v.split(" (")[0].split(":")[0].split(";")[0].strip()
+
+
+#: the datasets every output credits, in French: (catalogue key, what it gives)
+CREDITED = (
+    ("qpv", "périmètres des QPV"),
+    ("qpv_figures", "chiffres clés des QPV (population, taux de pauvreté, emploi)"),
+    ("bpe", "commerces et services (Base permanente des équipements)"),
+    ("iris_population", "population par IRIS (recensement)"),
+    ("iris_income", "revenus par IRIS"),
+    ("stations", "gares et stations"),
+    ("rail_lines", "voies ferrées"),
+    ("communes", "limites des communes"),
+)
+
+
+def source_credits() -> list[tuple[str, str, str]]:
+    """(what, publisher, vintage) of every source the outputs credit, vintages from the catalogue.
+
+    The street networks, the Seine and the background come from OpenStreetMap
+    (« © les contributeurs d'OpenStreetMap »), listed last.
+    """
+    out = [(what, sources.CATALOGUE[k].publisher, vintage(k)) for k, what in CREDITED]
+    out.append(("réseau de rues, Seine, fond de carte", OSM_CONTRIBUTORS, osm_vintage()))
+    return out
+
+
+def osm_vintage() -> str:
+    """« extraits de 2025 à 2026 »: the years of the OpenStreetMap extracts of the catalogue."""
+    years = sorted({
+        y for d in sources.CATALOGUE.values() if d.attribution == sources.OSM_ATTRIBUTION
+        for y in re.findall(r"(?:19|20)\d\d", d.vintage)
+    })  # fmt: skip
+    if not years:
+        return "date d'extraction non renseignée"
+    return f"extraits de {years[0]}" + (f" à {years[-1]}" if len(years) > 1 else "")
+
+
+#: the OpenStreetMap credit, without the licence
+OSM_CONTRIBUTORS = sources.OSM_ATTRIBUTION.replace(" (ODbL)", "")
+
+
 def attribution() -> str:
-    """Credit line of the maps: background, perimeters, equipments, population, streets."""
+    """Credit line of the maps: background, perimeters, equipments, population, streets,
+    stations, communes; each with its vintage from the data catalogue."""
+    cat = sources.CATALOGUE
     credits = [
-        "Fond de carte " + sources.OSM_ATTRIBUTION.replace(" (ODbL)", ""),
-        sources.CATALOGUE["qpv"].attribution + " (QPV 2024)",
-        sources.CATALOGUE["bpe"].attribution,
-        sources.CATALOGUE["iris_population"].attribution,
-        sources.CATALOGUE["iris_income"].attribution,
+        "Fond de carte " + OSM_CONTRIBUTORS,
+        f"{cat['qpv'].attribution} ({vintage('qpv')})",
+        cat["bpe"].attribution,
+        cat["iris_population"].attribution,
+        cat["iris_income"].attribution,
+        f"gares : {cat['stations'].attribution} ({vintage('stations')})",
+        f"communes : {cat['communes'].attribution} ({vintage('communes')})",
         "réseau de rues " + sources.OSM_ATTRIBUTION,
         "calculs qpvgeo",
     ]
     return " | ".join(credits)
+
+
+def short_credits() -> str:
+    """The credits of a slide image, on two lines (vintages from the catalogue)."""
+    cat = sources.CATALOGUE
+    return (
+        f"Sources : ANCT ({vintage('qpv')}) ; INSEE ({vintage('bpe')}, "
+        f"{vintage('iris_population')}, {vintage('iris_income')}) ;\n"
+        f"Île-de-France Mobilités ({vintage('stations')}) ; {cat['communes'].publisher} "
+        f"({vintage('communes')}) ; {OSM_CONTRIBUTORS} ; calculs qpvgeo"
+    )
+
+
+def run_date(result) -> str:
+    """« 29/11/2026 »: the day the run was made (``created_utc``), else today."""
+    from datetime import UTC, datetime
+
+    stamp = getattr(result, "created_utc", None)
+    try:
+        when = datetime.fromisoformat(stamp) if stamp else datetime.now(UTC)
+    except ValueError:
+        when = datetime.now(UTC)
+    return when.strftime("%d/%m/%Y")
+
+
+def produced_line(result) -> str:
+    """« Produit par qpvgeo le 29/11/2026 (données : …) »."""
+    return f"Produit par qpvgeo le {run_date(result)}"

@@ -122,6 +122,11 @@ def warning_line(text: str) -> str:
     return str(_LINES.warning(text))
 
 
+def details(summary: str, lines: Sequence[str]) -> str:
+    """A folded legend block: ``summary`` (escaped) opens ``lines`` (HTML) on a click."""
+    return str(_LINES.details(summary, list(lines)))
+
+
 def points_inline(items: Sequence[tuple[str, str]]) -> str:
     """One legend line of several markers, ``items`` being (colour, text) pairs."""
     return str(_LINES.points_inline(list(items)))
@@ -173,6 +178,9 @@ class Title(MacroElement):
         self._name = "QpvgeoTitle"
         self.title = html.escape(title)
         self.subtitle = html.escape(subtitle)
+        #: a line of HTML under the subtitle (date, link back to the index), set by
+        #: :func:`qpvgeo.outputs.maps.context.decorate`
+        self.meta = ""
 
 
 # ---------------------------------------------------------------------------
@@ -327,7 +335,7 @@ def fit(m: folium.Map, gdf: gpd.GeoDataFrame) -> None:
     """Open the map on ``gdf``, clear of the legend (left), title (top), layer control (right)."""
     xmin, ymin, xmax, ymax = gdf.to_crs(4326).total_bounds
     m.fit_bounds(
-        [[ymin, xmin], [ymax, xmax]], padding_top_left=(340, 70), padding_bottom_right=(350, 20)
+        [[ymin, xmin], [ymax, xmax]], padding_top_left=(360, 80), padding_bottom_right=(350, 20)
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,8 @@ from .labels_fr import (
     SLIDE_WALK_NOTE,
     departement_label,
     fr_number,
+    produced_line,
+    short_credits,
     uses_drive_network,
 )
 from .maps.coupling import (
@@ -39,6 +42,8 @@ from .maps.viability import NO_SCORE_COLOUR, score_texts, viability_colour, viab
 #: size of the slide images (pixels)
 PNG_SIZE = (1600, 1000)
 _DPI = 100
+#: the body text of the slide images, in points (legible when projected: at least 14 pt)
+BODY_PT = 14
 #: dash pattern of the railway lines (matplotlib)
 _RAIL_DASH = (0, (6, 2))
 
@@ -63,7 +68,77 @@ def _scale_bar(ax, length_m: float, *, top: bool = False) -> None:
     ax.plot([x, x + length_m], [y, y], color="#111", lw=4, solid_capstyle="butt", zorder=20)
     label = f"{fr_number(length_m / 1000, 1)} km" if length_m >= 1000 else f"{int(length_m)} m"
     ax.text(x + length_m / 2, y + 0.012 * (y1 - y0), label, ha="center", va="bottom",
-            fontsize=12, zorder=20)  # fmt: skip
+            fontsize=BODY_PT, zorder=20)  # fmt: skip
+
+
+def _north_arrow(ax) -> None:
+    """A north arrow in the top right corner of the map (Lambert-93: north is up)."""
+    ax.annotate("N", xy=(0.965, 0.975), xytext=(0.965, 0.875), xycoords="axes fraction",
+                ha="center", va="center", fontsize=BODY_PT + 2, weight="bold", zorder=21,
+                arrowprops={"arrowstyle": "-|>", "color": "#111", "lw": 2})  # fmt: skip
+
+
+def _context(ax, result, zone, *, focus: str | None = None, labels: str = "all") -> list:
+    """Commune boundaries and names, and the other QPV, inside ``zone``; their legend handles.
+
+    ``labels``: ``"all"`` names every commune in ``zone``, ``"qpv"`` only those holding
+    a QPV of the run.
+    """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = []
+    communes = getattr(result, "communes", None)
+    if communes is not None and len(communes):
+        near_c = mk.near(communes.to_crs(result.qpv.crs), zone)
+        if len(near_c):
+            near_c.boundary.plot(ax=ax, color="#666", linewidth=1.2, linestyle=(0, (5, 3)),
+                                 zorder=1.5)  # fmt: skip
+            handles.append(Line2D([], [], color="#666", lw=1.5, ls="--",
+                                  label="Limite de commune"))  # fmt: skip
+            named = near_c
+            if labels == "qpv":
+                named = near_c[near_c.index.isin(set(result.qpv["insee_com"]))]
+            if len(named):
+                inside = named.geometry.intersection(zone.envelope).representative_point()
+                for name, p in zip(named["nom"], inside.values, strict=True):
+                    ax.text(p.x, p.y, str(name).upper(), fontsize=BODY_PT - 1, color="#555",
+                            ha="center", va="center", zorder=3.5, clip_on=True)  # fmt: skip
+    qpv_all = getattr(result, "qpv_all", None)
+    if qpv_all is not None and len(qpv_all):
+        others = mk.near(qpv_all[qpv_all.index != focus].to_crs(result.qpv.crs), zone)
+        if focus is None:
+            others = others[~others.index.isin(result.qpv.index)]
+        if len(others):
+            others.plot(ax=ax, facecolor="#c7c7c7", edgecolor="#6b6b6b", linewidth=1,
+                        linestyle="--", alpha=0.6, zorder=1.6)  # fmt: skip
+            handles.append(Patch(facecolor="#c7c7c7", edgecolor="#6b6b6b", linestyle="--",
+                                 label="Autre QPV du département"))  # fmt: skip
+    return handles
+
+
+def _locator(fig, result, code: str | None, rect) -> None:
+    """Inset map of the département: its communes, every QPV in grey, ``code`` in red."""
+    ax = fig.add_axes(rect)
+    ax.set_axis_off()
+    communes = getattr(result, "communes", None)
+    qpv_all = getattr(result, "qpv_all", None)
+    qpv_all = result.qpv if qpv_all is None or not len(qpv_all) else qpv_all.to_crs(result.qpv.crs)
+    if communes is not None and len(communes):
+        dep = shapely.union_all(communes.to_crs(result.qpv.crs).geometry.values)
+        import geopandas as gpd
+
+        gpd.GeoSeries([dep], crs=result.qpv.crs).plot(ax=ax, facecolor="#f2f2ef",
+                                                      edgecolor="#777", linewidth=1)  # fmt: skip
+    qpv_all.plot(ax=ax, color="#9e9e9e", linewidth=0)
+    if code is not None:
+        geom = result.qpv.at[code, "geometry"]
+        c = geom.centroid
+        ax.scatter([c.x], [c.y], s=260, facecolor="none", edgecolor="#d7301f", linewidth=2.5)
+    else:
+        result.qpv.plot(ax=ax, color="#d7301f", linewidth=0)
+    ax.set_aspect("equal")
+    ax.set_title("Localisation", fontsize=BODY_PT - 2, color="#444")
 
 
 # ---------------------------------------------------------------------------
@@ -75,14 +150,27 @@ def fiche_png(code_qp: str, result) -> bytes:
     code = code_qp
     zone = result.qpv.at[code, "geometry"].buffer(NEAR_M)
     fig = _figure()
-    ax = fig.add_axes((0.01, 0.02, 0.66, 0.86))
+    ax = fig.add_axes(_MAP_RECT)
     ax.set_axis_off()
-    handles = _draw_background(ax, result, code, zone)
+    _frame(ax, zone.bounds)
+    view = shapely.box(ax.get_xlim()[0], ax.get_ylim()[0], ax.get_xlim()[1], ax.get_ylim()[1])
+    handles = _context(ax, result, view, focus=code)
+    handles += _draw_background(ax, result, code, zone)
     handles += _draw_coupling(ax, result, code, zone)
     _frame(ax, zone.bounds)
+    p = result.qpv.at[code, "geometry"].representative_point()
+    ax.text(p.x, p.y, str(result.qpv.at[code, "lib_qp"]), fontsize=BODY_PT + 1, weight="bold",
+            ha="center", va="center", zorder=12,
+            bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 2})  # fmt: skip
     _scale_bar(ax, 500.0)
+    _north_arrow(ax)
+    _locator(fig, result, code, (0.535, 0.10, 0.13, 0.2))
     _fiche_texts(fig, result, code, handles)
     return _png_bytes(fig)
+
+
+#: where the map of a QPV image sits (figure fractions: left, bottom, width, height)
+_MAP_RECT = (0.01, 0.09, 0.66, 0.79)
 
 
 def _draw_background(ax, result, code: str, zone) -> list:
@@ -163,7 +251,7 @@ def _draw_coupling(ax, result, code: str, zone) -> list:
 def _frame(ax, bounds: tuple[float, float, float, float]) -> None:
     """Frame ``bounds`` widened to the aspect of the axes (0.66 × 0.86 of a 16:10 figure)."""
     xmin, ymin, xmax, ymax = bounds
-    aspect = (0.66 * PNG_SIZE[0]) / (0.86 * PNG_SIZE[1])
+    aspect = (_MAP_RECT[2] * PNG_SIZE[0]) / (_MAP_RECT[3] * PNG_SIZE[1])
     cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
     w, h = xmax - xmin, ymax - ymin
     if w / h < aspect:
@@ -179,25 +267,32 @@ def _fiche_texts(fig, result, code: str, handles: list) -> None:
     """Title, subtitle (viability reading), legend, network note and sources of a QPV image."""
     qpv, ind = result.qpv, result.indicators
     name, commune = qpv.at[code, "lib_qp"], qpv.at[code, "lib_com"]
-    fig.text(0.015, 0.965, f"{name} — {commune} ({code})", fontsize=22, weight="bold",
+    fig.text(0.015, 0.975, f"{name} — {commune} ({code})", fontsize=24, weight="bold",
              va="top")  # fmt: skip
     sc = score_texts(ind, code)
     sub_title = "Commerces et services publics : ensemble ou séparés ?"
-    sub_title += f"   Lecture de viabilité : {sc['score']} (rang {sc['rang']})"
-    fig.text(0.015, 0.915, sub_title, fontsize=14, va="top", color="#333")
-    legend = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.68, 0.89),
-                        fontsize=11, frameon=False, title="Légende", title_fontsize=13,
-                        alignment="left")  # fmt: skip
+    sub_title += f"   Lecture de viabilité : {sc['score']} sur 1"
+    fig.text(0.015, 0.925, sub_title, fontsize=BODY_PT + 2, va="top", color="#333")
+    legend = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.675, 0.90),
+                        fontsize=BODY_PT, frameon=False, title="Légende",
+                        title_fontsize=BODY_PT + 2, alignment="left", labelspacing=0.3,
+                        handlelength=1.6)  # fmt: skip
     legend.get_title().set_weight("bold")
     absent = mk.network_status(ind, code) == "absent"
     note = (
         SLIDE_NO_NETWORK_NOTE if absent
         else SLIDE_DRIVE_NOTE if uses_drive_network(ind, [code]) else SLIDE_WALK_NOTE
     )  # fmt: skip
-    fig.text(0.685, 0.10, note, fontsize=11,
+    note = textwrap.fill(note.replace("\n", " "), 46)
+    fig.text(0.68, 0.085, note, fontsize=BODY_PT,
              color="#8a5a00" if absent else "#444", va="bottom")  # fmt: skip
-    fig.text(0.685, 0.03, "Sources : ANCT (QPV 2024), INSEE (BPE 2024, Filosofi),\n"
-             "© contributeurs OpenStreetMap ; calculs qpvgeo", fontsize=9, color="#666")  # fmt: skip
+    _credits(fig, result)
+
+
+def _credits(fig, result) -> None:
+    """Producer, date and every source with its vintage, across the bottom of an image."""
+    fig.text(0.012, 0.008, f"{produced_line(result)}. {short_credits()}", fontsize=BODY_PT - 2,
+             color="#444", va="bottom")  # fmt: skip
 
 
 # ---------------------------------------------------------------------------
@@ -214,29 +309,35 @@ def viability_png(result) -> bytes:
     scores = pd.to_numeric(ind["viability_score"], errors="coerce")
     partial = ind["viability_missing"].fillna("").astype(str).str.strip() != ""
     fig = _figure()
-    ax = fig.add_axes((0.0, 0.02, 0.52, 0.84))
+    ax = fig.add_axes((0.0, 0.07, 0.52, 0.79))
     ax.set_axis_off()
-    _draw_viability(ax, result, scores, partial)
+    order = list(qpv.sort_values(["lib_com", "lib_qp"]).index)
+    _draw_viability(ax, result, scores, partial, order)
+    _north_arrow(ax)
     dep = departement_label(result.parameters)
-    fig.text(0.015, 0.965, f"Viabilité du commerce de proximité dans les QPV — {dep}",
-             fontsize=22, weight="bold", va="top")  # fmt: skip
-    fig.text(0.015, 0.915, "Lecture de 0 (le moins favorable) à 1 (le plus favorable), sur des "
-             f"échelles fixes.\nLecture partielle pour {int(partial.sum())} QPV sur {len(qpv)} : "
-             "pas de réseau de rues dans les données.", fontsize=12,
-             va="top", color="#333")  # fmt: skip
-    _listing(fig, qpv, scores)
-    fig.text(0.535, 0.012, "Sources : ANCT (QPV 2024), INSEE (BPE 2024, Filosofi, population), "
-             "© contributeurs OpenStreetMap ; calculs qpvgeo", fontsize=8, color="#666")  # fmt: skip
+    fig.text(0.015, 0.975, f"Viabilité du commerce de proximité dans les QPV — {dep}",
+             fontsize=24, weight="bold", va="top")  # fmt: skip
+    fig.text(0.015, 0.928, "Lecture de 0 (le moins favorable) à 1 (le plus favorable), sur des "
+             f"échelles fixes (classes : seuils fixes).\nLecture partielle pour "
+             f"{int(partial.sum())} QPV sur {len(qpv)} : pas de réseau de rues dans les données.",
+             fontsize=BODY_PT, va="top", color="#333")  # fmt: skip
+    _listing(fig, qpv, scores, order)
+    _credits(fig, result)
     return _png_bytes(fig)
 
 
-def _draw_viability(ax, result, scores: pd.Series, partial: pd.Series) -> None:
-    """The QPV coloured by class and numbered by rank, muted barriers, scale bar, legend."""
+def _draw_viability(ax, result, scores: pd.Series, partial: pd.Series, order: list) -> None:
+    """The QPV coloured by class and numbered as in the listing (by commune, not by rank),
+    communes and other QPV, muted barriers, scale bar, legend (classes: fixed thresholds)."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     qpv = result.qpv
     handles = [Patch(facecolor=c, edgecolor="#222", label=t) for c, t in viability_labels()]
+    xmin, ymin, xmax, ymax = qpv.total_bounds
+    pad = 2500
+    frame = shapely.box(xmin - pad, ymin - pad, xmax + pad, ymax + pad)
+    handles += _context(ax, result, frame, labels="qpv")
     lines = getattr(result.barriers, "lines", None)
     if lines is not None and len(lines):
         near_b = mk.near(lines, shapely.union_all(qpv.geometry.values).buffer(3000))
@@ -249,9 +350,12 @@ def _draw_viability(ax, result, scores: pd.Series, partial: pd.Series) -> None:
     colours = [viability_colour(v) or NO_SCORE_COLOUR for v in scores]
     qpv.plot(ax=ax, color=colours, edgecolor="#222", linewidth=0.6, zorder=3)
     pts = qpv.geometry.representative_point()
-    for p, colour, part in zip(pts.values, colours, partial, strict=True):
-        ax.scatter([p.x], [p.y], s=250, color=colour, edgecolor="#222",
+    number = {code: i + 1 for i, code in enumerate(order)}
+    for code, p, colour, part in zip(qpv.index, pts.values, colours, partial, strict=True):
+        ax.scatter([p.x], [p.y], s=420, color=colour, edgecolor="#222",
                    linewidth=1.1, linestyle=":" if part else "-", zorder=4)  # fmt: skip
+        ax.text(p.x, p.y, str(number[code]), fontsize=BODY_PT - 3, ha="center", va="center",
+                zorder=5, weight="bold")  # fmt: skip
     ring = {"marker": "o", "color": "none", "markeredgecolor": "#222", "markersize": 12,
             "linestyle": "none"}  # fmt: skip
     handles.append(Line2D([], [], markerfacecolor="#fee090", **ring,
@@ -260,35 +364,36 @@ def _draw_viability(ax, result, scores: pd.Series, partial: pd.Series) -> None:
         handles.append(Line2D([], [], markerfacecolor="#ffffff", **ring,
                               label="contour pointillé : lecture partielle"))  # fmt: skip
     ax.set_aspect("equal")
-    xmin, ymin, xmax, ymax = qpv.total_bounds
-    pad = 2500
+    # room below the QPV for the legend, so that it never hides one
+    low = ymin - pad - 0.75 * (ymax - ymin + 2 * pad)
     ax.set_xlim(xmin - pad, xmax + pad)
-    ax.set_ylim(ymin - pad, ymax + pad)
+    ax.set_ylim(low, ymax + pad)
     _scale_bar(ax, 5000.0, top=True)
-    leg = ax.legend(handles=handles, loc="lower right", fontsize=10, title="Lecture de viabilité",
-                    title_fontsize=11, framealpha=0.92)  # fmt: skip
+    leg = ax.legend(handles=handles, loc="lower left", fontsize=BODY_PT,
+                    title="Lecture de viabilité (seuils fixes)", title_fontsize=BODY_PT,
+                    framealpha=0.92, labelspacing=0.25)  # fmt: skip
     leg.get_title().set_weight("bold")
 
 
-def _listing(fig, qpv, scores: pd.Series) -> None:
-    """The QPV by commune (commune, quartier, reading), in one or two columns: not a ranking."""
-    order = qpv.sort_values(["lib_com", "lib_qp"]).index
+def _listing(fig, qpv, scores: pd.Series, order: list) -> None:
+    """The QPV by commune (number on the map, quartier, commune, reading): not a ranking."""
     entries = []
-    for code in order:
+    for i, code in enumerate(order):
         v = scores[code]
-        label = f"{qpv.at[code, 'lib_com']} : {qpv.at[code, 'lib_qp']}"
-        if len(label) > 44:
-            label = label[:43] + "…"
+        label = f"{i + 1}. {qpv.at[code, 'lib_qp']} ({qpv.at[code, 'lib_com']})"
         entries.append((label, "n.é." if math.isnan(v) else fr_number(v, 2),
                         viability_colour(v) or NO_SCORE_COLOUR))  # fmt: skip
-    per_col = math.ceil(len(entries) / 2) if len(entries) > 25 else len(entries)
-    line_h = min(0.034, 0.80 / max(per_col, 1))
-    x0, col_w = 0.535, 0.232
-    fig.text(x0, 0.86, "Quartiers par commune (lecture de viabilité)", fontsize=12,
+    two = len(entries) > 14
+    per_col = math.ceil(len(entries) / 2) if two else len(entries)
+    width = 28 if two else 46
+    line_h = min(0.045, 0.76 / max(per_col, 1))
+    x0, col_w = 0.53, (0.235 if two else 0.46)
+    fig.text(x0, 0.86, "Quartiers par commune (lecture de viabilité)", fontsize=BODY_PT + 1,
              weight="bold", va="bottom")  # fmt: skip
     for i, (label, v, colour) in enumerate(entries):
         col, row = divmod(i, per_col)
         x, y = x0 + col * col_w, 0.845 - row * line_h
-        fig.text(x, y, "■", color=colour, fontsize=11, va="top")
-        fig.text(x + 0.02, y, label, fontsize=8.5, va="top")
-        fig.text(x + col_w - 0.008, y, v, fontsize=8.5, va="top", ha="right")
+        short = label if len(label) <= width else label[: width - 1] + "…"
+        fig.text(x, y, "■", color=colour, fontsize=BODY_PT, va="top")
+        fig.text(x + 0.016, y, short, fontsize=BODY_PT, va="top")
+        fig.text(x + col_w - 0.006, y, v, fontsize=BODY_PT, va="top", ha="right")

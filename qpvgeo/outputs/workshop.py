@@ -79,6 +79,7 @@ MAP_MAX_BYTES = 1_500_000
 LEAFLET_JS = "maps/lib/leaflet.js"
 LEAFLET_CSS = "maps/lib/leaflet.css"
 FICHE_JS = "maps/lib/fiche.js"
+TOOLTIP_JS = "maps/lib/tooltip_fit.js"
 
 COUPLING_MAP = "maps/qpv_couplage.html"
 VIABILITY_MAP = "maps/qpv_viabilite.html"
@@ -91,7 +92,8 @@ OUTPUTS = (COUPLING_MAP, VIABILITY_MAP, INDEX, VIABILITY_PNG)
 
 
 def write_leaflet_lib(out_dir: str | os.PathLike) -> list[Path]:
-    """Write ``maps/lib/leaflet.js``, ``leaflet.css`` and ``fiche.js`` (shared by the fiches)."""
+    """Write ``maps/lib/leaflet.js``, ``leaflet.css``, ``fiche.js`` and ``tooltip_fit.js``
+    (shared by the fiches)."""
     out = Path(out_dir)
     files = mk.leaflet_files()
     if files is None:  # pragma: no cover - a dependency of qpvgeo[maps]
@@ -104,6 +106,7 @@ def write_leaflet_lib(out_dir: str | os.PathLike) -> list[Path]:
         write_atomic(out / LEAFLET_JS, js),
         write_atomic(out / LEAFLET_CSS, css),
         write_atomic(out / FICHE_JS, mk.static_text("fiche.js")),
+        write_atomic(out / TOOLTIP_JS, mk.static_text("tooltip_fit.js")),
     ]
 
 
@@ -196,8 +199,9 @@ def export_workshop(
         result.qpv, result.equipments, result.service_pairs, result.polarites,
         indicators=result.indicators,
     )  # fmt: skip
+    maps.decorate(coupling, result, points_pane="points")
     map_files.append(maps.save_map(coupling, out / COUPLING_MAP, self_contained=True))
-    viability = viability_map(result.qpv, result.indicators)
+    viability = maps.decorate(viability_map(result.qpv, result.indicators), result)
     map_files.append(maps.save_map(viability, out / VIABILITY_MAP, self_contained=True))
     written = [*map_files]
     written += write_leaflet_lib(out)

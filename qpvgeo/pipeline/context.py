@@ -163,3 +163,9 @@ class RunResult:
     messages: list[str]
     #: what residents said, read against the run (:func:`qpvgeo.pipeline.besoins.add_besoins`)
     besoins: object | None = None
+    #: the communes of the département (``nom``; place context on maps, fiches and slides)
+    communes: gpd.GeoDataFrame | None = None
+    #: every QPV of the département, those outside the run too (neighbours on the maps)
+    qpv_all: gpd.GeoDataFrame | None = None
+    #: when the run was made (ISO 8601, UTC): the date printed on every output
+    created_utc: str | None = None

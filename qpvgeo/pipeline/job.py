@@ -11,6 +11,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import UTC, datetime
 from os import PathLike
 
 import pandas as pd
@@ -127,7 +128,8 @@ def compute(
         streets, candidates, crossings, detours, pairs, polarites,
         ctx.categories, ctx.categories_absent,
         {**run_parameters(ctx), "dep_name": next(iter(ctx.figures["lib_dep"].dropna()), None)},
-        messages,
+        messages, communes=ctx.communes, qpv_all=ctx.qpv_all,
+        created_utc=datetime.now(UTC).isoformat(timespec="seconds"),
     )  # fmt: skip
 
 

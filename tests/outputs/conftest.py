@@ -7,7 +7,9 @@ export of its workshop material for the tests that read files.
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -157,3 +159,71 @@ def with_onerror(page: Path) -> Path:
     text = page.read_text(encoding="utf-8")
     page.write_text(text.replace("<head>", "<head>" + ONERROR, 1), encoding="utf-8")
     return page
+
+
+#: prepended to a page's <head> by :func:`browser_check`: JavaScript errors and console
+#: errors are recorded on <html>
+_RECORD_ERRORS = (
+    "<script>(function () { var rec = function (msg) { var h = document.documentElement; "
+    "h.setAttribute('data-js-errors', (h.getAttribute('data-js-errors') || '') + msg + ' | '); };"
+    " window.onerror = function (msg) { rec(msg); };"
+    " var err = console.error; console.error = function () { rec([].join.call(arguments, ' '));"
+    " return err.apply(console, arguments); }; })();</script>"
+)
+
+
+def browser_check(
+    page: Path, profile: Path, script: str, *, size: tuple[int, int] = (1366, 768),
+    name: str = "_check",
+) -> tuple[dict, str]:
+    """Run ``script`` in ``page`` in headless Chromium at ``size``; its findings and the DOM.
+
+    A copy of ``page`` (same folder, so that relative links work) gets
+    :data:`_RECORD_ERRORS` in its head and, 400 ms after ``load``, ``script``
+    run as the body of ``function (out, L)``: what it puts in ``out`` comes back
+    as a dict (``error`` when it threw). The DOM is the one dumped at the end
+    (that of the page navigated to, if the script clicked a link); its
+    ``data-js-errors`` attribute lists the JavaScript and console errors.
+    """
+    text = page.read_text(encoding="utf-8")
+    runner = (
+        "<script>window.addEventListener('load', function () { setTimeout(function () {"
+        " var out = {}; try { (function (out, L) {\n" + script + "\n})(out, window.L); }"
+        " catch (e) { out.error = String(e) + ' ' + e.stack; }"
+        " document.documentElement.setAttribute('data-qpvgeo-check', JSON.stringify(out));"
+        " }, 400); });</script>"
+    )
+    copy = page.with_name(f"{name}_{page.name}")
+    copy.write_text(
+        text.replace("<head>", "<head>" + _RECORD_ERRORS, 1).replace("</body>", runner + "</body>"),
+        encoding="utf-8",
+    )
+    proc = subprocess.run(
+        [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--hide-scrollbars",
+         f"--window-size={size[0]},{size[1]}", "--virtual-time-budget=8000", "--dump-dom",
+         copy.as_uri()],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    copy.unlink()
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    found = re.search(r'data-qpvgeo-check="([^"]*)"', proc.stdout)
+    return (json.loads(html.unescape(found[1])) if found else {}), proc.stdout
+
+
+def pdf_pages(pdf: bytes) -> int:
+    """Pages of a PDF written by Chromium: the /Count of its page tree."""
+    counts = [int(n) for n in re.findall(rb"/Type\s*/Pages\b[^>]*?/Count\s+(\d+)", pdf)]
+    counts += [int(n) for n in re.findall(rb"/Count\s+(\d+)[^>]*?/Type\s*/Pages\b", pdf)]
+    assert counts, "no page tree in the PDF"
+    return max(counts)
+
+
+def print_to_pdf(page: Path, profile: Path, pdf: Path) -> bytes:
+    """Print ``page`` to ``pdf`` with headless Chromium (A4 from the page's @page rule)."""
+    proc = subprocess.run(
+        [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
+         "--virtual-time-budget=5000", f"--print-to-pdf={pdf}", page.as_uri()],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0 and pdf.is_file(), proc.stderr[-2000:]
+    return pdf.read_bytes()

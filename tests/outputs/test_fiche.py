@@ -23,9 +23,14 @@ WITH_NETWORK, WITHOUT_NETWORK = "QN09106M", "QN09101M"
 _NO_MAP = r'<div id="carte"[^>]*><p class="sans-carte">Carte indisponible'
 
 
+#: the link from a key-figure label to its glossary entry
+_GLOSSARY_LINK = re.compile(r' <a class="gl" href="#g-[a-z0-9]+" title="Voir le glossaire">\?</a>$')
+
+
 def _table(page: str) -> dict[str, str]:
+    """Key-figure label (without its glossary link) → value, as the page shows them."""
     rows = re.findall(r'<tr><td>(.*?)</td><td class="[^"]*">(.*?)</td></tr>', page)
-    return dict(rows)
+    return {_GLOSSARY_LINK.sub("", label): value for label, value in rows}
 
 
 @pytest.mark.mirror
@@ -36,7 +41,8 @@ def test_fiche_key_figures_in_french(small_run) -> None:
     pop = fr_number(ind.at[WITH_NETWORK, "population_qpv"], 0)
     assert table["Population (INSEE, population municipale du quartier)"] == f"{pop} habitants"
     poverty = fr_number(ind.at[WITH_NETWORK, "poverty_rate_qpv_pct"], 0)
-    assert table["Taux de pauvreté du quartier (INSEE Filosofi, seuil de 60 %)"] == f"{poverty} %"
+    poverty_label = "Taux de pauvreté du quartier (chiffre officiel, INSEE Filosofi 2021, seuil de 60 %)"
+    assert table[poverty_label] == f"{poverty} %"
     income = table["Contexte : revenu médian déclaré des IRIS du quartier (Filosofi 2021)"]
     assert re.fullmatch(r"\d{1,2}\u202f\d{3} €", income), income
     t = table["Boulangerie : temps médian (quartier / reste de la commune)"]
@@ -45,7 +51,11 @@ def test_fiche_key_figures_in_french(small_run) -> None:
     assert re.fullmatch(r"\d{1,3} %", table["Pharmacie : habitants à moins de 10 min"])
     assert re.fullmatch(r"\d{1,3} %", table["Gamme de proximité INSEE couverte à moins de 10 min"])
     assert re.fullmatch(r"\d+,\d\d", table[
-        "Pharmacies pour 1 000 habitants à 15 min (2SFCA à noyau gaussien, Dai 2010)"])  # fmt: skip
+        "Pharmacies accessibles pour 1 000 habitants à 15 min à pied "
+        "(estimation 2SFCA à noyau gaussien)"])  # fmt: skip
+    huff = fr_number(ind.at[WITH_NETWORK, "huff_share_nearby_pct"], 0)
+    assert table["D'après le modèle de Huff, part des achats alimentaires faits près du "
+                 "quartier (estimation)"] == f"environ {huff} %"  # fmt: skip
     assert table["Co-localisation des services publics autour des commerces (CLQ)"].startswith(
         fr_number(ind.at[WITH_NETWORK, "clq_commerce_services"], 2) + " (p = "
     )
@@ -75,7 +85,8 @@ def test_fiche_without_network_says_not_evaluated(small_run) -> None:
     not_eval = "non évalué (pas de réseau de rues dans les données)"
     for key in ("Boulangerie", "Pharmacie", "Médecin généraliste", "Supermarché",
                 "Gamme de proximité INSEE couverte à moins de 10 min",
-                "Part estimée des achats alimentaires faits près du quartier (modèle de Huff)",
+                "D'après le modèle de Huff, part des achats alimentaires faits près du "
+                "quartier (estimation)",
                 "Co-localisation des services publics autour des commerces (CLQ)",
                 "Commerces à 5 min ou moins d'un service public"):  # fmt: skip
         assert table[key] == not_eval, key

@@ -46,6 +46,7 @@ from ..mapkit import (
 )
 from .access import ACCESS_CATEGORIES, access_map
 from .besoins import add_besoins_layer
+from .context import decorate
 from .coupling import coupling_map
 from .enclavement import CANDIDATE_COLOUR, DETOUR_COLOUR, TYPE_COLOURS, enclavement_map
 from .overview import (
@@ -103,7 +104,7 @@ def export_maps(result, out_dir: str | os.PathLike) -> list[Path]:
         The pages written, in the order of :data:`MAPS`.
     """
     out = Path(out_dir)
-    return [save_map(build(result), out / name) for name, build in MAPS.items()]
+    return [save_map(decorate(build(result), result), out / name) for name, build in MAPS.items()]
 
 
 __all__ = [
@@ -111,6 +112,7 @@ __all__ = [
     "access_map",
     "add_besoins_layer",
     "coupling_map",
+    "decorate",
     "enclavement_map",
     "export_maps",
     "overview_map",

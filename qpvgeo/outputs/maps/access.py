@@ -25,13 +25,16 @@ from ..labels_fr import (
     method_notes,
 )
 from .overview import (
-    SHARE_COLOURS,
     colormap_legend,
     equipment_layers,
     few_qpv,
     indicator_colormap,
     qpv_table,
 )
+
+#: supply per resident, pale (low) to dark blue-green (high): never red, which the walking
+#: times of the same map use for « far »
+SUPPLY_COLOURS = ("#f0f9e8", "#bae4bc", "#7bccc4", "#43a2ca", "#0868ac")
 
 #: everyday categories drawn on the access map (one layer each) besides the mapped one
 ACCESS_CATEGORIES = (
@@ -184,19 +187,20 @@ def _add_qpv_layers(
     if e2_col in indicators.columns:
         values = mk.numeric(table, e2_col).to_numpy()
         finite = values[np.isfinite(values)]
-        step = _nice_step(finite.max() if len(finite) else 1.0, len(SHARE_COLOURS))
-        bounds = [i * step for i in range(len(SHARE_COLOURS) + 1)]
+        step = _nice_step(finite.max() if len(finite) else 1.0, len(SUPPLY_COLOURS))
+        bounds = [i * step for i in range(len(SUPPLY_COLOURS) + 1)]
         digits = 2 if step < 0.1 else 1 if step < 1 else 0
         if step in (0.25, 2.5, 0.025):
             digits += 1
-        fills = [mk.step_colour(v, bounds, SHARE_COLOURS) for v in values]
+        fills = [mk.step_colour(v, bounds, SUPPLY_COLOURS) for v in values]
         _qpv_group(props.assign(_fill=fills), "QPV : offre pour 1 000 habitants (2SFCA à noyau gaussien, Dai 2010)",
                    True, fields, aliases).add_to(m)  # fmt: skip
         texts = class_labels([fr_number(x, digits) for x in bounds])
-        lines = [mk.case(c, t) for c, t in zip(SHARE_COLOURS, texts, strict=True)]
+        lines = [mk.case(c, t) for c, t in zip(SUPPLY_COLOURS, texts, strict=True)]
         lines.append(mk.note(
             "Équipements à 15 min de marche pour 1 000 habitants, compte tenu des "
-            "autres habitants qui les partagent (rouge = offre faible)."
+            "autres habitants qui les partagent (couleur pâle = offre faible, foncée = offre "
+            "forte). Classes : intervalles égaux, arrondis."
         ))  # fmt: skip
         blocks.append((f"{label} : offre pour 1 000 habitants à 15 min (2SFCA à noyau gaussien, Dai 2010)", lines))
     if time_col in indicators.columns:

@@ -37,20 +37,21 @@ from ..labels_fr import (
 #: features farther than this from the QPV shown are left off the maps and fiches (metres)
 NEAR_M = 1000.0
 
-#: warm colours of the shops, by domain (pharmacies are shops in the nomenclature)
+#: warm colours of the shops, by domain (pharmacies are shops in the nomenclature); the
+#: legends add the categories of each domain found in the data (:func:`domain_contents`)
 COMMERCE_COLOURS: dict[str, tuple[str, str]] = {
     "commerce_alimentaire": ("#d7301f", "Commerces alimentaires"),
-    "commerce": ("#fd8d3c", "Autres commerces (tabac-presse, fleuriste…)"),
-    "service_marchand": ("#fdd049", "Services marchands (café, restaurant, coiffure)"),
+    "commerce": ("#fd8d3c", "Autres commerces"),
+    "service_marchand": ("#fdd049", "Services marchands"),
     "sante": ("#a50f5c", "Pharmacies"),
 }
 #: cool colours of the public services, by domain
 SERVICE_COLOURS: dict[str, tuple[str, str]] = {
-    "service_public": ("#08519c", "Services administratifs et sociaux (mairie, poste, PMI…)"),
-    "education": ("#4292c6", "Écoles, collèges, lycées"),
-    "sante": ("#01796f", "Santé publique (centre de santé, hôpital…)"),
-    "sport_loisirs_culture": ("#7fcdbb", "Sport, culture, bibliothèques"),
-    "transport": ("#54278f", "Gares"),
+    "service_public": ("#08519c", "Services publics et sociaux"),
+    "education": ("#4292c6", "Enseignement"),
+    "sante": ("#01796f", "Santé (hors pharmacies)"),
+    "sport_loisirs_culture": ("#7fcdbb", "Sport, loisirs, culture"),
+    "transport": ("#54278f", "Transport"),
 }
 OTHER_COMMERCE = ("#fc9272", "Autres commerces")
 OTHER_SERVICE = ("#9ecae1", "Autres services publics")
@@ -118,6 +119,33 @@ def _group_places(equipments: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         geometry=first.geometry.values,
         crs=equipments.crs,
     )
+
+
+def domain_contents(equipments: gpd.GeoDataFrame) -> dict[tuple[str, str], list[str]]:
+    """(famille, domain) → the labels of the categories present, most frequent first.
+
+    A legend line then names what is in the data (« Services publics et
+    sociaux : crèche, PMI ») and never a category that is not.
+    """
+    if len(equipments) == 0:
+        return {}
+    is_shop = equipments["is_commerce"].fillna(False).astype(bool)
+    is_service = equipments["is_public_service"].fillna(False).astype(bool)
+    eq = equipments[is_shop | is_service]
+    fam = np.where(is_shop.loc[eq.index].to_numpy(), "commerce", "service")
+    counts = eq.assign(_f=fam).groupby(["_f", "domain", "label_fr"]).size()
+    out: dict[tuple[str, str], list[str]] = {}
+    for (f, dom), sub in counts.groupby(level=[0, 1]):
+        out[(f, dom)] = [lab for *_, lab in sub.sort_values(ascending=False).index]
+    return out
+
+
+def contents_text(label: str, contents: Sequence[str], most: int = 4) -> str:
+    """« Santé : Médecin généraliste, Infirmier… » (the first ``most`` labels, lower-cased)."""
+    if not contents:
+        return label
+    shown = [c[0].lower() + c[1:] for c in contents[:most]]
+    return f"{label} : {', '.join(shown)}{'…' if len(contents) > most else ''}"
 
 
 def place_palette(famille: str) -> list[tuple[str, str]]:
@@ -307,7 +335,8 @@ def coupling_map(
     blocks.append(_add_polarites(m, mk.of_qpv(polarites, sel), panes["polarites"]))
     blocks.append(_add_pairs(m, mk.of_qpv(service_pairs, sel), panes["trajets"]))
     zone = shapely.union_all(view.geometry.values).buffer(NEAR_M)
-    blocks += _add_places(m, mk.near(places_for_display(equipments), zone), panes["points"])
+    blocks += _add_places(m, mk.near(places_for_display(equipments), zone), panes["points"],
+                          mk.near(equipments, zone))
     blocks.append(("Méthode", [mk.note(n) for n in method_notes(ind, DRIVE_NOTE)]))
     mk.finish(
         m,
@@ -427,10 +456,11 @@ def _add_pairs(m: folium.Map, service_pairs: gpd.GeoDataFrame, pane: str) -> tup
 
 
 def _add_places(
-    m: folium.Map, places: gpd.GeoDataFrame, pane: str
+    m: folium.Map, places: gpd.GeoDataFrame, pane: str, equipments: gpd.GeoDataFrame
 ) -> list[tuple[str, list[str]]]:
     """The shops and the public services, one layer each; their legend blocks."""
     blocks = []
+    contents = domain_contents(equipments)
     for famille, name in (("commerce", "Commerces"), ("service", "Services publics")):
         sub = places[places["famille"] == famille]
         cols = [place_colour(famille, d) for d in sub["domain"]]
@@ -454,6 +484,7 @@ def _add_places(
                 "weight": 1,
                 "fillOpacity": 0.95,
                 "radius": 6 if fam == "commerce" else 4.5,
+                "pane": pane,  # the markers go to their pane (folium leaves them in overlayPane)
             },
             pane=pane,
             fields=["lieu", "genre"],
@@ -461,11 +492,14 @@ def _add_places(
             marker=folium.CircleMarker(radius=5, fill=True, pane=pane),
         ).add_to(m)
         used = pd.Series([lab for _, lab in cols]).value_counts()
+        domains = {lab: dom for dom, (_, lab) in
+                   (COMMERCE_COLOURS if famille == "commerce" else SERVICE_COLOURS).items()}
         lines = [
-            mk.point(colour, f"{label} ({int(used.get(label, 0))})")
+            mk.point(colour, contents_text(label, contents.get((famille, domains.get(label)), []))
+                     + f" ({int(used.get(label, 0))})")
             for colour, label in place_palette(famille)
             if used.get(label, 0)
-        ]
+        ]  # fmt: skip
         warmth = "chaudes" if famille == "commerce" else "froides"
         title = f"{name} à moins de {fr_number(NEAR_M / 1000, 0)} km (couleurs {warmth})"
         blocks.append((title, lines))

@@ -23,6 +23,7 @@ from ..labels_fr import (
     NOT_COMPUTED,
     NOT_EVALUATED,
     attribution,
+    barrier_name,
     class_labels,
     fr_number,
     fr_value,
@@ -537,7 +538,7 @@ def enclavement_table(qpv: gpd.GeoDataFrame, indicators: pd.DataFrame) -> gpd.Ge
         type=[mk.esc(t) if isinstance(t, str) else NOT_EVALUATED for t in types],
         bordure=[_border_text(ind, code) for code in ind.index],
         principale=[
-            mk.esc(x) if isinstance(x, str) and x else "aucune"
+            mk.esc(barrier_name(x))
             for x in ind.get("main_barrier", pd.Series(None, index=ind.index))
         ],
         franchissements=_crossing_texts(ind),

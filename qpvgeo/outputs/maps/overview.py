@@ -94,7 +94,15 @@ def colormap_legend(cmap: bcm.StepColormap, column: str) -> list[str]:
     texts = class_labels(
         bounds, indicator_unit(column), open_ends=bool(MEDIAN_COLUMN.match(column))
     )
-    return [mk.case(cmap.rgb_hex_str(b), t) for b, t in zip(cmap.index[:-1], texts, strict=True)]
+    lines = [mk.case(cmap.rgb_hex_str(b), t) for b, t in zip(cmap.index[:-1], texts, strict=True)]
+    if MEDIAN_COLUMN.match(column):
+        method = "Classes : seuils fixes de 5 min, les mêmes sur toutes les cartes."
+    elif SHARE_COLUMN.match(column):
+        method = "Classes : seuils fixes (0, 25, 50, 75, 90, 100 %)."
+    else:
+        method = "Classes : 5 intervalles égaux entre le minimum et le maximum."
+    lines.append(mk.note(method))
+    return lines
 
 
 # ---------------------------------------------------------------------------
@@ -173,11 +181,7 @@ def overview_map(
         title or f"Quartiers prioritaires (QPV) — {indicator_label(indicator)}",
         f"{len(table)} QPV, dont {n_val} avec une valeur calculée",
     )
-    xmin, ymin, xmax, ymax = mk.to_wgs84(table).total_bounds
-    # keep the QPV clear of the title (top) and the layer control (right)
-    m.fit_bounds(
-        [[ymin, xmin], [ymax, xmax]], padding_top_left=(40, 80), padding_bottom_right=(300, 20)
-    )
+    mk.fit(m, table)  # clear of the legend (left), title (top), layer control (right)
     return m
 
 

@@ -213,6 +213,8 @@ def _viability_style(feature: dict) -> dict:
 
 def _legend_blocks(any_missing: bool, n_partial: int, n_scored: int, notes: list[str]) -> list:
     lines = [mk.case(c, t) for c, t in viability_labels()]
+    inner = " ; ".join(fr_number(x, 2) for x in VIABILITY_BINS[1:-1])
+    lines.append(mk.note(f"Classes : seuils fixes ({inner}), les mêmes pour tous les quartiers."))
     if any_missing:
         lines.append(mk.no_value("aucune composante évaluée"))
     if n_partial:
