@@ -243,9 +243,10 @@ def scenario_fiche(code_qp: str, sr) -> str:
     page = fiche_html(code_qp, sr.after)
     # the scenario's folder holds no index nor slide images: the fiche leads to the scenario's map
     page = re.sub(
-        r"<nav>.*?</nav>", '<nav><a href="../scenario.html">← Carte du scénario</a></nav>',
-        page, count=1, flags=re.S,
+        r'(<nav\b[^>]*>)<a href="\.\./index\.html">[^<]*</a>',
+        r'\1<a href="../scenario.html">← Carte du scénario</a>', page, count=1,
     )  # fmt: skip
+    page = re.sub(r'\s*·\s*<a href="\.\./png/[^"]*">[^<]*</a>', "", page, count=1)
     section = scenario_section(code_qp, sr)
     at = page.rfind("<footer>")
     return page[:at] + section + "\n" + page[at:]

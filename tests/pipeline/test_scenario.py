@@ -311,6 +311,7 @@ def test_scenario_command(data_dir, tmp_path, capsys):
     assert set(table["code_qp"]) == {CODE}
     page = (out / "maps" / "fiches" / f"{CODE}.html").read_text(encoding="utf-8")
     assert "Scénario « et si… » : ce qui change" in page and "Passerelle piétonne" in page
+    assert 'href="../scenario.html"' in page and "../png/" not in page  # no index nor slides here
     map_page = (out / "maps" / "scenario.html").read_text(encoding="utf-8")
     assert "Variation du temps de marche : Supermarché" in map_page
     # a bad file: one error line, status 2, nothing written
