@@ -35,6 +35,8 @@ from .workshop import FICHES_DIR, write_leaflet_lib
 SCENARIO_DIFF = "tables/scenario_diff.csv"
 SCENARIO_CHANGES = "tables/scenario_changes.geojson"
 SCENARIO_MAP = "maps/scenario.html"
+#: title of the fiche's scenario section
+SECTION_TITLE = "Scénario « et si… » : ce qui change"
 OUTPUTS = [SCENARIO_DIFF, SCENARIO_CHANGES, SCENARIO_MAP]
 
 #: a change in walking time below this (min) reads « inchangé » (rounding of the kernels)
@@ -206,7 +208,7 @@ def _feature_layer(changes: gpd.GeoDataFrame) -> folium.FeatureGroup:
 
 
 def scenario_section(code_qp: str, sr, *, map_href: str = "../scenario.html") -> str:
-    """The « Scénario : ce qui change » section of a fiche (HTML)."""
+    """The body of the « Scénario « et si… » : ce qui change » section of a fiche (HTML)."""
     diff = sr.diff[sr.diff["code_qp"] == code_qp]
     evaluated = not (diff["note"] != "").any()
     rows = []
@@ -239,17 +241,15 @@ def _value(value: float, digits: int) -> str:
 
 
 def scenario_fiche(code_qp: str, sr) -> str:
-    """The fiche of a QPV under the scenario, with the scenario section before its footer."""
-    page = fiche_html(code_qp, sr.after)
+    """The fiche of a QPV under the scenario, with the scenario section after its map."""
+    section = {"id": "scenario", "title": SECTION_TITLE, "html": scenario_section(code_qp, sr)}
+    page = fiche_html(code_qp, sr.after, extra_sections=[section])
     # the scenario's folder holds no index nor slide images: the fiche leads to the scenario's map
     page = re.sub(
         r'(<nav\b[^>]*>)<a href="\.\./index\.html">[^<]*</a>',
         r'\1<a href="../scenario.html">← Carte du scénario</a>', page, count=1,
     )  # fmt: skip
-    page = re.sub(r'\s*·\s*<a href="\.\./png/[^"]*">[^<]*</a>', "", page, count=1)
-    section = scenario_section(code_qp, sr)
-    at = page.rfind("<footer>")
-    return page[:at] + section + "\n" + page[at:]
+    return re.sub(r'\s*·\s*<a href="\.\./png/[^"]*">[^<]*</a>', "", page, count=1)
 
 
 def write_scenario(sr, out_dir: str | os.PathLike) -> list[Path]:
