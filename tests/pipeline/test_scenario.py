@@ -361,3 +361,23 @@ def test_a_shop_closing_lengthens_exactly_as_networkx_says(base):
     np.testing.assert_allclose(got, expected, rtol=1e-9)
     before = o["walk_min_supermarche"].to_numpy()
     assert (got >= before - 1e-9).all() and (got > before + 1e-9).any()
+
+
+def test_changes_combine_in_one_scenario(base):
+    # the footbridge and a bakery beyond it, in one file: the bakery is reached over the footbridge
+    line = _line()
+    shop = shapely.Point(*SHOP_XY)
+    both = gpd.GeoDataFrame(
+        {"action": ["add_link", "add_equipment"], "category": [None, "boulangerie"],
+         "name": ["Passerelle", "Boulangerie"]},
+        geometry=[line, shop], crs=2154,
+    )  # fmt: skip
+    sr = sc.run_scenario(base, both)
+    assert list(sr.changes["action"]) == ["add_link", "add_equipment"]
+    net = base.ctx.networks.network_of(CODE)
+    o = _origins(base.result)
+    via_bridge = walk_minutes(net, list(o.geometry), [shop], link=line)
+    expected = np.fmin(o["walk_min_boulangerie"].to_numpy(), via_bridge)
+    np.testing.assert_allclose(_origins(sr.after)["walk_min_boulangerie"].to_numpy(), expected, rtol=1e-9)
+    alone = walk_minutes(net, list(o.geometry), [shop])
+    assert (via_bridge < alone - 1e-9).sum() > 0  # the footbridge brings the bakery nearer
