@@ -8,12 +8,16 @@
     With ``--besoins FILE [FILE ...]`` (CSV or GeoJSON: what residents say they lack or
     avoid), the answers join the GeoPackage layer ``besoins`` of ``OUT``, append-only
     across runs, and are read against the run (``OUT/tables/besoins_qpv.csv``, the fiches).
+    ``--osm-extract FILE`` (repeatable) cuts the walk networks and barrier lines from a
+    local OSM extract; ``--perimeters FILE [--id-col COL --name-col COL]`` runs on study
+    areas that are not QPV.
 ``qpvgeo scenario FILE --dep 91 --qpv CODE ... [--data-dir DIR] [--offline] --out DIR``
     applies a scenario file (:mod:`qpvgeo.data.scenarios`) to the QPV and writes
     ``OUT/tables/scenario_diff.csv``, ``OUT/maps/scenario.html`` and a fiche per QPV
     (:mod:`qpvgeo.outputs.scenario`).
 ``qpvgeo data [--data-dir DIR]``
-    lists each dataset: present or missing, file, source, licence, vintage.
+    lists each dataset: present or missing, file, source, licence, vintage; and the OSM
+    extracts of ``osm/``.
 ``qpvgeo besoins template [--format csv|geojson] --out FILE [--overwrite]``
     writes an empty besoins file, its columns in French.
 
@@ -41,7 +45,7 @@ from pathlib import Path
 
 from . import __version__, settings
 from ._errors import QpvgeoError
-from .data import sources
+from .data import osm_extract, sources
 
 log = logging.getLogger("qpvgeo")
 
@@ -147,6 +151,22 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="processes drawing the slide images (default: one per core; 1: no parallelism)",
     )
+    run.add_argument(
+        "--osm-extract",
+        action="append",
+        dest="osm_extracts",
+        metavar="FILE",
+        help="OSM extract (.osm.pbf, .osm, .osm.bz2, e.g. Geofabrik's Île-de-France) to cut the "
+        "walk networks and barriers from (repeatable; the data directory's osm/*.osm.pbf too)",
+    )
+    run.add_argument(
+        "--perimeters",
+        metavar="FILE",
+        help="study areas to use instead of the QPV: a polygon layer (GeoPackage, GeoJSON, "
+        "shapefile) with an id and a name column; --qpv then selects ids",
+    )
+    run.add_argument("--id-col", metavar="COL", help="the id column of --perimeters")
+    run.add_argument("--name-col", metavar="COL", help="the name column of --perimeters")
     run.add_argument(
         "--walk-speed",
         type=float,
@@ -292,6 +312,10 @@ def _cmd_data(args: argparse.Namespace) -> int:
         print(f"{mark:8} {row['dataset']:<16} {row['file']}")
         print(f"{'':8} {row['publisher']} — {row['licence']} — {row['vintage']}")
         print(f"{'':8} {row['source']}")
+    for row in osm_extract.extract_rows(args.data_dir):
+        print(f"{row['mark']:8} {'osm_extract':<16} {row['file']}")
+        print(f"{'':8} {row['publisher']} — {row['licence']} — {row['vintage']}")
+        print(f"{'':8} {row['source']}")
     return 0
 
 
@@ -311,6 +335,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     ]  # fmt: skip
     if args.workers is not None and args.workers < 1:
         raise QpvgeoError(f"--workers must be 1 or more, got {args.workers!r}")
+    if (args.id_col or args.name_col) and not args.perimeters:
+        raise QpvgeoError("--id-col and --name-col name columns of --perimeters FILE: give it too")
+    for path in args.osm_extracts or []:  # a wrong name fails now, not after loading the data
+        osm_extract.checked_path(path)
     loaders._check_dep(args.dep)  # a malformed code before a missing folder
     _data_dir(args)
     earlier, new_answers = _read_besoins(args, out / export.GEOPACKAGE)  # bad files before the run
@@ -328,6 +356,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 data_dir=args.data_dir,
                 offline=args.offline,
                 crowfly_fallback=args.crowfly_fallback,
+                osm_extracts=args.osm_extracts,
+                perimeters=args.perimeters,
+                id_col=args.id_col,
+                name_col=args.name_col,
             )
             # reloadable by the notebooks (pipeline.load_or_run) while nothing it read has changed
             pipeline.save_result(result, stage, data_dir=args.data_dir)
@@ -364,8 +396,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         settings.accept_changed_data = accept
     table = result.indicators
     n_net = int((table["network_status"] != pipeline.NONE).sum())
+    what = "study areas (--perimeters)" if args.perimeters else "QPV"
     print(
-        f"qpvgeo: {len(table)} QPV of département {args.dep}; street network for {n_net}, "
+        f"qpvgeo: {len(table)} {what} of département {args.dep}; street network for {n_net}, "
         f"none for {len(table) - n_net} (values left empty{' or crow-fly' if args.crowfly_fallback else ''})"
     )
     if result.besoins is not None:

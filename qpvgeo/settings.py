@@ -37,6 +37,13 @@ accept_changed_data : bool
 workers : int or None
     Processes that draw the slide images in parallel; ``None`` means one per
     core (``os.cpu_count()``), 1 draws them one by one.
+download_retries : int
+    How many times a failed OpenStreetMap (Overpass) download is retried: an
+    answer HTTP 429 or 504 (busy server), a timeout, a cut or truncated answer.
+    Then the run stops with one error saying what to do.
+download_backoff_s : float
+    Pause before the first retry (s), doubled at each following retry
+    (10, 20, 40 s by default).
 cache_dir : str or None
     Where compiled street networks are kept between runs; ``None`` means
     ``$QPVGEO_CACHE_DIR``, else ``$XDG_CACHE_HOME/qpvgeo``, else ``~/.cache/qpvgeo``.
@@ -55,6 +62,8 @@ data_dir: str | None = None
 offline: bool = False
 accept_changed_data: bool = False
 cache_dir: str | None = None
+download_retries: int = 3
+download_backoff_s: float = 10.0
 workers: int | None = None
 
 

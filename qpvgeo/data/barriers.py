@@ -2,7 +2,8 @@
 
 :func:`load_barriers` gathers them for a département from the data directory
 (IDFM rail lines, the Seine) and, on a connected machine, from OpenStreetMap
-(``highway=motorway|trunk``, ``waterway=river|canal``, ``railway=rail``).
+(``highway=motorway|trunk`` and their links, ``railway=rail``, ``waterway=river|canal``;
+ways in a tunnel left out), downloaded once and saved in the data directory.
 Each kind is *assessed* or *not assessed*: a kind with no data is reported as
 not assessed, never taken as "no barrier".
 
@@ -14,16 +15,17 @@ crossed at grade and Orlyval runs on a viaduct: they are left out.
 from __future__ import annotations
 
 import logging
-import warnings
 from dataclasses import dataclass, field
 from os import PathLike
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 from .. import settings
-from .._errors import QpvgeoWarning, ValidationError
+from .._errors import ValidationError
 from .._validate import pick_columns, read_layer, to_project_crs
+from ..network.overpass import call_overpass
 from . import sources
 from .loaders import departement_outline, load_communes
 
@@ -50,11 +52,19 @@ class Barriers:
         ``"partial"`` (e.g. the Seine only, no other river) or ``"no"``.
     notes : list of str
         What is missing and why.
+    extent : shapely geometry or None
+        Where ``assessed`` holds when it does not hold everywhere (EPSG:2154): the
+        extent of the OSM extracts (:mod:`qpvgeo.data.osm_extract`) that alone
+        assess some kinds; outside it, ``assessed_outside`` holds.
+    assessed_outside : dict or None
+        ``{kind: status}`` outside ``extent``.
     """
 
     lines: gpd.GeoDataFrame
     assessed: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    extent: shapely.Geometry | None = None
+    assessed_outside: dict[str, str] | None = None
 
 
 def _rail(data_dir, offline) -> gpd.GeoDataFrame:
@@ -84,35 +94,60 @@ def _seine(data_dir, offline) -> gpd.GeoDataFrame:
     )
 
 
+#: the OpenStreetMap ways that are barriers (the osmnx tags of the download)
+OSM_BARRIER_TAGS = {
+    "highway": ["motorway", "motorway_link", "trunk", "trunk_link"],
+    "railway": ["rail"],
+    "waterway": ["river", "canal"],
+}
+#: ways in a tunnel are no barrier to walking above them
+TUNNELS = ("yes", "building_passage", "culvert")
+
+
 def _osm_barriers(zone, dep: str, data_dir, offline: bool) -> gpd.GeoDataFrame | None:
-    """Motorways, trunk roads, rivers and canals from OSM (saved file, or download)."""
+    """Motorways, trunk roads, railways, rivers and canals from OSM (saved file, or download).
+
+    A download is saved in the data directory with the OSM date of the answer
+    (column ``osm_base``); a failed download is one :class:`~qpvgeo.DownloadError`.
+    """
     path = sources.data_dir(data_dir) / OSM_BARRIERS_FILE.format(dep=dep)
+    what = f"the OpenStreetMap barriers around département {dep}"
     if path.is_file():
-        return to_project_crs(read_layer(path, source=str(path)), source=str(path))
+        out = to_project_crs(read_layer(path, source=str(path)), source=str(path))
+        stamps = sorted(out["osm_base"].dropna().astype(str)) if "osm_base" in out else []
+        sources.record_osm(
+            f"barriers {dep}", "saved file", stamps[0] if stamps else None, str(path)
+        )
+        return out
     if offline:
         return None
     import osmnx as ox
 
-    ox.settings.cache_folder = str(sources.osmnx_cache_dir(data_dir))
     poly = gpd.GeoSeries([zone], crs=settings.crs).to_crs(4326).iloc[0]
-    try:
-        feats = ox.features_from_polygon(
-            poly, tags={"highway": ["motorway", "trunk"], "waterway": ["river", "canal"]}
-        )
-    except Exception as exc:  # no network, Overpass errors
-        warnings.warn(
-            f"OSM barriers could not be downloaded ({exc}); roads and rivers not assessed",
-            category=QpvgeoWarning, stacklevel=3,
-        )
-        return None
-    feats = feats[feats.geom_type.isin(["LineString", "MultiLineString"])].to_crs(settings.crs)
-    kind = feats.get("highway").notna().map({True: "road", False: "water"})
-    name = feats.get("ref", pd.Series(index=feats.index, dtype=object)).fillna(feats.get("name"))
+    feats, osm_base = call_overpass(
+        lambda: ox.features_from_polygon(poly, tags=OSM_BARRIER_TAGS),
+        f"{what} (motorways, trunk roads, railways, rivers, canals)",
+        fix=f"read them from a dated OpenStreetMap extract (qpvgeo run --osm-extract FILE), or save "
+        f"them as {OSM_BARRIERS_FILE.format(dep=dep)!r} in the data directory, or run with "
+        "--offline (motorways, trunk roads and rivers other than the Seine are then reported "
+        "not assessed)",
+    )
+
+    def col(name: str) -> pd.Series:
+        return feats[name] if name in feats else pd.Series(None, index=feats.index, dtype=object)
+
+    feats = feats[feats.geom_type.isin(["LineString", "MultiLineString"])]
+    feats = feats[~col("tunnel").isin(TUNNELS)].to_crs(settings.crs)
+    kind = col("highway").notna().map({True: "road", False: "water"})
+    kind[col("railway").notna() & col("highway").isna()] = "rail"
+    name = col("ref").fillna(col("name")).fillna(kind.map(KIND_LABELS_FR))
     out = gpd.GeoDataFrame(
-        {"kind": kind, "name": name.astype(str), "source": "OSM"},
+        {"kind": kind, "name": name.astype(str), "source": "OSM", "osm_base": osm_base},
         geometry=feats.geometry.values,
         crs=settings.crs,
     )
+    server = f"Overpass API {ox.settings.overpass_url}"
+    sources.record_osm(f"barriers {dep}", server, osm_base, str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.gpkg")
     out.to_file(tmp, driver="GPKG")
@@ -126,31 +161,55 @@ def load_barriers(
     buffer_m: float = 2000.0,
     data_dir: str | PathLike | None = None,
     offline: bool | None = None,
+    extracts: list | None = None,
 ) -> Barriers:
-    """Barrier lines in and around a département (within ``buffer_m`` of its outline)."""
+    """Barrier lines in and around a département (within ``buffer_m`` of its outline).
+
+    ``extracts``: what was read from OSM extracts (:class:`qpvgeo.data.osm_extract.ExtractData`);
+    their motorways, trunk roads, railway lines, rivers and canals are added, and every kind is
+    assessed inside their extent (:attr:`Barriers.extent`).
+    """
     offline = settings.offline if offline is None else offline
     zone = departement_outline(load_communes(dep, data_dir=data_dir, offline=offline)).buffer(
         buffer_m
     )
     parts, assessed, notes = [], dict.fromkeys(KINDS, "no"), []
     for kind, key, loader in (("rail", "rail_lines", _rail), ("water", "seine", _seine)):
-        if sources.find(key, data_dir) is None and offline:
+        # a file that cannot be downloaded (offline, or no download address) is reported
+        # missing the same way offline and online
+        missing = sources.find(key, data_dir) is None
+        if missing and (offline or sources.dataset(key).download is None):
             notes.append(
                 f"no {kind} barrier file ({sources.dataset(key).files[-1]!r}): not assessed"
             )
             continue
         parts.append(loader(data_dir, offline))
         assessed[kind] = "yes" if kind == "rail" else "partial"
-    osm = _osm_barriers(zone, dep, data_dir, offline)
-    if osm is None:
+    extent = shapely.union_all([d.extent for d in extracts]) if extracts else None
+    whole = extent is not None and zone.within(extent)  # the extracts hold the whole zone
+    osm = None if whole else _osm_barriers(zone, dep, data_dir, offline)
+    if osm is None and not whole:
         notes.append(
             "motorways, trunk roads and rivers other than the Seine: no OpenStreetMap data "
             f"({OSM_BARRIERS_FILE.format(dep=dep)!r} missing, offline): not assessed"
+            + (" outside the OSM extract(s)" if extracts else "")
         )
-    else:
-        parts.append(osm)
-        assessed["road"] = "yes"
-        assessed["water"] = "yes"
+    elif osm is not None:
+        parts.append(osm.drop(columns="osm_base", errors="ignore"))
+        assessed = dict.fromkeys(KINDS, "yes")
+    outside = None
+    if extracts:
+        parts += [d.barriers for d in extracts if len(d.barriers)]
+        if whole or all(v == "yes" for v in assessed.values()):
+            extent = None
+        else:
+            outside = dict(assessed)
+            labels = ", ".join(f"{d.extract.name} ({d.extract.label_fr})" for d in extracts)
+            notes.append(
+                f"barriers ({', '.join(k for k, v in assessed.items() if v != 'yes')}) assessed "
+                f"from the OSM extract(s) {labels} inside their extent only"
+            )
+        assessed = dict.fromkeys(KINDS, "yes")
     lines = (
         gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=settings.crs)
         if parts
@@ -159,4 +218,7 @@ def load_barriers(
     lines = lines[lines.intersects(zone)]
     if lines.geometry.is_empty.any():
         raise ValidationError("barrier lines with empty geometries")
-    return Barriers(lines=lines.reset_index(drop=True), assessed=assessed, notes=notes)
+    return Barriers(
+        lines=lines.reset_index(drop=True), assessed=assessed, notes=notes, extent=extent,
+        assessed_outside=outside,
+    )  # fmt: skip

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 OSM_ATTRIBUTION = "© les contributeurs d'OpenStreetMap (ODbL)"
+#: where dated OpenStreetMap extracts of the region are published (the data of the OSM files)
+OSM_EXTRACTS_PAGE = "https://download.geofabrik.de/europe/france/ile-de-france.html"
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,9 @@ class Dataset:
         present is used. The first one is where a download is saved.
     download : str or None
         Direct download address of the first file, if the publisher has one;
-        otherwise the user saves the file by hand from ``page``.
+        otherwise (None) it is a manual download: the user saves the file by hand
+        from ``page`` (``qpvgeo data`` says « téléchargement manuel : <page> »), as
+        ``note`` explains.
     unzip_member : str or None
         Member to extract when ``download`` is a zip archive.
     sha256 : dict
@@ -110,8 +114,11 @@ CATALOGUE: dict[str, Dataset] = {
                 "admin/iris_essonne_91.geojson": "85265a1740b5342d1de93d8158c5ed67f6ea161eeb92ef20305f76d60fd25e4e",
             },
             attribution="IGN / INSEE",
-            note="IGN publishes 7z archives of shapefiles: convert the layer to GeoJSON or GeoPackage "
-            "(columns CODE_IRIS, NOM_IRIS, INSEE_COM, TYP_IRIS are understood).",
+            note="Manual download: IGN publishes 7z archives of shapefiles or GeoPackages (e.g. "
+            "https://data.geopf.fr/telechargement/download/CONTOURS-IRIS/"
+            "CONTOURS-IRIS_3-0__SHP__FRA_2024-01-01/CONTOURS-IRIS_3-0__SHP__FRA_2024-01-01.7z), "
+            "which qpvgeo does not unpack: extract the layer and save it as GeoJSON under the first "
+            "file name (columns CODE_IRIS, NOM_IRIS, INSEE_COM, TYP_IRIS are understood).",
         ),
         Dataset(
             key="iris_population",
@@ -121,6 +128,8 @@ CATALOGUE: dict[str, Dataset] = {
             vintage="RP 2021",
             page="https://www.insee.fr/fr/statistiques/8268806",
             files=("insee/base-ic-evol-struct-pop-2021.csv", "insee/iris_91_population_logement_rp2021.csv"),
+            download="https://www.insee.fr/fr/statistiques/fichier/8268806/base-ic-evol-struct-pop-2021_csv.zip",
+            unzip_member="base-ic-evol-struct-pop-2021.CSV",
             sha256={
                 "insee/iris_91_population_logement_rp2021.csv": "f9faca76f69ad5b106bfcc68d4f4b72ebe08dbf653af17651cd8583ed4aaa039",
             },
@@ -143,7 +152,7 @@ CATALOGUE: dict[str, Dataset] = {
             },
             attribution="ANCT, SIG Ville",
             note=(
-                "Manual download: export the key figures of the QPV 2024 from SIG Ville "
+                "Manual download (no direct address): export the key figures of the QPV 2024 from SIG Ville "
                 "(one row per QPV: code_qp, popMuniQPV, nombre_menages, partMen1p…partMen6pp, "
                 "taux_d_emploi, taux_pauvrete_60%) and save it under the first file name. "
                 "Figures under statistical secrecy are empty."
@@ -157,6 +166,8 @@ CATALOGUE: dict[str, Dataset] = {
             vintage="Filosofi 2021",
             page="https://www.insee.fr/fr/statistiques/8229323",
             files=("insee/BASE_TD_FILO_IRIS_2021_DEC.csv", "insee/filosofi2021_iris_91_revenus_declares.csv"),
+            download="https://www.insee.fr/fr/statistiques/fichier/8229323/BASE_TD_FILO_IRIS_2021_DEC_CSV.zip",
+            unzip_member="BASE_TD_FILO_IRIS_2021_DEC.csv",
             sha256={
                 "insee/filosofi2021_iris_91_revenus_declares.csv": "f530239dd40635103fdd5454b0c536521b77f192a9627e1f71dfe97a141eabb8",
             },
@@ -174,11 +185,14 @@ CATALOGUE: dict[str, Dataset] = {
                 "insee/BPE24.csv",
                 "insee/bpe2024_essonne_equipements_selection.csv",
             ),
+            download="https://www.insee.fr/fr/statistiques/fichier/8217525/bpe24_ensemble_xy_csv.zip",
+            unzip_member="bpe24_ensemble_xy.csv",
             sha256={
                 "insee/bpe2024_essonne_equipements_selection.csv": "a6f21473680fe597804ad5a57f2fa2865070d64645bbcf0029dd3b0ce568bcf2",
             },
             attribution="INSEE, BPE 2024",
-            note="The official BPE24.csv is ';'-separated with TYPEQU, DEPCOM, LAMBERT_X, LAMBERT_Y.",
+            note="The official file (all of France, equipments with coordinates, 'ensemble xy') "
+            "is ';'-separated with TYPEQU, DEPCOM, LAMBERT_X, LAMBERT_Y; it is saved as BPE24.csv.",
         ),
         Dataset(
             key="bpe_ring",
@@ -192,7 +206,9 @@ CATALOGUE: dict[str, Dataset] = {
                 "insee/bpe2024_idf_hors91_tampon3km_equipements_selection.csv": "0f53023d41bdfec88c30f7f651b8eb8f3afaec007a46af2b9a439b783d942059",
             },
             attribution="INSEE, BPE 2024",
-            note="Not needed with the national BPE24.csv, which holds every département.",
+            note="Manual: a selection made from the national BPE file for the mirror (equipments "
+            "of the neighbouring départements within 3 km of Essonne). Not needed with the "
+            "national BPE24.csv, which qpvgeo downloads and which holds every département.",
         ),
         Dataset(
             key="bpe_gammes",
@@ -202,6 +218,9 @@ CATALOGUE: dict[str, Dataset] = {
             vintage="BPE 2021",
             page="https://www.insee.fr/fr/metadonnees/source/serie/s1161",
             files=("insee/bpe_gammes_2021_par_typequ.csv",),
+            note="Manual download: the composition of the gammes (one row per TYPEQU and its "
+            "gamme) is part of INSEE's BPE documentation on that page; save it as CSV under "
+            "the file name.",
             sha256={
                 "insee/bpe_gammes_2021_par_typequ.csv": "03ffc7ef043a46232c42bf753a76a07573feb682e7b7a9e5a64a2f309840723c",
             },
@@ -230,13 +249,15 @@ CATALOGUE: dict[str, Dataset] = {
             publisher="OpenStreetMap contributors, via osmnx",
             licence="ODbL 1.0",
             vintage="about 2025-12",
-            page="https://www.openstreetmap.org/copyright",
+            page=OSM_EXTRACTS_PAGE,
             files=("osm/essonne_saclay-lesulis-massyW_drive_osmnx_2025-12.graphml",),
             sha256={
                 "osm/essonne_saclay-lesulis-massyW_drive_osmnx_2025-12.graphml": "19bc63275bb811536c2ceb94701b3fff6d888b9b65ddf964c2e1571b1f481837",
             },
             attribution=OSM_ATTRIBUTION,
-            note="A drive network: no footways. On a connected machine qpvgeo downloads walk networks instead.",
+            note="Manual: a drive network saved with osmnx (no footways); there is nothing to "
+            "download. On a connected machine qpvgeo downloads a walk network for each QPV from "
+            "the Overpass API instead (osm/walk/<code_qp>.graphml).",
         ),
         Dataset(
             key="network_etampes",
@@ -244,13 +265,14 @@ CATALOGUE: dict[str, Dataset] = {
             publisher="OpenStreetMap contributors",
             licence="ODbL 1.0",
             vintage="about 2025-04",
-            page="https://www.openstreetmap.org/copyright",
+            page=OSM_EXTRACTS_PAGE,
             files=("osm/essonne_etampes_drive_from-sumo_2025-04.graphml",),
             sha256={
                 "osm/essonne_etampes_drive_from-sumo_2025-04.graphml": "d468589c67fd64722991ba9f525e62c1d5f5e26081894cbc1733c2bd08ca26ce",
             },
             attribution=OSM_ATTRIBUTION,
-            note="A drive network: no footways.",
+            note="Manual: a drive network converted from a SUMO scenario (no footways); there is "
+            "nothing to download. On a connected machine qpvgeo downloads walk networks instead.",
         ),
         Dataset(
             key="osm_palaiseau",
@@ -258,13 +280,15 @@ CATALOGUE: dict[str, Dataset] = {
             publisher="OpenStreetMap contributors",
             licence="ODbL 1.0",
             vintage="2026-01-08",
-            page="https://www.openstreetmap.org/copyright",
+            page=OSM_EXTRACTS_PAGE,
             files=("osm/essonne_palaiseau-orsay-saclay_2026-01-08.osm.bz2",),
             sha256={
                 "osm/essonne_palaiseau-orsay-saclay_2026-01-08.osm.bz2": "3a23b4b2e2cf2367c6289536baaf0c3b05d5a65d7452bf884bd863e18e75d8c7",
             },
             attribution=OSM_ATTRIBUTION,
-            note="Holds footways (a real walk network) but no QPV.",
+            note="Manual: a raw OSM extract (Overpass, osm_base 2026-01-08T06:25:44Z) of Palaiseau, "
+            "Orsay and the Saclay plateau; holds footways (a real walk network) but no QPV. "
+            "Dated extracts of every French region: https://download.geofabrik.de/europe/france.html",
         ),
         Dataset(
             key="rail_lines",
@@ -290,13 +314,16 @@ CATALOGUE: dict[str, Dataset] = {
             publisher="OpenStreetMap contributors",
             licence="ODbL 1.0",
             vintage="about 2026-03",
-            page="https://www.openstreetmap.org/copyright",
+            page=OSM_EXTRACTS_PAGE,
             files=("barriers/idf-waterway_seine_osm-navigable-network_2026-03_essonne-2km.geojson",),
             sha256={
                 "barriers/idf-waterway_seine_osm-navigable-network_2026-03_essonne-2km.geojson": "c796158f2e22a1e546fa606275b2f28902c5e7a6935d0e98b765cc7293659114",
             },
             attribution=OSM_ATTRIBUTION,
-            note="Only the Seine; generalised (vertices ~130 m apart).",
+            note="Manual: only the Seine, generalised (vertices ~130 m apart), cut from the OSM "
+            "navigable waterways. Optional: on a connected machine the rivers and canals (the "
+            "Seine included) come with the OpenStreetMap barriers download; without it, offline "
+            "or online, the Seine is reported not assessed from this file.",
         ),
     ]
 }

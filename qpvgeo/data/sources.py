@@ -151,13 +151,14 @@ def fetch(
             how += f" (dataset page: {ds.page})"
         else:
             how = f"get it from {ds.page}"
-        reason = "offline" if offline else "no direct download address"
+        # a manual download: the same message offline and online
+        reason = "offline" if ds.download else "no direct download address, manual download"
         raise DataNotFoundError(
             f"dataset {key!r} ({ds.title}, {ds.publisher}, {ds.vintage}) is missing from the data "
             f"directory {str(root)!r} ({reason}): expected {ds.files[0]!r}"
             + (f" (or {', '.join(repr(f) for f in ds.files[1:])})" if len(ds.files) > 1 else "")
             + f"; {how} and save it there, or point --data-dir / QPVGEO_DATA_DIR at a directory "
-            "that holds it"
+            "that holds it" + (f" ({ds.note})" if ds.download is None and ds.note else "")
         )
     path = _download(ds, root)
     _check_integrity(ds, root, ds.files[0], accept_changed_data)
@@ -355,14 +356,40 @@ def used_files() -> list[dict]:
     return rows
 
 
+#: OpenStreetMap data read since the last :func:`reset_used` (downloads and the files they saved)
+_OSM: dict[str, dict] = {}
+
+
+def record_osm(what: str, source: str, osm_base: str | None, file: str | None = None) -> None:
+    """Record OpenStreetMap data used by the run: what, where from, its OSM base date.
+
+    ``osm_base`` is the ``osm3s.timestamp_osm_base`` of the Overpass answer (the state
+    of the OSM database it reflects), kept with the file saved from it.
+    """
+    _OSM[what] = {"what": what, "source": source, "osm_base": osm_base, "file": file}
+
+
+def osm_used() -> list[dict]:
+    """The OpenStreetMap data recorded by :func:`record_osm` since the last :func:`reset_used`."""
+    return [dict(row) for _, row in sorted(_OSM.items())]
+
+
 def reset_used() -> None:
     """Forget the datasets read so far, and their checks (start of a run)."""
     _USED.clear()
     _CHECKED.clear()
+    _OSM.clear()
+
+
+#: how ``qpvgeo data`` announces a dataset without a direct download address
+MANUAL_DOWNLOAD = "téléchargement manuel"
 
 
 def status(data_dir_: str | os.PathLike | None = None) -> list[dict]:
     """One row per dataset: present or missing, file, source, licence, vintage.
+
+    ``source`` is the direct download address, or « téléchargement manuel : <page> »
+    for a dataset the user saves by hand (see the dataset's ``note``).
 
     The files qpvgeo saves after a download (:data:`SAVED_FILES`) follow, with
     ``optional`` set and ``present`` telling how many are there.
@@ -378,7 +405,7 @@ def status(data_dir_: str | os.PathLike | None = None) -> list[dict]:
                 "publisher": ds.publisher,
                 "licence": ds.licence,
                 "vintage": ds.vintage,
-                "source": ds.download or ds.page,
+                "source": ds.download or f"{MANUAL_DOWNLOAD} : {ds.page}",
                 "optional": False,
             }
         )

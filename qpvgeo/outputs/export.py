@@ -328,6 +328,7 @@ def provenance(parameters: dict, messages: list[str]) -> dict:
         "crs": settings.crs,
         "parameters": {**parameters, "accept_changed_data": settings.accept_changed_data},
         "data_files": files,
+        "osm_data": sources.osm_used(),
         "messages": [*messages, *notes],
     }
 

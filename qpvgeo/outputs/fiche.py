@@ -19,6 +19,7 @@ import shapely
 
 from .._errors import ValidationError
 from ..data import nomenclature
+from ..data.population import SOURCE_IRIS
 from . import habitants
 from . import mapkit as mk
 from .labels_fr import (
@@ -34,6 +35,7 @@ from .labels_fr import (
     indicator_text,
     not_evaluated,
     num,
+    osm_dates,
     produced_line,
     source_credits,
     status_long,
@@ -73,6 +75,12 @@ Row = tuple[str, str, str]
 # key figures
 
 
+def is_study_area(indicators: pd.DataFrame, code: str) -> bool:
+    """Whether the area is a custom study perimeter (``--perimeters``), not a QPV."""
+    kind = indicators.at[code, "perimeter_kind"] if "perimeter_kind" in indicators.columns else None
+    return isinstance(kind, str) and kind != "QPV 2024"
+
+
 def key_figures(code_qp: str, indicators: pd.DataFrame) -> list[Row]:
     """The key figures of one QPV, French-formatted: (group, label, value) rows.
 
@@ -90,17 +98,21 @@ def key_figures(code_qp: str, indicators: pd.DataFrame) -> list[Row]:
 
 def _population_rows(ind: pd.DataFrame, code: str, st: str) -> list[Row]:
     g = "Population et revenus"
+    study = is_study_area(ind, code)
+    official = ind.get("population_source", pd.Series(dtype=object)).get(code) != SOURCE_IRIS
+    secret = "pas de chiffre officiel pour un périmètre d'étude" if study else "non diffusé (secret statistique)"
     return [
-        (g, "Population (INSEE, population municipale du quartier)",
+        (g, "Population (INSEE, population municipale du quartier)" if official
+         else "Population (estimation par les IRIS, RP 2021, selon la surface)",
          indicator_text(ind, code, "population_qpv", "habitants", 0, st, network=False,
                         reason="chiffre officiel non diffusé")),
         (g, f"Taux de pauvreté du quartier (chiffre officiel, INSEE {vintage('iris_income')}, "
             "seuil de 60 %)",
          indicator_text(ind, code, "poverty_rate_qpv_pct", "%", 0, st, network=False,
-                        reason="non diffusé (secret statistique)")),
+                        reason=secret)),
         (g, "Taux d'emploi des 15-64 ans du quartier",
          indicator_text(ind, code, "employment_rate_qpv_pct", "%", 0, st, network=False,
-                        reason="non diffusé (secret statistique)")),
+                        reason=secret)),
         (g, "Contexte : revenu médian déclaré des IRIS du quartier (Filosofi 2021)",
          indicator_text(ind, code, "median_income_iris_eur", "€", 0, st, network=False,
                         reason="revenu non diffusé par l'INSEE pour ces IRIS")),
@@ -398,13 +410,15 @@ def fiche_html(
     said_layers, said_legend = habitants.fiche_layers(code, result)  # what residents said
     layers, legend = layers + said_layers, legend + said_legend
     context = context_data(result, [code], fiche_prefix="", radius_m=NEAR_M + 500, focus=code)
-    data = {"tiles": _TILES, "attribution": mk.esc(_MAP_CREDIT), "bounds": bounds,
+    data = {"tiles": _TILES, "attribution": mk.esc(_map_credit(ind)), "bounds": bounds,
             "layers": layers, "context": context}  # fmt: skip
     present, absent = inventory(result)
     figures = [(g, label, value, glossary_anchor(label)) for g, label, value in key_figures(code, ind)]
     return mk.render(
         "fiche.html.j2",
         code=code,
+        kind_text="Périmètre d'étude" if is_study_area(ind, code)
+        else "Quartier prioritaire de la politique de la ville",
         name=str(qpv.at[code, "lib_qp"]),
         commune=str(qpv.at[code, "lib_com"]),
         departement=departement_label(result.parameters),
@@ -438,6 +452,12 @@ def fiche_html(
 #: the credit line on the fiche map itself (short, so that it leaves the scale bar visible;
 #: every source and its vintage is in the page's footer)
 _MAP_CREDIT = f"Fond {OSM_CONTRIBUTORS} · qpvgeo"
+
+
+def _map_credit(ind: pd.DataFrame) -> str:
+    """The fiche map's credit line, with the date of the OSM data of the streets when known."""
+    dated = osm_dates(ind)
+    return f"{_MAP_CREDIT} · rues {dated}" if dated else _MAP_CREDIT
 
 
 def _headline(ind: pd.DataFrame, code: str, st: str) -> list[tuple[str, str]]:

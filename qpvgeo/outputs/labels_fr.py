@@ -114,6 +114,8 @@ def status_long(indicators: pd.DataFrame, code: str) -> str:
         return f"aucun ({NO_NETWORK})"
     kind = indicators.at[code, "network_kind"] if "network_kind" in indicators else None
     words = NETWORK_KIND.get(kind, "réseau de rues")
+    if dated := osm_dates(indicators, [code]):
+        words = f"{words}, {dated}"
     if status == "partiel":
         scope = indicators.at[code, "network_scope"] if "network_scope" in indicators else None
         return f"partiel ({words} ; {scope if isinstance(scope, str) else 'une partie des habitants'})"
@@ -373,10 +375,24 @@ def osm_vintage() -> str:
 OSM_CONTRIBUTORS = sources.OSM_ATTRIBUTION.replace(" (ODbL)", "")
 
 
-def attribution() -> str:
-    """Credit line of the maps: background, perimeters, equipments, population, streets,
-    stations, communes; each with its vintage from the data catalogue."""
+def osm_dates(indicators: pd.DataFrame | None, codes=None) -> str:
+    """« OSM au 08/01/2026 » for the OpenStreetMap data the street networks come from (an
+    extract or an Overpass answer: ``network_osm_date``, AAAA-MM-JJ), several dates joined;
+    "" when none is dated."""
+    if indicators is None or "network_osm_date" not in indicators.columns:
+        return ""
+    dates = indicators["network_osm_date"]
+    dates = dates if codes is None else dates.reindex(codes)
+    dates = sorted({d for d in dates.dropna() if isinstance(d, str) and len(d) >= 10})
+    return "OSM au " + ", ".join(f"{d[8:10]}/{d[5:7]}/{d[:4]}" for d in dates) if dates else ""
+
+
+def attribution(indicators: pd.DataFrame | None = None) -> str:
+    """Credit line of the maps: background, perimeters, equipments, population, streets (with
+    the date of their OSM data, :func:`osm_dates`), stations, communes; each with its vintage
+    from the data catalogue."""
     cat = sources.CATALOGUE
+    dated = osm_dates(indicators)
     credits = [
         "Fond de carte " + OSM_CONTRIBUTORS,
         f"{cat['qpv'].attribution} ({vintage('qpv')})",
@@ -385,7 +401,7 @@ def attribution() -> str:
         cat["iris_income"].attribution,
         f"gares : {cat['stations'].attribution} ({vintage('stations')})",
         f"communes : {cat['communes'].attribution} ({vintage('communes')})",
-        "réseau de rues " + sources.OSM_ATTRIBUTION,
+        "réseau de rues " + sources.OSM_ATTRIBUTION + (f", {dated}" if dated else ""),
         "calculs qpvgeo",
     ]
     return " | ".join(credits)

@@ -25,6 +25,7 @@ from .labels_fr import (
     SLIDE_WALK_NOTE,
     departement_label,
     fr_number,
+    osm_dates,
     produced_line,
     short_credits,
     uses_drive_network,
@@ -291,7 +292,9 @@ def _fiche_texts(fig, result, code: str, handles: list) -> None:
 
 def _credits(fig, result) -> None:
     """Producer, date and every source with its vintage, across the bottom of an image."""
-    fig.text(0.012, 0.008, f"{produced_line(result)}. {short_credits()}", fontsize=BODY_PT - 2,
+    dated = osm_dates(result.indicators)
+    text = f"{produced_line(result)}. {short_credits()}" + (f" ; rues : {dated}" if dated else "")
+    fig.text(0.012, 0.008, text, fontsize=BODY_PT - 2,
              color="#444", va="bottom")  # fmt: skip
 
 

@@ -13,21 +13,29 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from os import PathLike
+from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 
 from .. import settings
 from .._errors import QpvgeoWarning
 from ..data import barriers, sources
+from ..data.loaders import departement_outline
 from ..indicators import enclavement, viability
 from .access import NetworkAccess, access_times, network_access
 from .context import RunContext, RunResult
 from .coupling import network_coupling
 from .enclavement import network_enclavement
+from .extracts import extract_paths, read_run_extracts
 from .flows import network_flows
 from .load import income_by_qpv, load_inputs
-from .networks import build_networks
+from .networks import NETWORK_BUFFER_M, build_networks
 from .notes import run_notes
+
+#: what the study areas of a run are (column ``perimeter_kind``, French, shown to users)
+PERIMETER_QPV = "QPV 2024"
+PERIMETER_STUDY = "périmètre d'étude"
 
 #: one line per stage with counts and elapsed time (the command shows them unless --quiet)
 progress = logging.getLogger("qpvgeo.progress")
@@ -41,11 +49,24 @@ def run(
     offline: bool | None = None,
     categories: list[str] | None = None,
     crowfly_fallback: bool = False,
+    osm_extracts: list[str | PathLike] | None = None,
+    perimeters: gpd.GeoDataFrame | str | PathLike | None = None,
+    id_col: str | None = None,
+    name_col: str | None = None,
 ) -> RunResult:
-    """Load the official data for a département and compute the per-QPV indicators."""
+    """Load the official data for a département and compute the per-QPV indicators.
+
+    ``osm_extracts``: OSM extracts (``.osm.pbf``, ``.osm``, ``.osm.bz2``) to cut the walk
+    networks and barrier lines from, besides those of the data directory's ``osm/`` folder
+    (:mod:`qpvgeo.pipeline.extracts`). ``perimeters``: study areas to read instead of the QPV
+    (a polygon layer or its path; ``id_col``/``name_col`` name its id and name columns when
+    they cannot be found by name; :mod:`qpvgeo.data.perimeters`); ``codes`` then selects
+    perimeter ids.
+    """
     ctx, earlier = prepare(
         dep, codes, data_dir=data_dir, offline=offline, categories=categories,
-        crowfly_fallback=crowfly_fallback,
+        crowfly_fallback=crowfly_fallback, osm_extracts=osm_extracts, perimeters=perimeters,
+        id_col=id_col, name_col=name_col,
     )  # fmt: skip
     return compute(ctx, earlier=earlier)
 
@@ -58,10 +79,15 @@ def prepare(
     offline: bool | None = None,
     categories: list[str] | None = None,
     crowfly_fallback: bool = False,
+    osm_extracts: list[str | PathLike] | None = None,
+    perimeters: gpd.GeoDataFrame | str | PathLike | None = None,
+    id_col: str | None = None,
+    name_col: str | None = None,
 ) -> tuple[RunContext, list]:
     """The first two stages: the data and the networks, in a :class:`RunContext`.
 
-    Also returns the qpvgeo warnings they raised (for the notes, see :func:`compute`).
+    Parameters as for :func:`run`. Also returns the qpvgeo warnings they raised (for the
+    notes, see :func:`compute`).
     """
     offline = settings.offline if offline is None else offline
     sources.reset_used()
@@ -70,12 +96,23 @@ def prepare(
         with stage("data") as say:
             ctx = load_inputs(
                 dep, codes, data_dir=data_dir, offline=offline, categories=categories,
-                crowfly_fallback=crowfly_fallback,
+                crowfly_fallback=crowfly_fallback, perimeters=perimeters, id_col=id_col,
+                name_col=name_col,
             )  # fmt: skip
-            say(f"{len(ctx.qpv)} QPV of {len(ctx.qpv_all)} in {dep}, {len(ctx.equipments)} "
+            ctx.perimeters_source = perimeters_record(perimeters, id_col, name_col)
+            say(f"{len(ctx.qpv)} {'perimeters' if ctx.perimeters_source else 'QPV'} of "
+                f"{len(ctx.qpv_all)} in {dep}, {len(ctx.equipments)} "
                 f"equipments, {len(ctx.iris)} IRIS, {len(ctx.origins_all)} residents' origins")  # fmt: skip
+            paths = extract_paths(osm_extracts, data_dir)
+            if paths:
+                ctx.extracts = read_run_extracts(
+                    paths, ctx.qpv, departement_outline(ctx.communes), NETWORK_BUFFER_M
+                )
+                say(f"OSM extract(s) {', '.join(p.name for p in paths)} ({ctx.extracts.label_fr()})")
         with stage("networks") as say:
-            ctx.networks = build_networks(ctx.qpv, ctx.origins, data_dir=data_dir, offline=offline)
+            ctx.networks = build_networks(
+                ctx.qpv, ctx.origins, data_dir=data_dir, offline=offline, extracts=ctx.extracts
+            )
             status = ctx.networks.table["network_status"].value_counts()
             say(", ".join(f"{n} {s}" for s, n in status.items()))
     _pass_on_others(caught)
@@ -106,7 +143,7 @@ def compute(
         with stage("enclavement") as say:
             if barrier_lines is None:
                 barrier_lines = barriers.load_barriers(
-                    ctx.dep, data_dir=ctx.data_dir, offline=ctx.offline
+                    ctx.dep, data_dir=ctx.data_dir, offline=ctx.offline, extracts=ctx.extracts.data
                 )
             net_enclave, crossings, detours = network_enclavement(ctx)
             enclave = enclavement.barrier_indicators(ctx.qpv, barrier_lines).join(net_enclave)
@@ -162,7 +199,8 @@ def indicator_table(
     population = ctx.origins.groupby("code_qp")["population"].sum(min_count=1)
     table = (
         ctx.qpv[["lib_qp", "insee_com", "lib_com", "area_ha"]]
-        .assign(population_qpv=population, population_source=ctx.population_source)
+        .assign(population_qpv=population, population_source=ctx.population_source,
+                perimeter_kind=PERIMETER_STUDY if ctx.perimeters_source else PERIMETER_QPV)
         .join(ctx.figures.drop(columns=["population_qpv", "lib_dep"]))
         .join(ctx.networks.table).join(income_by_qpv(ctx.origins, ctx.iris))
         .join(summary.drop(columns="population_est"))
@@ -192,4 +230,20 @@ def run_parameters(ctx: RunContext) -> dict:
         "offline": ctx.offline,
         "categories": ctx.categories,
         "categories_absent": ctx.categories_absent,
+        # recorded only when used, so that the key of a plain QPV run stays as it was
+        **({"perimeters": p} if (p := getattr(ctx, "perimeters_source", None)) else {}),
+        **({"osm_extracts": e.records()} if (e := getattr(ctx, "extracts", None)) else {}),
     }
+
+
+def perimeters_record(perimeters, id_col: str | None, name_col: str | None) -> dict | None:
+    """What the provenance keeps of custom perimeters: the file and its SHA-256 (or a
+    GeoDataFrame's size), the id and name columns asked for."""
+    if perimeters is None:
+        return None
+    if isinstance(perimeters, gpd.GeoDataFrame):
+        where = {"layer": f"GeoDataFrame of {len(perimeters)} rows"}
+    else:
+        path = Path(perimeters).expanduser().resolve()
+        where = {"file": str(path), "sha256": sources.sha256(path) if path.is_file() else None}
+    return {**where, "id_col": id_col, "name_col": name_col}

@@ -18,6 +18,8 @@ from .. import __version__, settings
 from .._errors import QpvgeoWarning
 from ..data import sources
 from ..network.build import WalkNetwork, load_network, resident_coverage, walk_graph_from_polygon
+from ..network.overpass import call_overpass
+from .extracts import RunExtracts, qpv_extract_network
 
 log = logging.getLogger(__name__)
 
@@ -76,22 +78,32 @@ def build_networks(
     *,
     data_dir: str | PathLike | None = None,
     offline: bool | None = None,
+    extracts: RunExtracts | None = None,
 ) -> QpvNetworks:
     """Find a street network for each QPV.
 
-    In order: a walk network saved for the QPV in the data directory
+    In order: the walk network cut from an OSM extract whose extent holds the
+    QPV (``extracts``, :mod:`qpvgeo.pipeline.extracts`; no other source is then
+    tried for that QPV); a walk network saved for the QPV in the data directory
     (``osm/walk/<code_qp>.graphml``); on a connected machine, the OSM walk
-    network downloaded with osmnx around the QPV (and saved there for next
-    time, osmnx's cache kept in the data directory); else the network files of
+    network downloaded with osmnx around the QPV (and saved there, with the
+    OSM date of the answer, for next time); offline, the network files of
     the data directory (see :data:`qpvgeo.sources.NETWORK_DATASETS`),
     choosing the one that reaches most of the QPV's residents (``origins``,
     :func:`qpvgeo.network.build.resident_coverage`).
+
+    A failed download stops the run with one :class:`~qpvgeo.DownloadError`
+    naming the QPV and what to do (:mod:`qpvgeo.network.overpass`): it never
+    falls back to another kind of network. The networks already downloaded
+    are saved, so running again resumes where it stopped.
 
     Returns
     -------
     QpvNetworks
         ``table`` indexed by ``code_qp``: ``network_source`` (file name or
-        NaN), ``network_kind`` (walk/drive), ``network_coverage_pct`` (share of
+        NaN), ``network_kind`` (walk/drive), ``network_osm_date`` (date of the
+        OSM data of a downloaded walk network, ``AAAA-MM-JJ``, else None),
+        ``network_coverage_pct`` (share of
         the QPV's residents within the snap distance of a street of the
         network) and ``network_status``: ``couvert`` (≥ 95 %), ``partiel``
         (network indicators left empty) or ``absent``.
@@ -100,21 +112,27 @@ def build_networks(
     root = sources.data_dir(data_dir)
     result = QpvNetworks()
     shared: dict[str, WalkNetwork] = {}
-    for key in sources.NETWORK_DATASETS:
+    for key in sources.NETWORK_DATASETS if offline else ():  # online: a walk network per QPV
         path = sources.find(key, data_dir)
         if path is not None:
             sources.fetch(key, data_dir)  # recorded in the provenance
             shared[path.name] = load_network_cached(path)
-    rows = {}
+    rows, outside = {}, []
     for code, geom in tqdm(
         list(zip(qpv.index, qpv.geometry, strict=True)), desc="réseaux", leave=False, disable=None
     ):
+        source, cut = qpv_extract_network(extracts, code, geom, NETWORK_BUFFER_M) if extracts else (None, None)
         own = root / walk_network_file(code)
-        if not own.is_file() and not offline:
-            _download_walk_network(code, geom, own, root)
-        candidates = dict(shared)
-        if own.is_file():
+        if source is not None:  # the extract's walk network, or none: never another kind
+            candidates, osm_date = ({cut.name: cut} if cut is not None else {}), source.extract.date_iso
+        else:
+            outside += [code] if extracts else []
+            if not own.is_file() and not offline:
+                _download_walk_network(code, geom, own)
+            candidates, osm_date = dict(shared), None
+        if source is None and own.is_file():
             candidates = {own.name: load_network_cached(own, kind="walk")}
+            osm_date = _record_osm_date(code, own, candidates[own.name])
         best, best_share = None, 0.0
         mine = origins[origins["code_qp"] == code]
         for name, net in candidates.items():
@@ -127,10 +145,18 @@ def build_networks(
         rows[code] = {
             "network_source": best,
             "network_kind": candidates[best].kind if best else None,
+            "network_osm_date": osm_date if best else None,
             "network_coverage_pct": round(100 * best_share, 1),
             "network_status": status,
             "network_scope": SCOPE[status].format(pct=100 * best_share),
         }
+    if outside:
+        names = ", ".join(d.extract.name for d in extracts.data)
+        warnings.warn(
+            f"{len(outside)} QPV lie outside the OSM extract(s) {names}: {', '.join(outside)}; "
+            "their street network comes from the other sources (network_source, network_kind)",
+            category=QpvgeoWarning, stacklevel=2,
+        )  # fmt: skip
     result.table = pd.DataFrame.from_dict(rows, orient="index")
     result.table.index.name = "code_qp"
     return result
@@ -167,19 +193,36 @@ def load_network_cached(path: Path, *, kind: str | None = None) -> WalkNetwork:
     return net
 
 
-def _download_walk_network(code: str, geom, target: Path, root: Path) -> None:
+#: what to do when the walk network of a QPV cannot be downloaded (completed with its code)
+DOWNLOAD_FIX = (
+    "read the streets from a dated OpenStreetMap extract instead (qpvgeo run --osm-extract FILE, "
+    "e.g. the Geofabrik Île-de-France .osm.pbf), or save a walk network of the QPV as "
+    "{file!r} in the data directory, or run with --offline (the QPV without a network are "
+    "then reported « non évalué »)"
+)
+
+
+def _download_walk_network(code: str, geom, target: Path) -> None:
+    """Download the OSM walk network around a QPV and save it (GraphML, with its OSM date)."""
     import osmnx as ox
 
-    ox.settings.cache_folder = str(sources.osmnx_cache_dir(root))
-    ox.settings.use_cache = True
-    try:
-        G = walk_graph_from_polygon(geom.buffer(NETWORK_BUFFER_M))
-    except Exception as exc:  # no network, Overpass errors: fall back to local files
-        warnings.warn(
-            f"QPV {code}: OSM walk network download failed ({exc}); using local files", category=QpvgeoWarning, stacklevel=3
-        )
-        return
+    area = geom.buffer(NETWORK_BUFFER_M)
+    G, osm_base = call_overpass(
+        lambda: walk_graph_from_polygon(area),
+        f"the OpenStreetMap walk network of QPV {code}",
+        fix=DOWNLOAD_FIX.format(file=walk_network_file(code)),
+    )
+    G.graph["osm_base"] = osm_base or ""
+    G.graph["osm_source"] = f"Overpass API {ox.settings.overpass_url}"
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".tmp.graphml")
     ox.save_graphml(G, tmp)
     tmp.replace(target)
+
+
+def _record_osm_date(code: str, path: Path, net: WalkNetwork) -> str | None:
+    """Record the OSM date of a saved walk network in the provenance; the date (AAAA-MM-JJ)."""
+    stamp = str(net.graph.graph.get("osm_base") or "") or None
+    source = str(net.graph.graph.get("osm_source") or "") or "saved file"
+    sources.record_osm(f"walk network {code}", source, stamp, str(path))
+    return stamp[:10] if stamp else None

@@ -21,6 +21,7 @@ def run_notes(
     """The notes of one run, in order: warnings, barriers, networks, origins, categories."""
     messages = [str(w.message) for w in warnings_caught]
     messages.extend(barrier_lines.notes)
+    messages.extend(_extract_notes(ctx))
     messages.extend(_network_notes(ctx))
     messages.extend(_origin_notes(summary))
     messages.extend(_off_network_notes(ctx))
@@ -30,14 +31,29 @@ def run_notes(
     return messages
 
 
+def _extract_notes(ctx: RunContext) -> list[str]:
+    """Which OSM extract each walk network was cut from, and its date (« OSM au … »)."""
+    out = []
+    sources = ctx.networks.table.get("network_source", pd.Series(dtype=object)).dropna()
+    for data in ctx.extracts.data:
+        x = data.extract
+        n = int(sources.astype(str).str.startswith(f"{x.name} [").sum())
+        out.append(
+            f"OSM extract {x.name} ({x.label_fr}, date from {x.timestamp_source}; SHA-256 "
+            f"{x.sha256[:16]}…): walk networks of {n} of {len(ctx.qpv)} study areas cut from it"
+        )
+    return out
+
+
 def _network_notes(ctx: RunContext) -> list[str]:
     table = ctx.networks.table
     no_net = table.index[table["network_status"] == NONE]
     if not len(no_net):
         return []
+    where = "in the data directory" if ctx.offline else "reaching their residents in OpenStreetMap"
     return [
-        f"{len(no_net)} QPV have no street network in the data directory: "
-        f"{', '.join(no_net)}; their access values are "
+        f"{len(no_net)} QPV have no street network {where}: {', '.join(no_net)}; "
+        "their access values are "
         + ("crow-fly estimates (labelled)" if ctx.crowfly_fallback else "left empty")
     ]
 

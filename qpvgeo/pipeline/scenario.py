@@ -85,9 +85,13 @@ def baseline(
     *,
     data_dir: str | PathLike | None = None,
     offline: bool | None = None,
+    **options,
 ) -> Baseline:
-    """Load the data and networks of ``dep`` (``codes`` only) and compute the baseline run."""
-    ctx, earlier = prepare(dep, codes, data_dir=data_dir, offline=offline)
+    """Load the data and networks of ``dep`` (``codes`` only) and compute the baseline run.
+
+    ``options``: the other options of :func:`qpvgeo.pipeline.run` (``osm_extracts``...).
+    """
+    ctx, earlier = prepare(dep, codes, data_dir=data_dir, offline=offline, **options)
     return Baseline(ctx, compute(ctx, earlier=earlier))
 
 

@@ -117,10 +117,15 @@ def test_fetch_without_download_address_names_the_page(tmp_path):
     """IRIS outlines have no direct address: the page is given, even online."""
     with pytest.raises(
         DataNotFoundError,
-        match=r"dataset 'iris' .*\(no direct download address\): expected "
-        r"'admin/iris_idf.geojson'.*get it from https://geoservices.ign.fr/contoursiris",
-    ):
+        match=r"dataset 'iris' .*\(no direct download address, manual download\): expected "
+        r"'admin/iris_idf.geojson'.*get it from https://geoservices.ign.fr/contoursiris.* "
+        r"\(Manual download: IGN publishes 7z archives",
+    ) as online:
         sources.fetch("iris", tmp_path, offline=False)
+    # a manual download is missing the same way offline and online
+    with pytest.raises(DataNotFoundError) as offline:
+        sources.fetch("iris", tmp_path, offline=True)
+    assert str(offline.value) == str(online.value)
 
 
 @pytest.mark.mirror
@@ -131,7 +136,27 @@ def test_status_on_the_mirror(data_dir):
     by_key = {r["dataset"]: r for r in rows}
     assert by_key["qpv"]["file"] == "qpv/qpv2024_idf.geojson"
     assert by_key["bpe"]["file"] == "insee/bpe2024_essonne_equipements_selection.csv"
-    assert all(r["licence"] and r["vintage"] and r["source"].startswith("https://") for r in rows)
+    assert all(r["licence"] and r["vintage"] for r in rows)
+    # every dataset says where to get it: its download address, or the page of a manual download
+    for r in rows:
+        ds = sources.CATALOGUE[r["dataset"]]
+        want = ds.download or f"téléchargement manuel : {ds.page}"
+        assert r["source"] == want and re.search(r"(^| )https://\S+$", want), r
+
+
+def test_every_catalogue_entry_has_an_address_or_a_manual_page():
+    for key, ds in sources.CATALOGUE.items():
+        assert ds.page.startswith("https://"), key
+        if ds.download is None:  # a manual download says so, and how
+            assert ds.note.startswith("Manual"), key
+        else:
+            assert ds.download.startswith("https://") and " " not in ds.download, key
+            archive = ds.download.endswith(".zip")
+            assert archive == (ds.unzip_member is not None), key
+    # the publishers' addresses (from their pages; qpv, communes, IDFM exports already tested)
+    assert {k for k, d in sources.CATALOGUE.items() if d.download} == {
+        "qpv", "communes", "iris_population", "iris_income", "bpe", "stations", "rail_lines"
+    }
 
 
 def test_status_on_an_empty_directory(tmp_path):
