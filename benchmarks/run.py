@@ -6,6 +6,7 @@ Usage::
     python benchmarks/run.py --json          # one JSON object {"results": [...]}
     python benchmarks/run.py --workload access_suite --graph grid_10k
     python benchmarks/run.py --workload main_job   # the README's main command, serial vs parallel
+    python benchmarks/run.py --workload scenario   # one scenario on one QPV vs its full recompute
 
 Each workload module exposes ``run(net, graph_name) -> dict`` returning one
 row: ``workload, graph, n_nodes, qpvgeo_s, reference_s, ratio,
@@ -37,6 +38,7 @@ WORKLOADS = {
     "access_suite": "access_suite",
     "local_betweenness_800m": "local_betweenness",
     "main_job": "main_job",
+    "scenario": "scenario",
 }
 
 
@@ -49,8 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for workload in args.workload or list(WORKLOADS):
         module = importlib.import_module(WORKLOADS[workload])
-        if workload == "main_job":  # a whole run in child processes, not a graph kernel
-            rows.append(module.run_main_job())
+        if workload in ("main_job", "scenario"):  # whole runs on the mirror, not a graph kernel
+            rows.append(module.run_main_job() if workload == "main_job" else module.run_scenario_row())
             if not args.json:
                 print(json.dumps(rows[-1]), flush=True)
             continue

@@ -11,6 +11,10 @@
     ``--osm-extract FILE`` (repeatable) cuts the walk networks and barrier lines from a
     local OSM extract; ``--perimeters FILE [--id-col COL --name-col COL]`` runs on study
     areas that are not QPV.
+``qpvgeo scenario FILE --dep 91 --qpv CODE ... [--data-dir DIR] [--offline] --out DIR``
+    applies a scenario file (:mod:`qpvgeo.data.scenarios`) to the QPV and writes
+    ``OUT/tables/scenario_diff.csv``, ``OUT/maps/scenario.html`` and a fiche per QPV
+    (:mod:`qpvgeo.outputs.scenario`).
 ``qpvgeo data [--data-dir DIR]``
     lists each dataset: present or missing, file, source, licence, vintage; and the OSM
     extracts of ``osm/``.
@@ -171,6 +175,25 @@ def _parser() -> argparse.ArgumentParser:
         help=f"walking speed in km/h (default {settings.walk_speed_kmh})",
     )
 
+    scen = sub.add_parser(
+        "scenario",
+        help="try a scenario (a link added or closed, a shop opened or closed) on some QPV",
+        description="Apply a scenario file (GeoJSON, one feature per change, property `action`: "
+        "add_link, remove_link, add_equipment, remove_equipment) to the QPV and write what it "
+        "changes: OUT/tables/scenario_diff.csv, OUT/maps/scenario.html and a fiche per QPV.",
+    )
+    _global_options(scen, top=False)
+    scen.add_argument("file", help="scenario file (GeoJSON)")
+    scen.add_argument("--dep", required=True, help="département code, e.g. 91")
+    scen.add_argument(
+        "--qpv", nargs="+", required=True, metavar="CODE", help="the QPV concerned (e.g. QN09137M)"
+    )
+    scen.add_argument("--data-dir", help="data directory (default: $QPVGEO_DATA_DIR, else ./data)")
+    scen.add_argument("--out", default=".", help="output folder (default: the current folder)")
+    scen.add_argument(
+        "--offline", action="store_true", help="never download; use the data directory only"
+    )
+    scen.add_argument("--overwrite", action="store_true", help="replace outputs of an earlier scenario")
     run.add_argument(
         "--besoins",
         nargs="+",
@@ -225,7 +248,10 @@ def main(argv: list[str] | None = None) -> int:
     _setup_logging(args)
     try:
         with _sigterm_raises():
-            commands = {"data": _cmd_data, "besoins": _cmd_besoins, "run": _cmd_run}
+            commands = {
+                "data": _cmd_data, "besoins": _cmd_besoins, "run": _cmd_run,
+                "scenario": _cmd_scenario,
+            }  # fmt: skip
             code = commands[args.command](args)
             sys.stdout.flush()  # a closed pipe is reported here, not at exit
             return code
@@ -392,6 +418,39 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_scenario(args: argparse.Namespace) -> int:
+    from .data import loaders
+    from .data.scenarios import read_scenario
+    from .outputs import export
+    from .outputs import scenario as outputs
+    from .pipeline import scenario
+
+    changes = read_scenario(args.file)  # a bad file fails before any data is loaded
+    loaders._check_dep(args.dep)
+    _data_dir(args)
+    out = Path(args.out)
+    names = [*outputs.OUTPUTS, *(f"{outputs.FICHES_DIR}/{c}.html" for c in args.qpv)]
+    with export.staged_outputs(out, names, overwrite=args.overwrite) as stage:
+        base = scenario.baseline(args.dep, args.qpv, data_dir=args.data_dir, offline=args.offline)
+        result = scenario.run_scenario(base, changes)
+        outputs.write_scenario(result, stage)
+    args.written = True
+    for _, change in result.changes.iterrows():
+        print(f"qpvgeo: {scenario.describe(change)}: {change['effect']}")
+    diff = result.diff
+    for code in result.after.qpv.index:
+        mine = diff[diff["code_qp"] == code]
+        if (mine["note"] != "").any():
+            print(f"  {code}: {scenario.NOT_EVALUATED}")
+            continue
+        moved = mine[(mine["change"].abs() > 1e-9) | (mine["before"].isna() != mine["after"].isna())]
+        print(f"  {code}: {len(moved)} indicators change")
+        for _, row in moved[moved["indicator"].isin(scenario.HEADLINE)].iterrows():
+            print(f"    {row['indicator']}: {row['before']:.2f} -> {row['after']:.2f} {row['unit']}")
+    for name in names:
+        print(f"  wrote {out / name}")
+    print(f"  in {result.seconds:.1f} s (scenario applied and indicators recomputed)")
+    return 0
 def _read_besoins(args: argparse.Namespace, gpkg: Path) -> tuple:
     """The answers kept by an earlier run in ``gpkg`` and those of the ``--besoins`` files.
 

@@ -522,6 +522,113 @@ NOTEBOOKS = {
         ),
         new_code_cell("workshop.viability_map(result.qpv, updated)"),
     ],
+    "06-scenarios.ipynb": [
+        intro(
+            "Scénarios « et si… » : une passerelle, une rue fermée, un commerce qui ouvre",
+            "Ce carnet essaie des changements sur un quartier et mesure ce qu'ils changent : une "
+            "passerelle ou une traversée (`add_link`), une rue fermée (`remove_link`), un commerce "
+            "ou un service qui ouvre (`add_equipment`) ou qui ferme (`remove_equipment`). Un "
+            "scénario est un fichier GeoJSON, une entité par changement, dessiné par exemple dans "
+            "QGIS ou sur geojson.io (format décrit dans `docs/methods.md`, section « Scénarios »). "
+            "Tous les indicateurs du quartier sont recalculés avec le changement : temps de "
+            "marche, parts d'habitants à moins de 5, 10 et 15 min, traversées et détours, offre "
+            "par habitant (2SFCA), achats faits près du quartier (Huff), passage dans les rues, "
+            "couplage et lecture de viabilité. L'exemple est une passerelle piétonne au-dessus du "
+            "RER C, à l'est de La Croix de Vernailles (Étampes) : un tracé d'essai, pas un projet.",
+        ),
+        parameters(
+            '\nSCENARIO = "../docs/scenarios/etampes-passerelle-rer-c.geojson"  # le fichier du scénario'
+            '\nSCENARIO_QPV = ["QN09137M"]  # les QPV concernés (La Croix de Vernailles, Étampes)'
+        ),
+        new_code_cell(
+            "import geopandas as gpd\n\n"
+            "from qpvgeo import pipeline\nfrom qpvgeo.data.scenarios import read_scenario\n"
+            "from qpvgeo.outputs.scenario import scenario_map\n"
+            "from qpvgeo.pipeline import scenario\n\n"
+            f"{LOAD}\n"
+            "result.indicators.loc[SCENARIO_QPV, ['lib_qp', 'lib_com', 'network_status', "
+            "'network_kind', 'walk_min_median_supermarche', 'n_crossings', 'detour_supermarche']]"
+        ),
+        new_markdown_cell(
+            "Ci-dessus, la situation actuelle du quartier. Un QPV sans réseau de rues "
+            "(`network_status` = `absent`) n'est pas évalué : le scénario le dit « non évalué » "
+            "et n'invente aucune valeur. " + DRIVE_NETWORKS + "\n\n"
+            "## Le scénario\n\n"
+            "Chaque entité porte une propriété `action` et, au choix, un `name`. Le fichier est "
+            "vérifié entièrement avant tout calcul : une action inconnue, une catégorie absente "
+            "de la nomenclature ou un fichier sans système de coordonnées sont refusés avec un "
+            "message qui nomme l'entité en cause."
+        ),
+        new_code_cell("changes = read_scenario(SCENARIO)\nchanges[['feature', 'action', 'name']]"),
+        new_markdown_cell(
+            "## Appliquer le scénario\n\n"
+            "`scenario.baseline` charge les données et les réseaux des QPV concernés et calcule la "
+            "situation de référence ; `scenario.run_scenario` applique les changements et "
+            "recalcule tous les indicateurs, en quelques secondes : assez vite pour essayer des "
+            "idées en atelier. Les extrémités d'une passerelle sont raccordées à la rue la plus "
+            "proche (à 50 m au plus, sinon le scénario est refusé) ; personne n'habite sur la "
+            "passerelle : les habitants la rejoignent par les rues. La colonne `effect` dit ce "
+            "qui a été fait."
+        ),
+        new_code_cell(
+            "base = scenario.baseline(DEP, SCENARIO_QPV, data_dir=DATA_DIR, offline=OFFLINE)\n"
+            "footbridge = scenario.run_scenario(base, changes)\n"
+            "footbridge.changes[['feature', 'action', 'effect']]"
+        ),
+        new_markdown_cell(
+            "## Ce qui change\n\n"
+            "Une ligne par quartier et par indicateur qui change : valeur `before` (avant), "
+            "`after` (après), `change` (après − avant) et unité. C'est le contenu de "
+            "`tables/scenario_diff.csv` qu'écrit la commande `qpvgeo scenario` (qui garde aussi "
+            "les indicateurs inchangés). Un temps qui baisse, une part d'habitants à moins de "
+            "10 min qui monte, un détour qui baisse : le quartier s'ouvre."
+        ),
+        new_code_cell(
+            "diff = footbridge.diff\n"
+            "diff[diff['change'].abs() > 1e-9].round(2)"
+        ),
+        new_markdown_cell(
+            "## Qui y gagne\n\n"
+            "Un point par lieu de résidence des habitants du quartier, coloré selon la variation "
+            "de son temps de marche jusqu'à l'équipement le plus proche (vert : il gagne du "
+            "temps ; gris : inchangé). Une couche par catégorie dans le menu en haut à droite. "
+            "La passerelle ne sert qu'une partie du quartier : ceux dont le plus court chemin "
+            "ne l'emprunte pas gardent exactement leur temps."
+        ),
+        new_code_cell("scenario_map(footbridge)"),
+        new_markdown_cell(
+            "## Un autre scénario : une boulangerie qui ouvre\n\n"
+            "Un scénario peut aussi se construire directement dans le carnet. Ici, une "
+            "boulangerie à côté du supermarché, de l'autre côté du RER C (coordonnées en "
+            "Lambert-93, EPSG:2154). Seuls changent les temps des habitants dont elle devient la "
+            "boulangerie la plus proche."
+        ),
+        new_code_cell(
+            "bakery = gpd.GeoDataFrame(\n"
+            "    {'action': ['add_equipment'], 'category': ['boulangerie'], "
+            "'name': ['Boulangerie près du supermarché']},\n"
+            "    geometry=gpd.points_from_xy([638640.0], [6816230.0]), crs=2154,\n"
+            ")\n"
+            "shop = scenario.run_scenario(base, bakery)\n"
+            "times = shop.origins[['walk_min_boulangerie_before', 'walk_min_boulangerie_after', "
+            "'walk_min_boulangerie_change']]\n"
+            "print(f\"{int((times['walk_min_boulangerie_change'] < 0).sum())} lieux de résidence sur "
+            "{len(times)} gagnent du temps\")\n"
+            "times.describe().round(1)"
+        ),
+        new_markdown_cell(
+            "## En atelier\n\n"
+            "Depuis le dossier du projet, la commande écrit le tableau, la carte et la fiche du "
+            "quartier avec une section « Scénario » :\n\n"
+            "```bash\n"
+            "qpvgeo scenario docs/scenarios/etampes-passerelle-rer-c.geojson --dep 91 "
+            "--qpv QN09137M --offline --out atelier-passerelle\n"
+            "```\n\n"
+            "Elle écrit `atelier-passerelle/tables/scenario_diff.csv`, "
+            "`atelier-passerelle/maps/scenario.html` et "
+            "`atelier-passerelle/maps/fiches/QN09137M.html`."
+        ),
+    ],
 }
 
 

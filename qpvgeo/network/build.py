@@ -103,8 +103,13 @@ class WalkNetwork:
     edge_v: np.ndarray
     edge_length: np.ndarray
     edge_geometry: np.ndarray
+    #: per edge, True where points are never placed (the links a scenario adds: a footbridge
+    #: is nobody's address, see :mod:`qpvgeo.network.edit`); None: points go on any edge
+    no_snap: np.ndarray | None = field(default=None, repr=False)
     _csr: sparse.csr_array | None = field(default=None, repr=False)
     _tree: shapely.STRtree | None = field(default=None, repr=False)
+    _snap_tree: tuple | None = field(default=None, repr=False)
+    _extent: shapely.Polygon | None = field(default=None, repr=False)
 
     @property
     def n_nodes(self) -> int:
@@ -143,9 +148,21 @@ class WalkNetwork:
         return self._tree
 
     @property
+    def snap_tree(self) -> tuple[shapely.STRtree, np.ndarray]:
+        """The tree of the edges points may be placed on, and their edge indices."""
+        if self.no_snap is None:
+            return self.tree, np.arange(self.n_edges)
+        if self._snap_tree is None:
+            ids = np.flatnonzero(~self.no_snap)
+            self._snap_tree = (shapely.STRtree(self.edge_geometry[ids]), ids)
+        return self._snap_tree
+
+    @property
     def extent(self) -> shapely.Polygon:
-        """Convex hull of the network's edges (the area it can be said to cover)."""
-        return shapely.convex_hull(shapely.union_all(self.edge_geometry))
+        """Convex hull of the network's edges (the area it can be said to cover), computed once."""
+        if self._extent is None:
+            self._extent = shapely.convex_hull(shapely.union_all(self.edge_geometry))
+        return self._extent
 
     def edges_gdf(self) -> gpd.GeoDataFrame:
         """The compiled edges as a GeoDataFrame (index: compiled edge index)."""
@@ -426,9 +443,11 @@ def snap_points(
     dist = np.full(n, np.nan)
     valid = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
     if valid.any():
-        (pt_i, edge_i), d = network.tree.query_nearest(
+        tree, ids = network.snap_tree
+        (pt_i, edge_i), d = tree.query_nearest(
             arr[valid], max_distance=max_snap_m, return_distance=True, all_matches=False
         )
+        edge_i = ids[edge_i]
         rows = np.flatnonzero(valid)[pt_i]
         edge[rows] = edge_i
         dist[rows] = d

@@ -10,6 +10,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from os import PathLike
 from pathlib import Path
@@ -62,6 +63,32 @@ def run(
     they cannot be found by name; :mod:`qpvgeo.data.perimeters`); ``codes`` then selects
     perimeter ids.
     """
+    ctx, earlier = prepare(
+        dep, codes, data_dir=data_dir, offline=offline, categories=categories,
+        crowfly_fallback=crowfly_fallback, osm_extracts=osm_extracts, perimeters=perimeters,
+        id_col=id_col, name_col=name_col,
+    )  # fmt: skip
+    return compute(ctx, earlier=earlier)
+
+
+def prepare(
+    dep: str,
+    codes: list[str] | None = None,
+    *,
+    data_dir: str | PathLike | None = None,
+    offline: bool | None = None,
+    categories: list[str] | None = None,
+    crowfly_fallback: bool = False,
+    osm_extracts: list[str | PathLike] | None = None,
+    perimeters: gpd.GeoDataFrame | str | PathLike | None = None,
+    id_col: str | None = None,
+    name_col: str | None = None,
+) -> tuple[RunContext, list]:
+    """The first two stages: the data and the networks, in a :class:`RunContext`.
+
+    Parameters as for :func:`run`. Also returns the qpvgeo warnings they raised (for the
+    notes, see :func:`compute`).
+    """
     offline = settings.offline if offline is None else offline
     sources.reset_used()
     with warnings.catch_warnings(record=True) as caught:
@@ -88,6 +115,24 @@ def run(
             )
             status = ctx.networks.table["network_status"].value_counts()
             say(", ".join(f"{n} {s}" for s, n in status.items()))
+    _pass_on_others(caught)
+    return ctx, [w for w in caught if issubclass(w.category, QpvgeoWarning)]
+
+
+def compute(
+    ctx: RunContext, *, barrier_lines: barriers.Barriers | None = None, earlier: list | None = None
+) -> RunResult:
+    """The stages after the networks (access to viability) on a loaded context.
+
+    ``ctx`` (data and networks loaded) is not changed: the stages work on a
+    copy, so the same context can be computed again, e.g. with a scenario's
+    changes (:mod:`qpvgeo.pipeline.scenario`). ``barrier_lines`` are loaded
+    when not given; ``earlier`` are the qpvgeo warnings of the stages before,
+    for the notes.
+    """
+    ctx = replace(ctx)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         with stage("access") as say:
             summary, times = access_times(ctx)
             access = network_access(ctx)
@@ -96,9 +141,10 @@ def run(
             flow_qpv, streets, candidates, footfall = network_flows(ctx)
             say(f"{len(streets)} street segments, {len(candidates)} candidate segments")
         with stage("enclavement") as say:
-            barrier_lines = barriers.load_barriers(
-                dep, data_dir=data_dir, offline=offline, extracts=ctx.extracts.data
-            )
+            if barrier_lines is None:
+                barrier_lines = barriers.load_barriers(
+                    ctx.dep, data_dir=ctx.data_dir, offline=ctx.offline, extracts=ctx.extracts.data
+                )
             net_enclave, crossings, detours = network_enclavement(ctx)
             enclave = enclavement.barrier_indicators(ctx.qpv, barrier_lines).join(net_enclave)
             enclave = enclave.join(enclavement.enclavement_index(enclave))
@@ -107,10 +153,8 @@ def run(
             ctx.equipments = ctx.equipments.join(footfall)
             couple, pairs, polarites = network_coupling(ctx)
             say(f"{len(pairs)} shop-service pairs, {len(polarites)} polarités")
-    for w in caught:  # only qpvgeo's own warnings become notes; the others go on
-        if not issubclass(w.category, QpvgeoWarning):
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
-    ours = [w for w in caught if issubclass(w.category, QpvgeoWarning)]
+    _pass_on_others(caught)
+    ours = [*(earlier or []), *(w for w in caught if issubclass(w.category, QpvgeoWarning))]
     messages = run_notes(ctx, ours, summary, barrier_lines)
     with stage("viability") as say:
         table = indicator_table(ctx, summary, access, flow_qpv, enclave, couple)
@@ -124,6 +168,13 @@ def run(
         messages, communes=ctx.communes, qpv_all=ctx.qpv_all,
         created_utc=datetime.now(UTC).isoformat(timespec="seconds"),
     )  # fmt: skip
+
+
+def _pass_on_others(caught: list) -> None:
+    """Only qpvgeo's own warnings become notes; the others go on."""
+    for w in caught:
+        if not issubclass(w.category, QpvgeoWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
 
 
 @contextmanager

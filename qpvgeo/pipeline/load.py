@@ -59,10 +59,7 @@ def load_inputs(
     stations = loaders.load_stations(dep, **kw)
     communes = loaders.load_communes(dep, **kw)
     groups = nomenclature.gamme_proximite(loaders.load_gammes(**kw))
-    destinations = gpd.GeoDataFrame(
-        pd.concat([equipments[equipments["category"] != "gare"], station_destinations(stations)]),
-        crs=settings.crs,
-    )
+    destinations = destinations_of(equipments, stations)
     origins_all, population_source = population.qpv_origins(
         qpv_all, iris, figures["population_qpv"]
     )
@@ -74,6 +71,14 @@ def load_inputs(
         population_source=population_source,
         iris_outside=population.outside_qpv_iris(iris, qpv_all, origins_all),
     )  # fmt: skip
+
+
+def destinations_of(equipments: gpd.GeoDataFrame, stations: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Where residents walk to: the equipments, heavy-rail stations standing for ``gare``."""
+    return gpd.GeoDataFrame(
+        pd.concat([equipments[equipments["category"] != "gare"], station_destinations(stations)]),
+        crs=settings.crs,
+    )
 
 
 def _perimeters(dep, source, id_col, name_col, kw) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
