@@ -8,7 +8,9 @@ geometries) and drops are announced by one warning that counts them.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
+import math
 import warnings
 from pathlib import Path
 
@@ -17,7 +19,15 @@ import pandas as pd
 import shapely
 
 from . import settings
-from ._errors import CRSError, EmptyLayerError, MissingColumnError, QpvgeoWarning, ValidationError
+from ._errors import (
+    CRSError,
+    EmptyLayerError,
+    MissingColumnError,
+    QpvgeoWarning,
+    UnknownCodeError,
+    ValidationError,
+    plain,
+)
 
 _ENCODINGS = ("utf-8-sig", "cp1252")
 _ARCHIVES = {b"PK\x03\x04": "zip archive", b"\x1f\x8b": "gzip archive", b"7z\xbc\xaf": "7z archive"}
@@ -165,7 +175,13 @@ def to_project_crs(gdf: gpd.GeoDataFrame, *, source: str, expected: tuple[int, .
 
 
 def assert_project_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, name: str) -> None:
-    """Indicator functions refuse a layer that is not in the project CRS."""
+    """Indicator functions refuse a layer that is not in the project CRS.
+
+    Not converted on the quiet: a layer in degrees given where metres are expected is a
+    mistake upstream (an area of 0.0 instead of 1.0), and the fix is one call.
+    """
+    if not isinstance(gdf, gpd.GeoDataFrame | gpd.GeoSeries):
+        raise ValidationError(f"`{name}` must be a GeoDataFrame or GeoSeries, got {type(gdf).__name__}")
     if gdf.crs is None or not gdf.crs.equals(settings.crs):
         got = None if gdf.crs is None else gdf.crs.to_string()
         raise CRSError(
@@ -212,4 +228,150 @@ def unique_key(df: pd.DataFrame, key: str, *, source: str) -> None:
         raise ValidationError(
             f"{source}: {int(dup.sum())} rows share a `{key}` (e.g. {df.loc[dup, key].iloc[0]!r}); "
             "each key must appear once"
+        )
+
+
+# --------------------------------------------------------------------------- arguments of public functions
+# osmnx's `_validate` style: one line at the top of each public function, one qpvgeo error with
+# the argument's name, the value received and what is accepted.
+
+#: most grid points (origins) qpvgeo lays in one call: a qpvgeo limit. 5 million points hold
+#: every QPV of France at the default 50 m spacing several times over (the 1 609 QPV 2024 cover
+#: about 62 000 ha, 250 000 cells of 50 m), and cost about 1 GB in shapely points; a larger
+#: grid is a spacing given in the wrong unit (km for m), not a study.
+MAX_GRID_CELLS = 5_000_000
+
+
+def check_number(
+    value: object,
+    name: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    integer: bool = False,
+    allow_inf: bool = False,
+    unit: str = "",
+) -> float:
+    """``value`` as a float (or int with ``integer``), refusing non-numbers, NaN and values
+    outside ``[low, high]`` (``(low, high]`` with ``low_open``) with one :class:`ValidationError`."""
+    what = f"a number{' of ' + unit if unit else ''}"
+    if isinstance(value, bool) or value is None or isinstance(value, str | bytes):
+        raise ValidationError(f"`{name}` must be {what}, got {plain(value)!r}")
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        raise ValidationError(f"`{name}` must be {what}, got {plain(value)!r}") from None
+    bounds = []
+    if low is not None:
+        bounds.append(f"{'>' if low_open else '≥'} {low:g}")
+    if high is not None:
+        bounds.append(f"≤ {high:g}")
+    rule = f"{what}{' ' + ' and '.join(bounds) if bounds else ''}"
+    if math.isnan(number) or (math.isinf(number) and not allow_inf):
+        raise ValidationError(f"`{name}` must be a finite {rule.removeprefix('a ')}, got {plain(value)!r}")
+    if (low is not None and (number < low or (low_open and number == low))) or (
+        high is not None and number > high
+    ):
+        raise ValidationError(f"`{name}` must be {rule}, got {plain(value)!r}")
+    if integer:
+        if not number.is_integer():
+            raise ValidationError(f"`{name}` must be a whole number, got {plain(value)!r}")
+        return int(number)
+    return number
+
+
+def check_choice(value: object, name: str, allowed: tuple[str, ...] | list[str]) -> str:
+    """``value`` if it is one of ``allowed``, else one :class:`ValidationError` listing them."""
+    if not isinstance(value, str) or value not in allowed:
+        raise ValidationError(
+            f"`{name}` must be one of {', '.join(map(repr, allowed))}, got {plain(value)!r}"
+        )
+    return value
+
+
+def name_list(
+    values: object, name: str, *, known: object = None, what: str = "name"
+) -> list[str]:
+    """A non-empty list of names from a list, tuple, Series or a single string.
+
+    A single string is one name (``"pharmacie"`` → ``["pharmacie"]``), never its letters. With
+    ``known``, every name must be one of them: an :class:`UnknownCodeError` names the unknown
+    ones, suggests the nearest known names and lists them all.
+    """
+    if isinstance(values, str):
+        names = [values]
+    elif values is None or isinstance(values, bytes | dict) or not hasattr(values, "__iter__"):
+        raise ValidationError(
+            f"`{name}` must be a list of {what}s (or one {what} as a string), got {plain(values)!r}"
+        )
+    else:
+        names = list(values)  # type: ignore[call-overload]
+    if not names:
+        raise ValidationError(f"`{name}` is empty; give at least one {what}")
+    bad = [n for n in names if not isinstance(n, str)]
+    if bad:
+        raise ValidationError(f"`{name}` must hold {what}s as strings, got {plain(bad[:5])!r}")
+    if known is not None:
+        valid = sorted(set(map(str, known)))  # type: ignore[call-overload]
+        unknown = [n for n in names if n not in set(valid)]
+        if unknown:
+            hints = [
+                f"{n!r} → {close[0]!r}?"
+                for n in unknown
+                if (close := difflib.get_close_matches(n, valid, n=1, cutoff=0.6))
+            ]
+            raise UnknownCodeError(
+                f"unknown {what}(s) {unknown!r} in `{name}`"
+                + (f" ({'; '.join(hints)})" if hints else "")
+                + f"; the {len(valid)} valid {what}s are {', '.join(valid)}"
+            )
+    return names
+
+
+def check_frame(
+    obj: object,
+    name: str,
+    *,
+    columns: tuple[str, ...] = (),
+    geo: bool = True,
+    series: bool = False,
+    crs: bool = True,
+) -> None:
+    """``obj`` must be a GeoDataFrame (or GeoSeries with ``series``; a DataFrame when not
+    ``geo``), hold ``columns`` and, for geometries, be in the project CRS (:class:`CRSError`)."""
+    if geo:
+        kinds: tuple[type, ...] = (gpd.GeoDataFrame, gpd.GeoSeries) if series else (gpd.GeoDataFrame,)
+        wanted = " or ".join(k.__name__ for k in kinds)
+    else:
+        kinds, wanted = (pd.DataFrame,), "DataFrame"
+    if not isinstance(obj, kinds):
+        raise ValidationError(f"`{name}` must be a {wanted}, got {type(obj).__name__}")
+    missing = [c for c in columns if c not in obj.columns]  # type: ignore[union-attr]
+    if missing:
+        raise MissingColumnError(
+            f"`{name}` lacks the column(s) {missing!r}; it has {list(obj.columns)[:20]!r}"  # type: ignore[union-attr]
+        )
+    if geo and crs:
+        assert_project_crs(obj, name)  # type: ignore[arg-type]
+
+
+def check_network(net: object, name: str = "network") -> None:
+    """``net`` must be a compiled :class:`~qpvgeo.network.build.WalkNetwork`."""
+    from .network.build import WalkNetwork
+
+    if not isinstance(net, WalkNetwork):
+        raise ValidationError(
+            f"`{name}` must be a WalkNetwork (from `qpvgeo.network.load_network` or "
+            f"`compile_network`), got {type(net).__name__}"
+        )
+
+
+def check_grid_size(n_cells: float, name: str, spacing_m: float) -> None:
+    """Refuse a grid of more than :data:`MAX_GRID_CELLS` cells before it is allocated."""
+    if not n_cells <= MAX_GRID_CELLS:
+        raise ValidationError(
+            f"`{name}` = {plain(spacing_m)!r} m would lay about {n_cells:.3g} grid points, more "
+            f"than qpvgeo's cap of {MAX_GRID_CELLS:,} (a spacing in the wrong unit?); give a "
+            "spacing in metres, e.g. 50"
         )
