@@ -12,6 +12,7 @@ import difflib
 import io
 import math
 import warnings
+from os import PathLike
 from pathlib import Path
 
 import geopandas as gpd
@@ -21,6 +22,7 @@ import shapely
 from . import settings
 from ._errors import (
     CRSError,
+    DataNotFoundError,
     EmptyLayerError,
     MissingColumnError,
     QpvgeoWarning,
@@ -375,3 +377,28 @@ def check_grid_size(n_cells: float, name: str, spacing_m: float) -> None:
             f"than qpvgeo's cap of {MAX_GRID_CELLS:,} (a spacing in the wrong unit?); give a "
             "spacing in metres, e.g. 50"
         )
+
+
+def check_series(obj: object, name: str) -> None:
+    """``obj`` must be a pandas Series."""
+    if not isinstance(obj, pd.Series):
+        raise ValidationError(f"`{name}` must be a pandas Series, got {type(obj).__name__}")
+
+
+def check_instance(obj: object, name: str, kind: type, how: str) -> None:
+    """``obj`` must be a ``kind``; ``how`` says where one comes from."""
+    if not isinstance(obj, kind):
+        raise ValidationError(f"`{name}` must be a {kind.__name__} ({how}), got {type(obj).__name__}")
+
+
+def check_path(path: object, name: str = "path", *, exists: bool = False) -> Path:
+    """``path`` as a :class:`~pathlib.Path` (from a string or path-like object); with ``exists``,
+    a :class:`DataNotFoundError` when it is not a file."""
+    if not isinstance(path, str | PathLike) or (isinstance(path, str) and not path):
+        raise ValidationError(f"`{name}` must be a file path (str or Path), got {plain(path)!r}")
+    path = Path(path)
+    if exists and not path.is_file():
+        raise DataNotFoundError(
+            f"{str(path)!r} " + ("is a directory, not a file" if path.is_dir() else "does not exist")
+        )
+    return path

@@ -23,7 +23,7 @@ import pandas as pd
 
 from .. import settings
 from .._errors import QpvgeoWarning, ValidationError
-from .._validate import pick_columns, read_layer, to_project_crs
+from .._validate import check_number, pick_columns, read_layer, to_project_crs
 from . import sources
 from .loaders import departement_outline, load_communes
 
@@ -128,6 +128,7 @@ def load_barriers(
     offline: bool | None = None,
 ) -> Barriers:
     """Barrier lines in and around a département (within ``buffer_m`` of its outline)."""
+    buffer_m = check_number(buffer_m, "buffer_m", low=0, high=50_000, unit="metres")
     offline = settings.offline if offline is None else offline
     zone = departement_outline(load_communes(dep, data_dir=data_dir, offline=offline)).buffer(
         buffer_m

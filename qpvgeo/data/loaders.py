@@ -32,6 +32,8 @@ import shapely
 from .. import settings
 from .._errors import EmptyLayerError, QpvgeoWarning, UnknownCodeError, ValidationError
 from .._validate import (
+    check_frame,
+    check_number,
     pick_columns,
     read_csv,
     read_layer,
@@ -321,6 +323,7 @@ def load_communes(
 
 def departement_outline(communes: gpd.GeoDataFrame) -> shapely.Geometry:
     """Outline of a département: the union of its communes."""
+    check_frame(communes, "communes")
     return shapely.union_all(communes.geometry.values)
 
 
@@ -417,6 +420,7 @@ def load_stations(
     """
     dep = _check_dep(dep)
     buffer_m = settings.equipment_buffer_m if buffer_m is None else buffer_m
+    buffer_m = check_number(buffer_m, "buffer_m", low=0, high=50_000, unit="metres")
     path = sources.fetch("stations", data_dir, offline=offline)
     src = f"stations file {path.name!r}"
     gdf = pick_columns(

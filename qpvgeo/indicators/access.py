@@ -229,6 +229,12 @@ def summarise_by_zone(
         raise ValidationError(f"`times` must be a DataFrame of walk_min_<category> columns, got {type(times).__name__}")
     check_frame(origins, "origins", columns=(zone, "population"), crs=False)
     thresholds = _check_thresholds(settings.time_thresholds_min if thresholds_min is None else thresholds_min)
+    odd = [c for c in times.columns if not str(c).startswith("walk_min_")]
+    if odd or not all(pd.api.types.is_numeric_dtype(t) for t in times.dtypes):
+        raise ValidationError(
+            "`times` must hold numeric walk_min_<category> columns only (from "
+            f"`network_time_to_nearest`), got {list(times.columns)[:10]!r}"
+        )
     if not times.index.equals(origins.index):
         raise ValidationError("`times` and `origins` must have the same index (one row per origin)")
     if on_network is None:

@@ -26,12 +26,13 @@ from scipy.sparse import csgraph
 
 from .. import settings
 from .._errors import ValidationError, plain
-from .._validate import assert_project_crs
+from .._validate import assert_project_crs, check_frame, check_network, check_number
 from ..network.build import WalkNetwork, snap_points
 
 
 def unique_sites(equipments: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """One row per site (same ``site_id``: same code, same point), keeping the flags."""
+    check_frame(equipments, "equipments", crs=False)
     if "site_id" in equipments.columns:
         return equipments.drop_duplicates("site_id")
     return equipments
@@ -41,6 +42,9 @@ def network_distances(
     network: WalkNetwork, points: gpd.GeoDataFrame, *, cutoff_m: float
 ) -> pd.DataFrame:
     """Long table of network distances between all pairs of ``points`` within ``cutoff_m`` (i ≠ j)."""
+    check_network(network, "network")
+    check_frame(points, "points")
+    cutoff_m = check_number(cutoff_m, "cutoff_m", low=0, low_open=True, unit="metres")
     from ..network.engine import distances_within
 
     snapped = snap_points(network, points)
@@ -93,6 +97,10 @@ def colocation_quotients(
         ``n_a``, ``n_b``, ``n``; ``local``: LCLQ per point (NaN for non-A
         points); ``local_p``: its co-location p-value per point.
     """
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValidationError(f"`labels` must be a 1-D array of labels, one per point, got shape {labels.shape!r}")
+    check_frame(pairs, "pairs", columns=("origin", "target", "dist_m"), geo=False)
     labels = np.asarray(labels)
     n = len(labels)
     if permutations < 1:
@@ -167,6 +175,10 @@ def nearest_service_pairs(
         straight line from shop to service (for maps). Shops with none in
         reach are left out and counted in ``attrs["n_shops_without_service"]``.
     """
+    check_network(network, "network")
+    check_frame(shops, "shops")
+    check_frame(services, "services")
+    max_walk_min = check_number(max_walk_min, "max_walk_min", low=0, low_open=True, unit="minutes")
     from ..network.build import metres_per_minute
     from ..network.engine import distances_within
 
@@ -233,6 +245,10 @@ def polarites(
         (both kinds present), ``composition`` (French labels with counts) and
         an outline (hull of the places, buffered 30 m).
     """
+    check_frame(points, "points")
+    check_frame(pairs, "pairs", columns=("origin", "target", "dist_m"), geo=False)
+    link_m = check_number(link_m, "link_m", low=0, low_open=True, unit="metres")
+    min_size = check_number(min_size, "min_size", low=1, integer=True)
     n = len(points)
     close = pairs[pairs["dist_m"] <= link_m]
     graph = sparse.csr_array(

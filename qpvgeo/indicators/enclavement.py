@@ -19,7 +19,14 @@ import pandas as pd
 import shapely
 import shapely.ops
 
-from .._validate import assert_project_crs
+from .._validate import (
+    assert_project_crs,
+    check_choice,
+    check_frame,
+    check_instance,
+    check_network,
+    check_number,
+)
 from ..data.barriers import KINDS, Barriers
 
 BUFFER_M = {"rail": 50.0, "water": 150.0, "road": 50.0}
@@ -64,6 +71,11 @@ def perimeter_share_lined(
     Series
         Named ``share_perimeter_<kind>_pct`` (``share_ring<r>m_...`` for a ring).
     """
+    check_frame(qpv, "qpv")
+    check_instance(barriers, "barriers", Barriers, "from `qpvgeo.data.barriers.load_barriers`")
+    if kind is not None:
+        check_choice(kind, "kind", KINDS)
+    ring_m = check_number(ring_m, "ring_m", low=0, unit="metres")
     assert_project_crs(qpv, "qpv")
     buffer_m = {**BUFFER_M, **(buffer_m or {})}
     kinds = [k for k in KINDS if barriers.assessed.get(k, "no") != "no"] if kind is None else [kind]
@@ -81,6 +93,8 @@ def main_barrier(
     qpv: gpd.GeoDataFrame, barriers: Barriers, *, buffer_m: dict[str, float] | None = None
 ) -> pd.Series:
     """Name of the barrier lining the longest stretch of each QPV's boundary (NaN if none)."""
+    check_frame(qpv, "qpv")
+    check_instance(barriers, "barriers", Barriers, "from `qpvgeo.data.barriers.load_barriers`")
     assert_project_crs(qpv, "qpv")
     buffer_m = {**BUFFER_M, **(buffer_m or {})}
     lines = barriers.lines
@@ -108,6 +122,9 @@ def barrier_indicators(
     qpv: gpd.GeoDataFrame, barriers: Barriers, *, ring_m: float = 200.0
 ) -> pd.DataFrame:
     """All barrier indicators of :mod:`qpvgeo.enclavement`, one column each, plus what was assessed."""
+    check_frame(qpv, "qpv")
+    check_instance(barriers, "barriers", Barriers, "from `qpvgeo.data.barriers.load_barriers`")
+    ring_m = check_number(ring_m, "ring_m", low=0, unit="metres")
     cols = [perimeter_share_lined(qpv, barriers, k) for k in KINDS]
     cols.append(perimeter_share_lined(qpv, barriers))
     cols.append(perimeter_share_lined(qpv, barriers, ring_m=ring_m))
@@ -280,6 +297,10 @@ def boundary_crossings(
     DataFrame
         ``n_crossings``, ``crossings_per_km``, ``longest_without_crossing_m``.
     """
+    check_frame(qpv, "qpv")
+    check_network(network, "network")
+    band_m = check_number(band_m, "band_m", low=0, low_open=True, unit="metres")
+    merge_m = check_number(merge_m, "merge_m", low=0, unit="metres")
     assert_project_crs(qpv, "qpv")
     rows = {}
     for code, geom in zip(qpv.index, qpv.geometry, strict=True):
@@ -302,6 +323,8 @@ def street_structure(qpv: gpd.GeoDataFrame, network) -> pd.DataFrame:
       network, from :func:`shapely.polygonize`) whose representative point lies
       inside the QPV. NaN where the QPV holds no complete block.
     """
+    check_frame(qpv, "qpv")
+    check_network(network, "network")
     assert_project_crs(qpv, "qpv")
     degree = np.bincount(
         np.concatenate([network.edge_u, network.edge_v]), minlength=network.n_nodes
@@ -386,6 +409,7 @@ def enclavement_index(
       qpvgeo's own); when a barrier kind could not be assessed, anything short
       of *forte coupure* reads « non évalué (… absentes des données) ».
     """
+    check_frame(table, "table", geo=False)
     weights = {**COMPOSITE_WEIGHTS, **(weights or {})}
     out = pd.DataFrame(index=table.index)
     share = table.get("share_perimeter_barrier_pct", pd.Series(np.nan, index=table.index))
@@ -447,6 +471,10 @@ def crossing_points(
 
     The same merged places as :func:`boundary_crossings` counts.
     """
+    check_frame(qpv, "qpv")
+    check_network(network, "network")
+    band_m = check_number(band_m, "band_m", low=0, low_open=True, unit="metres")
+    merge_m = check_number(merge_m, "merge_m", low=0, unit="metres")
     assert_project_crs(qpv, "qpv")
     codes, pts = [], []
     for code, geom in zip(qpv.index, qpv.geometry, strict=True):

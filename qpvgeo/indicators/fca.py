@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import MissingColumnError, ValidationError, plain
+from .._validate import check_frame, check_series
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,10 @@ def gaussian_decay(bandwidth_m: float) -> Decay:
     callable
         ``w(d)``: array of distances (m) -> array of weights in (0, 1].
     """
-    beta = float(bandwidth_m)
+    try:
+        beta = float(bandwidth_m)
+    except (TypeError, ValueError):
+        beta = float("nan")
     if not np.isfinite(beta) or beta <= 0:
         raise ValidationError(
             f"`bandwidth_m` must be a positive finite distance in metres, got {plain(bandwidth_m)!r}"
@@ -219,6 +223,9 @@ def two_step_fca(
         network are not in ``cost`` and also get 0: mask them, as the caller
         knows them.
     """
+    check_frame(cost, "cost", geo=False)
+    check_series(demand, "demand")
+    check_series(supply, "supply")
     _check_cost(cost)
     d0 = float(catchment_m)
     if not np.isfinite(d0) or d0 <= 0:

@@ -28,7 +28,7 @@ from scipy import sparse
 
 from .. import settings
 from .._errors import NetworkError, ValidationError
-from .._validate import check_choice, check_frame, check_network, check_number
+from .._validate import check_choice, check_frame, check_network, check_number, check_path
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +203,7 @@ def walk_graph_from_xml(
     networkx.MultiDiGraph
         Unprojected (EPSG:4326) osmnx graph.
     """
+    check_path(path)
     import osmnx as ox
 
     path = Path(path)
@@ -236,7 +237,8 @@ def walk_graph_from_polygon(polygon: shapely.Polygon | shapely.MultiPolygon) -> 
     if not isinstance(polygon, shapely.Polygon | shapely.MultiPolygon) or polygon.is_empty:
         raise ValidationError(
             f"`polygon` must be a non-empty shapely Polygon or MultiPolygon in {settings.crs}, "
-            f"got {type(polygon).__name__}{' (empty)' if getattr(polygon, 'is_empty', False) else ''}"
+            f"got {type(polygon).__name__}"
+            + (" (empty)" if isinstance(polygon, shapely.Geometry) and polygon.is_empty else "")
         )
     poly_wgs = gpd.GeoSeries([polygon], crs=settings.crs).to_crs(4326).iloc[0]
     return ox.graph_from_polygon(poly_wgs, network_type="walk", retain_all=True)
@@ -322,6 +324,7 @@ def load_network(
 
     ``kind`` defaults to ``"drive"`` when the file name says so, else ``"walk"``.
     """
+    check_path(path)
     import osmnx as ox
 
     path = Path(path)

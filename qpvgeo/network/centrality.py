@@ -88,6 +88,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import NetworkError, ValidationError, plain
+from .._validate import check_network
 from ._brandes import _BLOCK_SOURCES, _local_centrality_kernel
 from .build import WalkNetwork
 
@@ -218,6 +219,7 @@ def local_centrality(
     ----------
     Brandes (2001); Porta, Crucitti & Latora (2006); Sevtsuk & Mekonnen (2012).
     """
+    check_network(net, "net")
     radii = _check_radii(radii_m)
     chosen = _check_measures(measures)
     n = int(net.n_nodes)
@@ -328,6 +330,7 @@ def local_betweenness(
     pandas.DataFrame
         Columns ``betweenness_{r}m`` (float64), indexed by compiled node index.
     """
+    check_network(net, "net")
     return local_centrality(
         net,
         radii_m,
@@ -363,4 +366,5 @@ def local_closeness(
         Columns ``closeness_{r}m`` (m⁻¹), ``node_density_{r}m`` and
         ``farness_{r}m`` (m), indexed by compiled node index.
     """
+    check_network(net, "net")
     return local_centrality(net, radii_m, measures=("closeness",), sources=sources)

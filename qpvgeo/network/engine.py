@@ -39,6 +39,7 @@ import pandas as pd
 from scipy.sparse import csgraph
 
 from .._errors import ValidationError, plain
+from .._validate import check_network
 from ._dijkstra import (
     _build_adjacency,
     _count_kernel,
@@ -332,6 +333,7 @@ def nearest_by_category(
         Mismatched lengths, bad edge indices or offsets, bad category codes,
         negative or NaN legs, ``max_dist_m`` <= 0 or NaN.
     """
+    check_network(net, "net")
     o_edge, o_off = _points(net, origin_edge, origin_offset, "origin_edge", "origin_offset")
     t_edge, t_off = _points(net, target_edge, target_offset, "target_edge", "target_offset")
     o_leg = _legs(origin_leg_m, o_edge, "origin_leg_m")
@@ -382,6 +384,7 @@ def distances_within(
         Columns ``origin`` and ``target`` (int64 positions in the inputs) and
         ``dist_m`` (float64), sorted by target then origin.
     """
+    check_network(net, "net")
     oi, ti, d = _pairs(net, origin_edge, origin_offset, target_edge, target_offset, cutoff_m)
     sort = np.lexsort((oi, ti))
     return pd.DataFrame({"origin": oi[sort], "target": ti[sort], "dist_m": d[sort]})
@@ -419,6 +422,7 @@ def count_within(
         are counted nowhere: callers should report such points themselves
         (``edge == -1``), since a 0 here does not say "nothing near".
     """
+    check_network(net, "net")
     radii = np.atleast_1d(np.asarray(radii_m, dtype=np.float64))
     if radii.ndim != 1 or len(radii) == 0:
         raise ValidationError(f"`radii_m` must be one or more distances in metres, got {radii_m!r}")
@@ -455,6 +459,7 @@ def connected_components_report(net: WalkNetwork, edges: np.ndarray) -> float:
         Share (0–1) of the on-network points whose edge is outside the largest
         connected component; NaN when no point is on the network.
     """
+    check_network(net, "net")
     e = np.asarray(edges)
     if e.ndim != 1:
         raise ValidationError(f"`edges` must be a 1-D array of edge indices, got shape {e.shape!r}")

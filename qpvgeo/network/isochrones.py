@@ -18,6 +18,7 @@ from scipy.sparse import csgraph
 
 from .. import settings
 from .._errors import ValidationError, plain
+from .._validate import check_frame, check_network, check_number
 from .build import WalkNetwork
 
 
@@ -30,6 +31,7 @@ def node_distances(
     costs ``offset`` and ``length - offset``) makes this one multi-source
     Dijkstra search (:func:`scipy.sparse.csgraph.dijkstra`). Unreached: inf.
     """
+    check_network(net, "net")
     edge = np.asarray(edge, dtype=np.int64)
     offset_m = np.asarray(offset_m, dtype=float)
     on = edge >= 0
@@ -54,6 +56,8 @@ def reached_segments(
     net: WalkNetwork, node_dist: np.ndarray, reach_m: float
 ) -> list[shapely.LineString]:
     """Parts of each edge within ``reach_m`` of the sources, given node distances."""
+    check_network(net, "net")
+    reach_m = check_number(reach_m, "reach_m", low=0, allow_inf=True, unit="metres")
     du = node_dist[net.edge_u]
     dv = node_dist[net.edge_v]
     length = net.edge_length
@@ -99,6 +103,9 @@ def isochrones(
         One row per duration: ``minutes``, ``reach_m`` and the polygon (empty
         when no point is on the network).
     """
+    check_network(net, "net")
+    check_frame(points, "points", columns=("edge", "offset_m"), geo=False)
+    frontage_m = check_number(frontage_m, "frontage_m", low=0, low_open=True, unit="metres")
     from .build import metres_per_minute
 
     minutes = tuple(settings.time_thresholds_min if minutes is None else minutes)

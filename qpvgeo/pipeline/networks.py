@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from .. import __version__, settings
 from .._errors import QpvgeoWarning
+from .._validate import check_frame
 from ..data import sources
 from ..network.build import WalkNetwork, load_network, resident_coverage, walk_graph_from_polygon
 
@@ -96,6 +97,8 @@ def build_networks(
         network) and ``network_status``: ``couvert`` (≥ 95 %), ``partiel``
         (network indicators left empty) or ``absent``.
     """
+    check_frame(qpv, "qpv")
+    check_frame(origins, "origins", columns=("code_qp", "population"))
     offline = settings.offline if offline is None else offline
     root = sources.data_dir(data_dir)
     result = QpvNetworks()
