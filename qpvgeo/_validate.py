@@ -191,6 +191,13 @@ def assert_project_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, name: str) -> None
         )
 
 
+#: smallest area of a perimeter (QPV, IRIS, commune) qpvgeo accepts, in m² (a qpvgeo threshold):
+#: a 30 m square. The smallest QPV 2024 of Île-de-France covers 1.4 ha, the smallest IRIS 0.9 ha;
+#: a polygon of less is a flat or collapsed ring (points on a line, a coordinate typo) whose
+#: residents and equipments would silently count for nothing.
+MIN_POLYGON_AREA_M2 = 1000.0
+
+
 def repair_geometries(gdf: gpd.GeoDataFrame, *, source: str, polygonal: bool = False) -> gpd.GeoDataFrame:
     """Repair invalid geometries (with one counted warning); refuse empty or missing ones."""
     geoms = gdf.geometry
@@ -201,6 +208,14 @@ def repair_geometries(gdf: gpd.GeoDataFrame, *, source: str, polygonal: bool = F
             f"{source}: {int(empty.sum())} feature(s) have an empty or missing geometry "
             f"(first: {ids!r}); fix or remove them in the file"
         )
+    if polygonal:
+        other = ~geoms.geom_type.isin(["Polygon", "MultiPolygon"])
+        if other.any():
+            raise ValidationError(
+                f"{source}: {int(other.sum())} feature(s) are not polygons "
+                f"({', '.join(sorted(set(geoms[other].geom_type)))}; first: {list(gdf.index[other][:10])!r}); "
+                "a perimeter must be a polygon: fix or remove them in the file"
+            )
     invalid = ~geoms.is_valid
     if invalid.any():
         fixed = shapely.make_valid(geoms[invalid].values)
@@ -213,6 +228,16 @@ def repair_geometries(gdf: gpd.GeoDataFrame, *, source: str, polygonal: bool = F
             f"(first: {list(gdf.index[invalid][:5])!r})",
             category=QpvgeoWarning, stacklevel=3,
         )
+    if polygonal:
+        geoms = gdf.geometry
+        flat = geoms.is_empty | ~geoms.geom_type.isin(["Polygon", "MultiPolygon"])
+        flat |= ~(geoms.area >= MIN_POLYGON_AREA_M2)
+        if flat.any():
+            raise ValidationError(
+                f"{source}: {int(flat.sum())} polygon(s) are flat or degenerate, with less than "
+                f"{MIN_POLYGON_AREA_M2:.0f} m² (first: {list(gdf.index[flat][:10])!r}); fix or "
+                "remove them in the file"
+            )
     return gdf
 
 
@@ -220,6 +245,8 @@ def _polygonal_part(geom: shapely.Geometry) -> shapely.Geometry:
     if isinstance(geom, shapely.GeometryCollection):
         parts = [g for g in geom.geoms if isinstance(g, (shapely.Polygon, shapely.MultiPolygon))]
         return shapely.union_all(parts)
+    if not isinstance(geom, shapely.Polygon | shapely.MultiPolygon):
+        return shapely.Polygon()  # a polygon repaired into a line or point has no area left
     return geom
 
 

@@ -194,6 +194,10 @@ WRONG = {
     "negative": -5000,
     "list": [1, 2],
     "empty-frame": gpd.GeoDataFrame(geometry=[], crs=2154),
+    "zero": 0,
+    "empty-list": [],
+    "no-crs": gpd.GeoDataFrame({"population": [1.0], "code_qp": ["A"]}, geometry=[shapely.Point(X0, Y0)]),
+    "frame": pd.DataFrame({"origin": [0], "target": [1], "dist_m": [-1.0], "p": [2.0]}),
     "degrees": gpd.GeoDataFrame({"population": [1.0], "code_qp": ["A"], "category": ["pharmacie"]},
                                 geometry=[shapely.Point(2.3, 48.6)], crs=4326),
 }  # fmt: skip
