@@ -141,7 +141,9 @@ def crowfly_time_to_nearest(
     """
     cats = _check_inputs(origins, equipments, categories)
     factor = settings.detour_factor if detour_factor is None else detour_factor
-    factor = check_number(factor, "detour_factor", low=1)
+    # ≤ 5: a qpvgeo limit; pedestrian detour indices of French towns are 1.2–1.6, a few cut-off
+    # estates reach 3
+    factor = check_number(factor, "detour_factor", low=1, high=5)
     metres_per_minute(walk_speed_kmh)
     xy = np.column_stack([origins.geometry.x, origins.geometry.y])
     out = {}

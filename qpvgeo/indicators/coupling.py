@@ -25,7 +25,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from .. import settings
-from .._errors import ValidationError, plain
+from .._errors import ValidationError
 from .._validate import assert_project_crs, check_frame, check_network, check_number
 from ..network.build import WalkNetwork, snap_points
 
@@ -103,10 +103,10 @@ def colocation_quotients(
     check_frame(pairs, "pairs", columns=("origin", "target", "dist_m"), geo=False)
     labels = np.asarray(labels)
     n = len(labels)
-    if permutations < 1:
-        raise ValidationError(f"`permutations` must be ≥ 1, got {plain(permutations)!r}")
-    if not np.isfinite(bandwidth_m) or bandwidth_m <= 0:
-        raise ValidationError(f"`bandwidth_m` must be positive, got {plain(bandwidth_m)!r}")
+    # at most 99 999 permutations (a qpvgeo limit: 999 give p-values to 0.001, the usual)
+    permutations = check_number(permutations, "permutations", low=1, high=99_999, integer=True)
+    bandwidth_m = check_number(bandwidth_m, "bandwidth_m", low=0, low_open=True, unit="metres")
+    seed = check_number(seed, "seed", low=0, integer=True)
     is_a, is_b = labels == "A", labels == "B"
     n_a, n_b = int(is_a.sum()), int(is_b.sum())
     out = {
@@ -245,7 +245,7 @@ def polarites(
         (both kinds present), ``composition`` (French labels with counts) and
         an outline (hull of the places, buffered 30 m).
     """
-    check_frame(points, "points")
+    check_frame(points, "points", columns=("label_fr", "is_commerce", "is_public_service"))
     check_frame(pairs, "pairs", columns=("origin", "target", "dist_m"), geo=False)
     link_m = check_number(link_m, "link_m", low=0, low_open=True, unit="metres")
     min_size = check_number(min_size, "min_size", low=1, integer=True)

@@ -75,7 +75,7 @@ def perimeter_share_lined(
     check_instance(barriers, "barriers", Barriers, "from `qpvgeo.data.barriers.load_barriers`")
     if kind is not None:
         check_choice(kind, "kind", KINDS)
-    ring_m = check_number(ring_m, "ring_m", low=0, unit="metres")
+    ring_m = check_number(ring_m, "ring_m", low=0, high=10_000, unit="metres")
     assert_project_crs(qpv, "qpv")
     buffer_m = {**BUFFER_M, **(buffer_m or {})}
     kinds = [k for k in KINDS if barriers.assessed.get(k, "no") != "no"] if kind is None else [kind]
@@ -124,7 +124,7 @@ def barrier_indicators(
     """All barrier indicators of :mod:`qpvgeo.enclavement`, one column each, plus what was assessed."""
     check_frame(qpv, "qpv")
     check_instance(barriers, "barriers", Barriers, "from `qpvgeo.data.barriers.load_barriers`")
-    ring_m = check_number(ring_m, "ring_m", low=0, unit="metres")
+    ring_m = check_number(ring_m, "ring_m", low=0, high=10_000, unit="metres")
     cols = [perimeter_share_lined(qpv, barriers, k) for k in KINDS]
     cols.append(perimeter_share_lined(qpv, barriers))
     cols.append(perimeter_share_lined(qpv, barriers, ring_m=ring_m))

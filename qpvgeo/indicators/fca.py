@@ -70,8 +70,14 @@ def step_decay(
     callable
         ``w(d)``: array of distances (m) -> array of weights.
     """
-    b = np.asarray(breaks_m, dtype=float)
-    w = np.asarray(weights, dtype=float)
+    try:
+        b = np.asarray(breaks_m, dtype=float)
+        w = np.asarray(weights, dtype=float)
+    except (TypeError, ValueError):
+        raise ValidationError(
+            f"`breaks_m` and `weights` must be sequences of numbers, got {plain(breaks_m)!r} and "
+            f"{plain(weights)!r}"
+        ) from None
     if b.ndim != 1 or w.ndim != 1 or len(w) != len(b) + 1:
         raise ValidationError(
             f"`weights` must hold one more value than `breaks_m`, got {w.tolist()!r} and {b.tolist()!r}"
@@ -227,7 +233,10 @@ def two_step_fca(
     check_series(demand, "demand")
     check_series(supply, "supply")
     _check_cost(cost)
-    d0 = float(catchment_m)
+    try:
+        d0 = float(catchment_m)
+    except (TypeError, ValueError):
+        d0 = float("nan")
     if not np.isfinite(d0) or d0 <= 0:
         raise ValidationError(
             f"`catchment_m` must be a positive finite distance in metres, got {plain(catchment_m)!r}"

@@ -51,8 +51,8 @@ def huff_probabilities(
     """
     check_frame(cost, "cost", columns=("origin", "target", "dist_m"), geo=False)
     check_series(attractiveness, "attractiveness")
-    beta = check_number(beta, "beta", low=0, low_open=True)
-    min_dist_m = check_number(min_dist_m, "min_dist_m", low=0, low_open=True, unit="metres")
+    beta = check_number(beta, "beta", low=0, low_open=True, high=10)  # Huff's β: 1–3 in practice
+    min_dist_m = check_number(min_dist_m, "min_dist_m", low=0, low_open=True, high=50_000, unit="metres")
     if not np.isfinite(beta) or beta <= 0:
         raise ValidationError(f"`beta` must be positive, got {plain(beta)!r}")
     a = cost["target"].map(attractiveness).to_numpy(dtype=float)
@@ -60,7 +60,14 @@ def huff_probabilities(
         raise ValidationError(
             "`attractiveness` must give a positive value for every target of `cost`"
         )
-    u = a * np.maximum(cost["dist_m"].to_numpy(), min_dist_m) ** -beta
+    d = cost["dist_m"].to_numpy(dtype=float)
+    if not (np.isfinite(d) & (d >= 0)).all():
+        raise ValidationError("`cost.dist_m` must hold finite distances ≥ 0 (drop unreachable pairs)")
+    d = np.maximum(d, min_dist_m)
+    # distances relative to each origin's nearest store: the same probabilities, no underflow
+    # to 0/0 for far stores
+    nearest = pd.Series(d).groupby(cost["origin"].to_numpy()).transform("min").to_numpy()
+    u = a * (d / nearest) ** -beta
     total = pd.Series(u).groupby(cost["origin"].to_numpy()).transform("sum").to_numpy()
     out = cost.copy()
     out["p"] = u / total

@@ -42,7 +42,7 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from .._errors import ValidationError, plain
-from .._validate import check_frame
+from .._validate import check_frame, check_number
 
 #: component -> (column, value at score 0, value at score 1, needs a street network, French label)
 COMPONENTS: dict[str, tuple[str, float, float, bool, str]] = {
@@ -195,6 +195,9 @@ def sensitivity(
     """
     check_frame(table, "table", geo=False)
     w = _check_weights(weights)
+    draws = check_number(draws, "draws", low=1, high=100_000, integer=True)  # a qpvgeo limit
+    spread = check_number(spread, "spread")
+    seed = check_number(seed, "seed", low=0, integer=True)
     if draws < 1 or not 0 <= spread < 1:
         raise ValidationError(f"need draws ≥ 1 and 0 ≤ spread < 1, got {plain(draws)!r}, {plain(spread)!r}")
     reading = viability(table, weights=w)

@@ -348,9 +348,10 @@ def load_network(
     return compile_network(G, name=path.name, kind=kind)
 
 
-#: largest side of :func:`grid_network` (a qpvgeo limit: 1 000 × 1 000 nodes, 2 million edges,
-#: a few GB as a networkx graph, the size of a large city's network)
-GRID_MAX_SIDE = 1000
+#: largest side of :func:`grid_network` (a qpvgeo limit: 500 × 500 nodes, half a million edges,
+#: about 1 GB as a networkx graph, the size of a large city's walking network; the benchmarks
+#: go to 400)
+GRID_MAX_SIDE = 500
 
 
 def grid_network(
@@ -358,7 +359,7 @@ def grid_network(
 ) -> WalkNetwork:
     """A square street grid of ``n_side × n_side`` nodes (synthetic, for tests and benchmarks)."""
     n_side = check_number(n_side, "n_side", low=2, high=GRID_MAX_SIDE, integer=True)
-    spacing_m = check_number(spacing_m, "spacing_m", low=0, low_open=True, unit="metres")
+    spacing_m = check_number(spacing_m, "spacing_m", low=0, low_open=True, high=10_000, unit="metres")
     G = nx.MultiDiGraph(crs=settings.crs)
     x0, y0 = origin
     for i in range(n_side):

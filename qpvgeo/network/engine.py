@@ -39,7 +39,7 @@ import pandas as pd
 from scipy.sparse import csgraph
 
 from .._errors import ValidationError, plain
-from .._validate import check_network
+from .._validate import check_network, check_number
 from ._dijkstra import (
     _build_adjacency,
     _count_kernel,
@@ -216,9 +216,7 @@ def _categories(
                 "absent categories come back as NaN columns"
             )
         n_categories = int(cat.max()) + 1
-    if int(n_categories) < 0:
-        raise ValidationError(f"`n_categories` must be >= 0, got {plain(n_categories)!r}")
-    n_categories = int(n_categories)
+    n_categories = check_number(n_categories, "n_categories", low=0, high=MAX_CATEGORIES, integer=True)
     bad = (cat < 0) | (cat >= n_categories)
     if bad.any():
         raise ValidationError(
@@ -226,6 +224,11 @@ def _categories(
             f"(first: {int(cat[bad][0])!r}); raise `n_categories` or fix the codes"
         )
     return cat, n_categories
+
+
+#: most categories a kernel accepts (a qpvgeo limit): the result holds one column per category
+#: and origin; qpvgeo's nomenclature has about a hundred, 10 000 leaves room for any coding.
+MAX_CATEGORIES = 10_000
 
 
 def _positive(value: float, name: str, *, allow_inf: bool = False) -> float:
@@ -423,7 +426,10 @@ def count_within(
         (``edge == -1``), since a 0 here does not say "nothing near".
     """
     check_network(net, "net")
-    radii = np.atleast_1d(np.asarray(radii_m, dtype=np.float64))
+    try:
+        radii = np.atleast_1d(np.asarray(radii_m, dtype=np.float64))
+    except (TypeError, ValueError):
+        radii = np.array([[]])
     if radii.ndim != 1 or len(radii) == 0:
         raise ValidationError(f"`radii_m` must be one or more distances in metres, got {radii_m!r}")
     for r in radii:

@@ -32,6 +32,7 @@ def node_distances(
     Dijkstra search (:func:`scipy.sparse.csgraph.dijkstra`). Unreached: inf.
     """
     check_network(net, "net")
+    limit_m = check_number(limit_m, "limit_m", low=0, allow_inf=True, unit="metres")
     edge = np.asarray(edge, dtype=np.int64)
     offset_m = np.asarray(offset_m, dtype=float)
     on = edge >= 0
@@ -105,12 +106,15 @@ def isochrones(
     """
     check_network(net, "net")
     check_frame(points, "points", columns=("edge", "offset_m"), geo=False)
-    frontage_m = check_number(frontage_m, "frontage_m", low=0, low_open=True, unit="metres")
+    frontage_m = check_number(frontage_m, "frontage_m", low=0, low_open=True, high=1000, unit="metres")
     from .build import metres_per_minute
 
-    minutes = tuple(settings.time_thresholds_min if minutes is None else minutes)
-    if not minutes or any(not np.isfinite(m) or m <= 0 for m in minutes):
+    minutes = settings.time_thresholds_min if minutes is None else minutes
+    minutes = tuple([minutes] if np.isscalar(minutes) else minutes)
+    if not minutes:
         raise ValidationError(f"`minutes` must be positive durations, got {plain(minutes)!r}")
+    for m in minutes:
+        check_number(m, "minutes", low=0, low_open=True, unit="minutes")
     speed = metres_per_minute(walk_speed_kmh)
     reach = [m * speed for m in minutes]
     dist = node_distances(
