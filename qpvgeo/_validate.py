@@ -45,6 +45,7 @@ def read_csv(path: Path, *, dtype: object = str) -> pd.DataFrame:
     raw = Path(path).read_bytes()
     if not raw.strip():
         raise EmptyLayerError(f"{str(path)!r} is empty; download it again")
+    _refuse_html(raw, path, "a CSV file")
     for magic, kind in _ARCHIVES.items():
         if raw.startswith(magic):
             raise ValidationError(
@@ -111,12 +112,42 @@ def pick_columns(
     return df.rename(columns=rename)
 
 
+def _refuse_html(raw: bytes, path: Path, what: str, source: str = "") -> None:
+    """An HTML page (an error or login page saved under the data file's name) is not data."""
+    head = raw[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<!doctype html", b"<html", b"<head", b"<body")) or (
+        head.startswith(b"<") and b"<html" in head
+    ):
+        raise ValidationError(
+            f"{source + ': ' if source else ''}{str(path)!r} is an HTML page (an error or login page "
+            "saved in place of the data?), "
+            f"not {what}; download the file again (see `qpvgeo data` for its address)"
+        )
+
+
 def read_layer(path: Path, *, source: str) -> gpd.GeoDataFrame:
-    """Read a vector file (GeoJSON, GeoPackage, shapefile...) and check it has a CRS and features."""
+    """Read a vector file (GeoJSON, GeoPackage, shapefile...) and check it has a CRS and features.
+
+    An empty (0-byte) file or an HTML page saved under the layer's name gets one line saying so,
+    not the GDAL driver's message.
+    """
+    path = Path(path)
+    if path.is_file():
+        with path.open("rb") as fh:
+            head = fh.read(2048)
+        if not head.strip():
+            raise EmptyLayerError(
+                f"{source}: {str(path)!r} is empty ({path.stat().st_size} bytes); download it again"
+            )
+        _refuse_html(head, path, "a vector layer", source)
     try:
         gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises DataSourceError and friends
-        raise ValidationError(f"{source}: cannot read {str(path)!r} as a vector layer: {exc}") from exc
+        detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        raise ValidationError(
+            f"{source}: cannot read {str(path)!r} as a vector layer (GDAL: {detail}); download it "
+            "again, or check that it is a GeoJSON/GeoPackage file"
+        ) from exc
     if len(gdf) == 0:
         raise EmptyLayerError(f"{source}: {str(path)!r} has no feature; download it again")
     if gdf.crs is None:

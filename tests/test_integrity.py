@@ -100,3 +100,16 @@ def test_lambert93_geojson_without_crs_stops_before_any_computation(capsys, tmp_
     (line,) = err.splitlines()
     assert line.startswith("qpvgeo: error: QPV file 'QP2024_France_Hexagonale_Outre_Mer_WGS84")
     assert "they look like metres (Lambert-93?): set the CRS" in line
+
+
+@pytest.mark.mirror
+@pytest.mark.parametrize("content", [b"", b"<!DOCTYPE html><html><body>Erreur 502</body></html>"], ids=["0-byte", "html"])
+def test_an_empty_or_html_geojson_stops_with_one_line(capsys, tmp_path, data_dir, content):
+    national = sources.CATALOGUE["qpv"].files[0]  # read before the mirror's file; no published hash
+    root = altered_mirror(tmp_path, data_dir, national, content)
+    code, out, err = run(capsys, root, tmp_path / "out")
+    assert code == 2 and out == ""
+    (line,) = err.splitlines()
+    assert line.startswith(f"qpvgeo: error: QPV file 'QP2024_France_Hexagonale_Outre_Mer_WGS84.geojson': {str(root / national)!r} is ")
+    assert line.endswith("download it again" if not content else "download the file again (see `qpvgeo data` for its address)")
+    assert "GDAL" not in line and "driver" not in line

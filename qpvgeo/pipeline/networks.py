@@ -42,6 +42,8 @@ SCOPE = {
     PARTIAL: "habitants desservis seulement ({pct:.0f} %)",
     NONE: "non évalué (pas de réseau de rues)",
 }
+#: the scope of a QPV whose data directory holds street networks, none reaching its residents
+UNREACHED_SCOPE = "non évalué (le réseau de rues des données n'atteint pas le quartier)"
 
 
 def walk_network_file(code_qp: str) -> str:
@@ -55,6 +57,9 @@ class QpvNetworks:
 
     networks: dict[str, WalkNetwork] = field(default_factory=dict)
     table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: QPV without a network although network files were there: the files that reach none of
+    #: its residents (a file of another place, or a QPV's own file saved for the wrong QPV)
+    unreached: dict[str, list[str]] = field(default_factory=dict)
 
     def groups(self, codes) -> dict[str, list[str]]:
         """The QPV among ``codes`` that have a network (covered or partly), grouped by network name."""
@@ -126,13 +131,16 @@ def build_networks(
                 best, best_share = name, share
         if best is not None:
             result.networks[best] = candidates[best]
+        elif candidates:
+            result.unreached[code] = sorted(candidates)
         status = NONE if best is None else COVERED if best_share >= COVERED_SHARE else PARTIAL
+        scope = UNREACHED_SCOPE if code in result.unreached else SCOPE[status]
         rows[code] = {
             "network_source": best,
             "network_kind": candidates[best].kind if best else None,
             "network_coverage_pct": round(100 * best_share, 1),
             "network_status": status,
-            "network_scope": SCOPE[status].format(pct=100 * best_share),
+            "network_scope": scope.format(pct=100 * best_share),
         }
     result.table = pd.DataFrame.from_dict(rows, orient="index")
     result.table.index.name = "code_qp"
