@@ -392,6 +392,15 @@ def load_iris(
         {"code_iris": ("IRIS",), "median_income_eur": ("DEC_MED21",), "low_income_rate_pct": ("DEC_TP6021",)},
         source=isrc,
     ).drop_duplicates("code_iris").set_index("code_iris")
+    if not gdf.index.isin(inc.index).any():
+        # Filosofi covers the IRIS of every commune of 5 000 inhabitants or more, and every
+        # département has such communes: none of its IRIS in the file is another file
+        held = ", ".join(sorted(_dep_of(inc.index.to_series().astype(str).str[:5]).unique())[:10])
+        raise ValidationError(
+            f"{isrc}: none of the {len(gdf)} IRIS of département {dep} is in it (it holds IRIS of "
+            f"{held}): it is another département's file, not statistical secrecy; get the national "
+            f"file ({sources.dataset('iris_income').files[0]!r}, see `qpvgeo data`)"
+        )
     for col in ("median_income_eur", "low_income_rate_pct"):
         gdf[col] = _to_number(pd.Series(gdf.index.map(inc[col]), index=gdf.index))
     no_income = gdf["median_income_eur"].isna()

@@ -383,6 +383,21 @@ def test_iris_population_without_population_column(tmp_path, data_dir):
         loaders.load_iris("91", data_dir=root, offline=True)
 
 
+def test_income_file_of_another_departement(tmp_path, data_dir):
+    """A Filosofi file holding none of the département's IRIS is not 'statistical secrecy'."""
+    root = mirror_dir(tmp_path, data_dir, ("iris", "iris_population"))
+    inc = pd.read_csv(data_dir / "insee/filosofi2021_iris_91_revenus_declares.csv", dtype=str)
+    inc["IRIS"] = "77" + inc["IRIS"].str[2:]  # the same rows, as if of Seine-et-Marne
+    inc.to_csv(dataset_path(root, "iris_income"), index=False)  # the national name
+    with pytest.raises(
+        ValidationError,
+        match=r"Filosofi file 'BASE_TD_FILO_IRIS_2021_DEC.csv': none of the 507 IRIS of "
+        r"département 91 is in it \(it holds IRIS of 77\): it is another département's file, not "
+        r"statistical secrecy",
+    ):
+        loaders.load_iris("91", data_dir=root, offline=True)
+
+
 def test_empty_geojson(tmp_path):
     path = dataset_path(tmp_path, "qpv")
     path.write_text('{"type": "FeatureCollection", "features": []}')
