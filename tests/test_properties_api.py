@@ -145,6 +145,7 @@ def call(name: str, **kwargs):
         try:
             return f(**kwargs)
         except QpvgeoError as exc:
+            assert "np.float64(" not in str(exc) and "np.int64(" not in str(exc), str(exc)
             return exc
 
 

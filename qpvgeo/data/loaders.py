@@ -30,7 +30,7 @@ import pandas as pd
 import shapely
 
 from .. import settings
-from .._errors import EmptyLayerError, QpvgeoWarning, UnknownCodeError, ValidationError
+from .._errors import EmptyLayerError, QpvgeoWarning, UnknownCodeError, ValidationError, plain
 from .._validate import (
     check_frame,
     check_number,
@@ -64,9 +64,9 @@ QPV_OUTSIDE_TOLERANCE_M = 250.0
 def _check_dep(dep: str) -> str:
     given = dep
     dep = str(dep).strip().upper()
-    if not _DEP_RE.match(dep):
+    if not isinstance(given, str | int | np.integer) or isinstance(given, bool) or not _DEP_RE.match(dep):
         raise UnknownCodeError(
-            f"département {given!r} is not a département code; give two digits "
+            f"département {plain(given)!r} is not a département code; give two digits "
             "('91'), '2A'/'2B', or three for overseas ('974')"
         )
     return dep

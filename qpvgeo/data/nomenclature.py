@@ -30,7 +30,7 @@ from importlib import resources
 
 import pandas as pd
 
-from .._errors import MissingColumnError, QpvgeoWarning, UnknownCodeError, ValidationError
+from .._errors import MissingColumnError, QpvgeoWarning, UnknownCodeError, ValidationError, plain
 from .._validate import check_frame, check_series, name_list
 
 UNCLASSIFIED = "non_classe"
@@ -57,7 +57,7 @@ def equipment_codes() -> pd.DataFrame:
 def label(category: str) -> str:
     """French label of a category (the category itself if unknown)."""
     if not isinstance(category, str):
-        raise ValidationError(f"`category` must be a category name (str), got {category!r}")
+        raise ValidationError(f"`category` must be a category name (str), got {plain(category)!r}")
     table = categories()
     return str(table.at[category, "label_fr"]) if category in table.index else category
 

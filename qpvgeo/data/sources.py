@@ -37,7 +37,7 @@ import warnings
 from pathlib import Path
 
 from .. import settings
-from .._errors import ChecksumError, DataNotFoundError, DownloadError, QpvgeoWarning
+from .._errors import ChecksumError, DataNotFoundError, DownloadError, QpvgeoWarning, plain
 from .._validate import check_path
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ def dataset(key: str) -> Dataset:
         return CATALOGUE[key]
     except (KeyError, TypeError):
         raise DataNotFoundError(
-            f"unknown dataset {key!r}; known datasets: {', '.join(sorted(CATALOGUE))}"
+            f"unknown dataset {plain(key)!r}; known datasets: {', '.join(sorted(CATALOGUE))}"
         ) from None
 
 
