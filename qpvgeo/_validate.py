@@ -16,6 +16,7 @@ from os import PathLike
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -460,3 +461,40 @@ def check_path(path: object, name: str = "path", *, exists: bool = False) -> Pat
             f"{str(path)!r} " + ("is a directory, not a file" if path.is_dir() else "does not exist")
         )
     return path
+
+
+def check_geometries(
+    gdf: gpd.GeoDataFrame | gpd.GeoSeries, name: str, *, kind: str, allow_missing: bool = False
+) -> None:
+    """Every geometry of ``gdf`` must be a point (``kind="point"``) with finite coordinates, or
+    a polygon with an area (``kind="polygon"``); missing or empty ones are refused unless
+    ``allow_missing`` (they are then the caller's to report, e.g. as off the network)."""
+    geoms = gdf.geometry if isinstance(gdf, gpd.GeoDataFrame) else gdf
+    arr = np.asarray(geoms.values, dtype=object)
+    missing = shapely.is_missing(arr) | shapely.is_empty(arr)
+    types = ("Point",) if kind == "point" else ("Polygon", "MultiPolygon")
+    wrong = ~missing & ~np.isin(shapely.get_type_id(arr), [_TYPE_IDS[t] for t in types])
+    if kind == "point":
+        coords = np.where(missing | wrong, 0.0, shapely.get_x(np.where(missing | wrong, None, arr)))
+        ys = np.where(missing | wrong, 0.0, shapely.get_y(np.where(missing | wrong, None, arr)))
+        wrong |= ~(np.isfinite(coords.astype(float)) & np.isfinite(ys.astype(float)))
+    else:
+        wrong |= ~missing & ~(shapely.area(np.where(missing, None, arr)) > 0)
+    bad = wrong | (missing & (not allow_missing))
+    if bad.any():
+        first = list(plain(geoms.index[bad][:5].tolist()))
+        what = "points with finite coordinates" if kind == "point" else "polygons with an area"
+        raise ValidationError(
+            f"`{name}`: {int(bad.sum())} of its {len(arr)} geometries are not {what} "
+            f"({int((missing & bad).sum())} missing or empty; first: {first!r}); fix or drop them"
+        )
+
+
+_TYPE_IDS = {"Point": 0, "Polygon": 3, "MultiPolygon": 6}
+
+
+def check_unique_index(df: pd.DataFrame, name: str) -> None:
+    """One row per key: results are indexed like ``df``."""
+    if not df.index.is_unique:
+        dup = df.index[df.index.duplicated()][:5].tolist()
+        raise ValidationError(f"`{name}` has a duplicated index (e.g. {plain(dup)!r}); give each row its own key")

@@ -333,3 +333,53 @@ def test_grid_size_is_capped_or_refused(spacing):
     big = gpd.GeoDataFrame(geometry=[shapely.box(X0, Y0, X0 + 5000, Y0 + 5000)], crs=2154)
     with pytest.raises(ValidationError, match=r"`spacing_m`"):
         population.grid_origins(big, spacing_m=spacing)
+
+
+DEFECTS = {
+    "missing": lambda poly: None,
+    "empty": lambda poly: shapely.Polygon() if poly else shapely.Point(),
+    "other type": lambda poly: shapely.Point(X0, Y0) if poly else shapely.box(X0, Y0, X0 + 50, Y0 + 50),
+    "nan": lambda poly: shapely.Polygon([(X0, Y0), (X0, Y0), (X0, Y0)]) if poly else shapely.Point(np.nan, np.nan),
+    "far away": lambda poly: shapely.box(X0 + 1e9, Y0, X0 + 1e9 + 10, Y0 + 10) if poly else shapely.Point(X0 + 1e9, Y0),
+}
+GEOMETRY_CALLS = {
+    "snap_points": lambda o, s, z: network.snap_points(GRID, o),
+    "resident_coverage": lambda o, s, z: network.resident_coverage(GRID, o),
+    "coverage_share": lambda o, s, z: network.coverage_share(GRID, z.geometry),
+    "network_time_to_nearest": lambda o, s, z: access.network_time_to_nearest(GRID, o, s, CATS),
+    "opportunities_within": lambda o, s, z: access.opportunities_within(GRID, o, s, CATS),
+    "crowfly_time_to_nearest": lambda o, s, z: access.crowfly_time_to_nearest(o, s, CATS),
+    "grid_origins": lambda o, s, z: population.grid_origins(z),
+    "street_flows": lambda o, s, z: flows.street_flows(GRID, o, s),
+    "network_distances": lambda o, s, z: coupling.network_distances(GRID, s, cutoff_m=300),
+    "nearest_service_pairs": lambda o, s, z: coupling.nearest_service_pairs(GRID, s, s),
+    "detour_index": lambda o, s, z: __import__("qpvgeo").indicators.detour.detour_index(GRID, o, s),
+    "boundary_crossings": lambda o, s, z: enclavement.boundary_crossings(z, GRID),
+    "street_structure": lambda o, s, z: enclavement.street_structure(z, GRID),
+    "perimeter_share_lined": lambda o, s, z: enclavement.perimeter_share_lined(z, BARRIERS),
+}  # fmt: skip
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    layer=st.sampled_from(["origins", "shops", "zones"]),
+    defect=st.sampled_from([*DEFECTS, "no row", "duplicated index"]),
+    row=st.integers(0, 1),
+    name=st.sampled_from(list(GEOMETRY_CALLS)),
+)
+def test_empty_and_degenerate_geometries_give_a_result_or_a_qpvgeo_error(layer, defect, row, name):
+    frames = {"origins": ORIGINS.copy(), "shops": SHOPS.copy(), "zones": ZONES.copy()}
+    frame = frames[layer]
+    if defect == "no row":
+        frames[layer] = frame.iloc[:0]
+    elif defect == "duplicated index":
+        frame.index = [frame.index[0]] * len(frame)
+    else:
+        frame.loc[frame.index[row], "geometry"] = DEFECTS[defect](layer == "zones")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", category=__import__("qpvgeo").QpvgeoWarning)
+        try:
+            GEOMETRY_CALLS[name](frames["origins"], frames["shops"], frames["zones"])
+        except QpvgeoError as exc:
+            assert "\n" not in str(exc)

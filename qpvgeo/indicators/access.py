@@ -21,7 +21,7 @@ from scipy.spatial import cKDTree
 
 from .. import settings
 from .._errors import MissingColumnError, ValidationError, plain
-from .._validate import check_frame, check_network, check_number, name_list
+from .._validate import check_frame, check_geometries, check_network, check_number, name_list
 from ..data import nomenclature
 from ..network.build import WalkNetwork, metres_per_minute, snap_points
 
@@ -144,6 +144,8 @@ def crowfly_time_to_nearest(
     # ≤ 5: a qpvgeo limit; pedestrian detour indices of French towns are 1.2–1.6, a few cut-off
     # estates reach 3
     factor = check_number(factor, "detour_factor", low=1, high=5)
+    check_geometries(origins, "origins", kind="point")
+    check_geometries(equipments, "equipments", kind="point")
     metres_per_minute(walk_speed_kmh)
     xy = np.column_stack([origins.geometry.x, origins.geometry.y])
     out = {}

@@ -13,7 +13,13 @@ import pandas as pd
 import shapely
 import shapely.ops
 
-from .._validate import assert_project_crs, check_frame, check_network
+from .._validate import (
+    assert_project_crs,
+    check_frame,
+    check_geometries,
+    check_network,
+    check_unique_index,
+)
 
 #: an origin closer than this (m) to its target as the crow flies has no meaningful detour
 #: ratio (division by ~0): NaN, and left out of the zone's quantiles like an origin off the
@@ -56,6 +62,9 @@ def detour_per_origin(
 
     assert_project_crs(origins, "origins")
     assert_project_crs(targets, "targets")
+    check_geometries(origins, "origins", kind="point")
+    check_geometries(targets, "targets", kind="point")
+    check_unique_index(origins, "origins")
     n = len(origins)
     out = pd.DataFrame(
         {
@@ -225,6 +234,7 @@ def detour_paths(
         ``code_qp``, ``target`` (``label``), ``length_m`` and ``detour_index``.
     """
     check_frame(qpv, "qpv")
+    check_geometries(qpv, "qpv", kind="polygon")
     check_network(network, "network")
     check_frame(targets, "targets")
     from ..network.build import snap_points

@@ -23,6 +23,7 @@ from .._validate import (
     assert_project_crs,
     check_choice,
     check_frame,
+    check_geometries,
     check_instance,
     check_network,
     check_number,
@@ -72,6 +73,7 @@ def perimeter_share_lined(
         Named ``share_perimeter_<kind>_pct`` (``share_ring<r>m_...`` for a ring).
     """
     check_frame(qpv, "qpv")
+    check_geometries(qpv, "qpv", kind="polygon")
     check_instance(barriers, "barriers", Barriers, "from `qpvgeo.data.barriers.load_barriers`")
     if kind is not None:
         check_choice(kind, "kind", KINDS)
@@ -94,6 +96,7 @@ def main_barrier(
 ) -> pd.Series:
     """Name of the barrier lining the longest stretch of each QPV's boundary (NaN if none)."""
     check_frame(qpv, "qpv")
+    check_geometries(qpv, "qpv", kind="polygon")
     check_instance(barriers, "barriers", Barriers, "from `qpvgeo.data.barriers.load_barriers`")
     assert_project_crs(qpv, "qpv")
     buffer_m = {**BUFFER_M, **(buffer_m or {})}
@@ -123,6 +126,7 @@ def barrier_indicators(
 ) -> pd.DataFrame:
     """All barrier indicators of :mod:`qpvgeo.enclavement`, one column each, plus what was assessed."""
     check_frame(qpv, "qpv")
+    check_geometries(qpv, "qpv", kind="polygon")
     check_instance(barriers, "barriers", Barriers, "from `qpvgeo.data.barriers.load_barriers`")
     ring_m = check_number(ring_m, "ring_m", low=0, high=10_000, unit="metres")
     cols = [perimeter_share_lined(qpv, barriers, k) for k in KINDS]
@@ -298,6 +302,7 @@ def boundary_crossings(
         ``n_crossings``, ``crossings_per_km``, ``longest_without_crossing_m``.
     """
     check_frame(qpv, "qpv")
+    check_geometries(qpv, "qpv", kind="polygon")
     check_network(network, "network")
     band_m = check_number(band_m, "band_m", low=0, low_open=True, unit="metres")
     merge_m = check_number(merge_m, "merge_m", low=0, unit="metres")
@@ -324,6 +329,7 @@ def street_structure(qpv: gpd.GeoDataFrame, network) -> pd.DataFrame:
       inside the QPV. NaN where the QPV holds no complete block.
     """
     check_frame(qpv, "qpv")
+    check_geometries(qpv, "qpv", kind="polygon")
     check_network(network, "network")
     assert_project_crs(qpv, "qpv")
     degree = np.bincount(
@@ -472,6 +478,7 @@ def crossing_points(
     The same merged places as :func:`boundary_crossings` counts.
     """
     check_frame(qpv, "qpv")
+    check_geometries(qpv, "qpv", kind="polygon")
     check_network(network, "network")
     band_m = check_number(band_m, "band_m", low=0, low_open=True, unit="metres")
     merge_m = check_number(merge_m, "merge_m", low=0, unit="metres")

@@ -28,7 +28,14 @@ from scipy import sparse
 
 from .. import settings
 from .._errors import NetworkError, ValidationError
-from .._validate import check_choice, check_frame, check_network, check_number, check_path
+from .._validate import (
+    check_choice,
+    check_frame,
+    check_geometries,
+    check_network,
+    check_number,
+    check_path,
+)
 
 log = logging.getLogger(__name__)
 
@@ -442,6 +449,7 @@ def snap_points(
     max_snap_m = settings.max_snap_m if max_snap_m is None else max_snap_m
     max_snap_m = check_number(max_snap_m, "max_snap_m", low=0, low_open=True, unit="metres")
     check_frame(points, "points", series=True)
+    check_geometries(points, "points", kind="point", allow_missing=True)  # missing: off the network
     geoms = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
     arr = np.asarray(geoms.values, dtype=object)
     n = len(arr)
