@@ -314,3 +314,54 @@ def test_metres_in_a_geojson_without_crs(qpv_rows, lambert_in_degrees, with_crs_
         assert error is not None and "they look like metres (Lambert-93?)" in str(error)
     else:
         assert error is None and len(qpv) == 5
+
+
+# --------------------------------------------------------------------------- QPV key figures (CSV)
+
+FIGURES = "insee/qpv2024_chiffres_cles_sigville_france.csv"
+
+
+@pytest.fixture(scope="module")
+def figure_rows(data_dir) -> pd.DataFrame:
+    df = pd.read_csv(data_dir / FIGURES, dtype=str)
+    df = df[df["lib_qp"].map(lambda s: _encodable(s, "latin-1")) & df["code_qp"].str.startswith("QN091")]
+    return df.head(20).reset_index(drop=True)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    sep=st.sampled_from([";", ","]),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "latin-1"]),
+    lineterminator=st.sampled_from(["\n", "\r\n"]),
+    decimal_comma=st.booleans(),
+    order=st.permutations(range(22)),
+    absent=st.lists(st.integers(0, 19), max_size=3, unique=True),
+)
+def test_qpv_figures_in_any_csv_layout(figure_rows, sep, encoding, lineterminator, decimal_comma, order, absent):
+    """The SIG Ville figures read the same whatever the CSV layout; QPV missing from the file are
+    counted in one warning and left empty."""
+    rows = figure_rows.drop(index=absent)
+    out = rows.copy()
+    if decimal_comma:
+        for col in [c for names in loaders.QPV_FIGURES.values() for c in names if c in out.columns]:
+            out[col] = out[col].str.replace(".", ",", regex=False)
+    out = out[[out.columns[i] for i in order]]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / sources.CATALOGUE["qpv_figures"].files[1]  # a name without published hash
+        path.parent.mkdir(parents=True)
+        out.to_csv(path, sep=sep, encoding=encoding, lineterminator=lineterminator, index=False)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            got = loaders.load_qpv_figures(figure_rows["code_qp"], data_dir=tmp, offline=True)
+    assert list(got.index) == list(figure_rows["code_qp"])
+    for column, (official, *_) in loaders.QPV_FIGURES.items():
+        expected = pd.to_numeric(figure_rows.set_index("code_qp")[official], errors="coerce")
+        expected[figure_rows.loc[absent, "code_qp"]] = np.nan
+        np.testing.assert_array_equal(got[column].to_numpy(), expected.to_numpy(), err_msg=column)
+    messages = [str(w.message) for w in caught]
+    assert all(issubclass(w.category, QpvgeoWarning) for w in caught)
+    if absent:
+        (message,) = messages
+        assert f"{len(absent)} QPV are not in it" in message
+    else:
+        assert messages == []
