@@ -229,33 +229,7 @@ def load_equipments(
     zone = outline.buffer(buffer_m)
 
     main = sources.fetch("bpe", data_dir, offline=offline)
-    parts = [read_bpe(main)]
-    files = [main.name]
-    national = sources.dataset("bpe").files[0]
-    extract = not main.as_posix().endswith(national)
-    held = sorted(_dep_of(parts[0]["insee_com"].dropna()).unique())
-    if not extract and len(held) == 1:
-        # a national-named file holding one département is an extract: never drop the ring
-        extract = True
-        warnings.warn(
-            f"BPE file {main.name!r} has the national file's name but holds only département "
-            f"{held[0]}: it is read as a départemental extract, with the border-ring file "
-            f"({sources.dataset('bpe_ring').files[0]!r}) when present",
-            category=QpvgeoWarning, stacklevel=2,
-        )
-    if extract:  # a départemental extract: add the ring
-        ring = sources.find("bpe_ring", data_dir)
-        if ring is None:
-            warnings.warn(
-                f"no BPE file for the ring outside département {dep} "
-                f"({sources.dataset('bpe_ring').files[0]!r}); equipments just across the border "
-                "are not counted (edge effects)",
-                category=QpvgeoWarning, stacklevel=2,
-            )
-        else:
-            ring = sources.fetch("bpe_ring", data_dir, offline=offline)
-            parts.append(read_bpe(ring))
-            files.append(ring.name)
+    parts, files = _read_bpe_files(main, dep, data_dir, offline)
     bpe = pd.concat(parts, ignore_index=True)
     bpe = _drop_far_points(bpe, dep, outline, buffer_m, files)
     in_zone = bpe.geometry.within(zone) | bpe["insee_com"].astype(str).str.startswith(dep)
@@ -286,6 +260,39 @@ def load_equipments(
             "is_food_retail", "typequ_2021", "insee_com", "in_dep", "site_id", "n_at_site", "geometry"]
     log.info("loaded %d equipments (%d in %s)", len(eq), int(eq["in_dep"].sum()), dep)
     return eq[cols]
+
+
+def _read_bpe_files(main, dep: str, data_dir: DataDir, offline: bool | None) -> tuple[list, list[str]]:
+    """The BPE file, and the border-ring file when the first is a départemental extract (by its
+    name, or a national-named file holding one département)."""
+    parts = [read_bpe(main)]
+    files = [main.name]
+    national = sources.dataset("bpe").files[0]
+    extract = not main.as_posix().endswith(national)
+    held = sorted(_dep_of(parts[0]["insee_com"].dropna()).unique())
+    if not extract and len(held) == 1:
+        # a national-named file holding one département is an extract: never drop the ring
+        extract = True
+        warnings.warn(
+            f"BPE file {main.name!r} has the national file's name but holds only département "
+            f"{held[0]}: it is read as a départemental extract, with the border-ring file "
+            f"({sources.dataset('bpe_ring').files[0]!r}) when present",
+            category=QpvgeoWarning, stacklevel=3,
+        )
+    if extract:  # a départemental extract: add the ring
+        ring = sources.find("bpe_ring", data_dir)
+        if ring is None:
+            warnings.warn(
+                f"no BPE file for the ring outside département {dep} "
+                f"({sources.dataset('bpe_ring').files[0]!r}); equipments just across the border "
+                "are not counted (edge effects)",
+                category=QpvgeoWarning, stacklevel=3,
+            )
+        else:
+            ring = sources.fetch("bpe_ring", data_dir, offline=offline)
+            parts.append(read_bpe(ring))
+            files.append(ring.name)
+    return parts, files
 
 
 def _drop_far_points(

@@ -53,6 +53,13 @@ def network_distances(
     return pairs[pairs["origin"] != pairs["target"]].reset_index(drop=True)
 
 
+def _label_array(labels) -> np.ndarray:
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValidationError(f"`labels` must be a 1-D array of labels, one per point, got shape {labels.shape!r}")
+    return labels
+
+
 def colocation_quotients(
     labels: np.ndarray,
     pairs: pd.DataFrame,
@@ -97,11 +104,8 @@ def colocation_quotients(
         ``n_a``, ``n_b``, ``n``; ``local``: LCLQ per point (NaN for non-A
         points); ``local_p``: its co-location p-value per point.
     """
-    labels = np.asarray(labels)
-    if labels.ndim != 1:
-        raise ValidationError(f"`labels` must be a 1-D array of labels, one per point, got shape {labels.shape!r}")
+    labels = _label_array(labels)
     check_frame(pairs, "pairs", columns=("origin", "target", "dist_m"), geo=False)
-    labels = np.asarray(labels)
     n = len(labels)
     # at most 99 999 permutations (a qpvgeo limit: 999 give p-values to 0.001, the usual)
     permutations = check_number(permutations, "permutations", low=1, high=99_999, integer=True)

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import MissingColumnError, ValidationError, plain
-from .._validate import check_frame, check_series
+from .._validate import check_frame, check_number, check_series
 
 log = logging.getLogger(__name__)
 
@@ -233,14 +233,7 @@ def two_step_fca(
     check_series(demand, "demand")
     check_series(supply, "supply")
     _check_cost(cost)
-    try:
-        d0 = float(catchment_m)
-    except (TypeError, ValueError):
-        d0 = float("nan")
-    if not np.isfinite(d0) or d0 <= 0:
-        raise ValidationError(
-            f"`catchment_m` must be a positive finite distance in metres, got {plain(catchment_m)!r}"
-        )
+    d0 = check_number(catchment_m, "catchment_m", low=0, low_open=True, unit="metres")
     decay = step_decay() if decay is None else decay
     within = cost.loc[cost["dist_m"].to_numpy(dtype=float) <= d0]
     origins = pd.Index(within["origin"].unique())
