@@ -75,6 +75,13 @@ def test_one_category_as_a_string_is_one_category(grid):
     assert as_str["n_pharmacie_within_5min"].tolist() == [1.0, 2.0]
 
 
+def test_one_qpv_code_as_a_string_is_one_code(data_dir):
+    as_list = loaders.load_qpv("91", ["QN09106M"], data_dir=data_dir, offline=True)
+    as_str = loaders.load_qpv("91", "qn09106m", data_dir=data_dir, offline=True)
+    pd.testing.assert_frame_equal(as_list, as_str)
+    assert list(as_str.index) == ["QN09106M"]
+
+
 @pytest.mark.parametrize(
     ("categories", "message"),
     [([], r"`categories` is empty; give at least one category"),

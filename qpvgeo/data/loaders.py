@@ -34,6 +34,7 @@ from .._errors import EmptyLayerError, QpvgeoWarning, UnknownCodeError, Validati
 from .._validate import (
     check_frame,
     check_number,
+    name_list,
     pick_columns,
     read_csv,
     read_layer,
@@ -97,8 +98,9 @@ def _to_number(values: pd.Series) -> pd.Series:
 
 
 def _check_qpv_codes(codes) -> list[str]:
-    """The QPV codes, upper-cased; an error names those that are not QPV 2024 codes."""
-    codes = [str(c).strip().upper() for c in codes]
+    """The QPV codes, upper-cased; an error names those that are not QPV 2024 codes. One code
+    as a string is one code, as elsewhere in qpvgeo (never its letters)."""
+    codes = [str(c).strip().upper() for c in name_list(codes, "codes", what="QPV code")]
     bad_form = [c for c in codes if not _QPV_RE.match(c)]
     if bad_form:
         verb = "is not a QPV code" if len(bad_form) == 1 else "are not QPV codes"
