@@ -59,9 +59,29 @@ def plain(value: object) -> object:
     whether ``x`` came from a user or from a numpy computation.
     """
     if hasattr(value, "tolist") and type(value).__module__ == "numpy":
+        if getattr(value, "size", 1) > 20:
+            return _Short(value)
         return value.tolist()  # numpy scalar -> int/float/bool, array -> (nested) list
     if isinstance(value, dict):
         return {plain(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return type(value)(plain(v) for v in value)
+    if not isinstance(value, str | bytes | int | float | bool | type(None)):
+        try:
+            text = repr(value)
+        except Exception:  # noqa: BLE001 - a broken __repr__ is still shown by its type
+            text = "\n"
+        if "\n" in text or len(text) > 120:  # a frame, a long object: its kind, not its dump
+            return _Short(value)
     return value
+
+
+class _Short:
+    """Shows a large value (a frame, an array) by its type and size in a one-line message."""
+
+    def __init__(self, value: object) -> None:
+        size = getattr(value, "shape", None)
+        self.text = f"<{type(value).__name__}" + (f" of shape {tuple(size)!r}>" if size is not None else ">")
+
+    def __repr__(self) -> str:
+        return self.text

@@ -409,6 +409,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         )
     for msg in result.messages:
         print(f"  note: {msg}")
+    for row in sources.used_files():  # integrity notes (a file without a known SHA-256), as in the provenance
+        if row["checksum_note"] and row["checksum_note"] not in result.messages:
+            print(f"  note: {row['checksum_note']}")
     for name in names:
         print(f"  wrote {out / name}")
     for name in besoins_files:

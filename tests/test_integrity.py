@@ -100,3 +100,45 @@ def test_lambert93_geojson_without_crs_stops_before_any_computation(capsys, tmp_
     (line,) = err.splitlines()
     assert line.startswith("qpvgeo: error: QPV file 'QP2024_France_Hexagonale_Outre_Mer_WGS84")
     assert "they look like metres (Lambert-93?): set the CRS" in line
+
+
+@pytest.mark.mirror
+@pytest.mark.parametrize("content", [b"", b"<!DOCTYPE html><html><body>Erreur 502</body></html>"], ids=["0-byte", "html"])
+def test_an_empty_or_html_geojson_stops_with_one_line(capsys, tmp_path, data_dir, content):
+    national = sources.CATALOGUE["qpv"].files[0]  # read before the mirror's file; no published hash
+    root = altered_mirror(tmp_path, data_dir, national, content)
+    code, out, err = run(capsys, root, tmp_path / "out")
+    assert code == 2 and out == ""
+    (line,) = err.splitlines()
+    assert line.startswith(f"qpvgeo: error: QPV file 'QP2024_France_Hexagonale_Outre_Mer_WGS84.geojson': {str(root / national)!r} is ")
+    assert line.endswith("download it again" if not content else "download the file again (see `qpvgeo data` for its address)")
+    assert "GDAL" not in line and "driver" not in line
+
+
+@pytest.mark.mirror
+def test_a_file_without_a_known_checksum_is_reported_on_screen_and_in_the_provenance(
+    capsys, tmp_path, data_dir
+):
+    """The national BPE saved by hand (no published SHA-256): read, its SHA-256 recorded and said."""
+    raw = (data_dir / BPE_91).read_bytes()
+    national = sources.CATALOGUE["bpe"].files[0]
+    root = altered_mirror(tmp_path, data_dir, national, raw)  # the mirror's BPE stays beside it
+    out = tmp_path / "out"
+    code, stdout, err = run(capsys, root, out, "--qpv", "QN09101M")
+    assert code == 0, err
+    note = (
+        f"no published checksum for {national!r} (dataset 'bpe'); its SHA-256 "
+        f"{sources.sha256(root / national)} is recorded in the provenance"
+    )
+    assert f"  note: {note}\n" in stdout
+    record = json.loads((out / "tables" / "provenance.json").read_text("utf-8"))
+    (bpe,) = [f for f in record["data_files"] if f["dataset"] == "bpe"]
+    assert bpe["file"].endswith(national) and bpe["checksum_ok"] is None
+    assert bpe["sha256"] == sources.sha256(root / national) and note in record["messages"]
+    # and the plausibility check at load (one département under the national name) is a note too
+    extract = (
+        "BPE file 'BPE24.csv' has the national file's name but holds only département 91: it is "
+        "read as a départemental extract, with the border-ring file"
+    )
+    assert f"  note: {extract}" in stdout
+    assert any(m.startswith(extract) for m in record["messages"])

@@ -24,7 +24,7 @@ import shapely
 
 from .. import settings
 from .._errors import ValidationError
-from .._validate import pick_columns, read_layer, to_project_crs
+from .._validate import check_number, pick_columns, read_layer, to_project_crs
 from ..network.overpass import call_overpass
 from . import sources
 from .loaders import departement_outline, load_communes
@@ -169,6 +169,7 @@ def load_barriers(
     their motorways, trunk roads, railway lines, rivers and canals are added, and every kind is
     assessed inside their extent (:attr:`Barriers.extent`).
     """
+    buffer_m = check_number(buffer_m, "buffer_m", low=0, high=50_000, unit="metres")
     offline = settings.offline if offline is None else offline
     zone = departement_outline(load_communes(dep, data_dir=data_dir, offline=offline)).buffer(
         buffer_m

@@ -16,7 +16,7 @@ import shapely
 
 from .. import settings
 from .._errors import CRSError, EmptyLayerError, QpvgeoWarning, ValidationError
-from .._validate import pick_columns, read_csv
+from .._validate import check_frame, check_number, check_path, pick_columns, read_csv
 from . import nomenclature, sources
 from .loaders import DataDir, _check_dep, _dep_of, _to_number, departement_outline, load_communes
 
@@ -43,6 +43,11 @@ MAX_BPE_DUPLICATE_SHARE = 0.30
 #: (left out, with a counted warning).
 MAX_BPE_OUTSIDE_SHARE = 0.5
 
+#: widest ring of equipments around a département (``buffer_m``): 50 km, a qpvgeo limit. The
+#: ring is for edge effects of walking (15 minutes is about 1.1 km; the default is 3 km); a
+#: larger value is a distance in the wrong unit and would load half of France.
+MAX_BUFFER_M = 50_000.0
+
 _BPE_COLUMNS = {
     "code": ("TYPEQU", "typequ_derive", "typequ"),
     "insee_com": ("DEPCOM", "commune", "depcom"),
@@ -58,6 +63,7 @@ def read_bpe(path, *, source: str | None = None) -> gpd.GeoDataFrame:
     coordinates are left out with a counted warning (INSEE does not geolocate
     every equipment).
     """
+    path = check_path(path, exists=True)
     src = source or f"BPE file {getattr(path, 'name', path)!r}"
     raw = read_csv(path)
     header = _header_like_rows(raw)
@@ -152,6 +158,7 @@ def equipments_from_osm(features: gpd.GeoDataFrame, *, source: str = "OSM") -> g
     Polygons become representative points. Returns the same columns as
     :func:`load_equipments` (``code`` is the ``key=value`` tag that classified the feature).
     """
+    check_frame(features, "features", crs=False)
     if features.crs is None:
         raise CRSError(f"{source}: features have no CRS; set it (e.g. `features.set_crs(4326)`)")
     feats = features.to_crs(settings.crs)
@@ -214,38 +221,15 @@ def load_equipments(
     """
     dep = _check_dep(dep)
     buffer_m = settings.equipment_buffer_m if buffer_m is None else buffer_m
+    buffer_m = check_number(buffer_m, "buffer_m", low=0, high=MAX_BUFFER_M, unit="metres")
+    if osm_features is not None:
+        check_frame(osm_features, "osm_features", crs=False)
     communes = load_communes(dep, data_dir=data_dir, offline=offline)
     outline = departement_outline(communes)
     zone = outline.buffer(buffer_m)
 
     main = sources.fetch("bpe", data_dir, offline=offline)
-    parts = [read_bpe(main)]
-    files = [main.name]
-    national = sources.dataset("bpe").files[0]
-    extract = not main.as_posix().endswith(national)
-    held = sorted(_dep_of(parts[0]["insee_com"].dropna()).unique())
-    if not extract and len(held) == 1:
-        # a national-named file holding one département is an extract: never drop the ring
-        extract = True
-        warnings.warn(
-            f"BPE file {main.name!r} has the national file's name but holds only département "
-            f"{held[0]}: it is read as a départemental extract, with the border-ring file "
-            f"({sources.dataset('bpe_ring').files[0]!r}) when present",
-            category=QpvgeoWarning, stacklevel=2,
-        )
-    if extract:  # a départemental extract: add the ring
-        ring = sources.find("bpe_ring", data_dir)
-        if ring is None:
-            warnings.warn(
-                f"no BPE file for the ring outside département {dep} "
-                f"({sources.dataset('bpe_ring').files[0]!r}); equipments just across the border "
-                "are not counted (edge effects)",
-                category=QpvgeoWarning, stacklevel=2,
-            )
-        else:
-            ring = sources.fetch("bpe_ring", data_dir, offline=offline)
-            parts.append(read_bpe(ring))
-            files.append(ring.name)
+    parts, files = _read_bpe_files(main, dep, data_dir, offline)
     bpe = pd.concat(parts, ignore_index=True)
     bpe = _drop_far_points(bpe, dep, outline, buffer_m, files)
     in_zone = bpe.geometry.within(zone) | bpe["insee_com"].astype(str).str.startswith(dep)
@@ -276,6 +260,39 @@ def load_equipments(
             "is_food_retail", "typequ_2021", "insee_com", "in_dep", "site_id", "n_at_site", "geometry"]
     log.info("loaded %d equipments (%d in %s)", len(eq), int(eq["in_dep"].sum()), dep)
     return eq[cols]
+
+
+def _read_bpe_files(main, dep: str, data_dir: DataDir, offline: bool | None) -> tuple[list, list[str]]:
+    """The BPE file, and the border-ring file when the first is a départemental extract (by its
+    name, or a national-named file holding one département)."""
+    parts = [read_bpe(main)]
+    files = [main.name]
+    national = sources.dataset("bpe").files[0]
+    extract = not main.as_posix().endswith(national)
+    held = sorted(_dep_of(parts[0]["insee_com"].dropna()).unique())
+    if not extract and len(held) == 1:
+        # a national-named file holding one département is an extract: never drop the ring
+        extract = True
+        warnings.warn(
+            f"BPE file {main.name!r} has the national file's name but holds only département "
+            f"{held[0]}: it is read as a départemental extract, with the border-ring file "
+            f"({sources.dataset('bpe_ring').files[0]!r}) when present",
+            category=QpvgeoWarning, stacklevel=3,
+        )
+    if extract:  # a départemental extract: add the ring
+        ring = sources.find("bpe_ring", data_dir)
+        if ring is None:
+            warnings.warn(
+                f"no BPE file for the ring outside département {dep} "
+                f"({sources.dataset('bpe_ring').files[0]!r}); equipments just across the border "
+                "are not counted (edge effects)",
+                category=QpvgeoWarning, stacklevel=3,
+            )
+        else:
+            ring = sources.fetch("bpe_ring", data_dir, offline=offline)
+            parts.append(read_bpe(ring))
+            files.append(ring.name)
+    return parts, files
 
 
 def _drop_far_points(

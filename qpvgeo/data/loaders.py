@@ -30,8 +30,11 @@ import pandas as pd
 import shapely
 
 from .. import settings
-from .._errors import EmptyLayerError, QpvgeoWarning, UnknownCodeError, ValidationError
+from .._errors import EmptyLayerError, QpvgeoWarning, UnknownCodeError, ValidationError, plain
 from .._validate import (
+    check_frame,
+    check_number,
+    name_list,
     pick_columns,
     read_csv,
     read_layer,
@@ -62,9 +65,9 @@ QPV_OUTSIDE_TOLERANCE_M = 250.0
 def _check_dep(dep: str) -> str:
     given = dep
     dep = str(dep).strip().upper()
-    if not _DEP_RE.match(dep):
+    if not isinstance(given, str | int | np.integer) or isinstance(given, bool) or not _DEP_RE.match(dep):
         raise UnknownCodeError(
-            f"département {given!r} is not a département code; give two digits "
+            f"département {plain(given)!r} is not a département code; give two digits "
             "('91'), '2A'/'2B', or three for overseas ('974')"
         )
     return dep
@@ -95,8 +98,9 @@ def _to_number(values: pd.Series) -> pd.Series:
 
 
 def _check_qpv_codes(codes) -> list[str]:
-    """The QPV codes, upper-cased; an error names those that are not QPV 2024 codes."""
-    codes = [str(c).strip().upper() for c in codes]
+    """The QPV codes, upper-cased; an error names those that are not QPV 2024 codes. One code
+    as a string is one code, as elsewhere in qpvgeo (never its letters)."""
+    codes = [str(c).strip().upper() for c in name_list(codes, "codes", what="QPV code")]
     bad_form = [c for c in codes if not _QPV_RE.match(c)]
     if bad_form:
         verb = "is not a QPV code" if len(bad_form) == 1 else "are not QPV codes"
@@ -321,6 +325,7 @@ def load_communes(
 
 def departement_outline(communes: gpd.GeoDataFrame) -> shapely.Geometry:
     """Outline of a département: the union of its communes."""
+    check_frame(communes, "communes")
     return shapely.union_all(communes.geometry.values)
 
 
@@ -389,6 +394,15 @@ def load_iris(
         {"code_iris": ("IRIS",), "median_income_eur": ("DEC_MED21",), "low_income_rate_pct": ("DEC_TP6021",)},
         source=isrc,
     ).drop_duplicates("code_iris").set_index("code_iris")
+    if not gdf.index.isin(inc.index).any():
+        # Filosofi covers the IRIS of every commune of 5 000 inhabitants or more, and every
+        # département has such communes: none of its IRIS in the file is another file
+        held = ", ".join(sorted(_dep_of(inc.index.to_series().astype(str).str[:5]).unique())[:10])
+        raise ValidationError(
+            f"{isrc}: none of the {len(gdf)} IRIS of département {dep} is in it (it holds IRIS of "
+            f"{held}): it is another département's file, not statistical secrecy; get the national "
+            f"file ({sources.dataset('iris_income').files[0]!r}, see `qpvgeo data`)"
+        )
     for col in ("median_income_eur", "low_income_rate_pct"):
         gdf[col] = _to_number(pd.Series(gdf.index.map(inc[col]), index=gdf.index))
     no_income = gdf["median_income_eur"].isna()
@@ -417,6 +431,7 @@ def load_stations(
     """
     dep = _check_dep(dep)
     buffer_m = settings.equipment_buffer_m if buffer_m is None else buffer_m
+    buffer_m = check_number(buffer_m, "buffer_m", low=0, high=50_000, unit="metres")
     path = sources.fetch("stations", data_dir, offline=offline)
     src = f"stations file {path.name!r}"
     gdf = pick_columns(

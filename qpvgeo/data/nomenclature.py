@@ -30,7 +30,8 @@ from importlib import resources
 
 import pandas as pd
 
-from .._errors import MissingColumnError, QpvgeoWarning, UnknownCodeError
+from .._errors import MissingColumnError, QpvgeoWarning, UnknownCodeError, ValidationError, plain
+from .._validate import check_frame, check_series, name_list
 
 UNCLASSIFIED = "non_classe"
 
@@ -55,6 +56,8 @@ def equipment_codes() -> pd.DataFrame:
 
 def label(category: str) -> str:
     """French label of a category (the category itself if unknown)."""
+    if not isinstance(category, str):
+        raise ValidationError(f"`category` must be a category name (str), got {plain(category)!r}")
     table = categories()
     return str(table.at[category, "label_fr"]) if category in table.index else category
 
@@ -66,6 +69,7 @@ def bpe_category(typequ: pd.Series, *, source: str = "BPE") -> pd.Series:
     that counts them and lists the codes (they stay in the layer, and no
     indicator uses them).
     """
+    check_series(typequ, "typequ")
     codes = equipment_codes()
     bpe = codes[codes["source"] == "bpe"].set_index("code")["category"]
     out = typequ.map(bpe)
@@ -75,6 +79,7 @@ def bpe_category(typequ: pd.Series, *, source: str = "BPE") -> pd.Series:
 
 def bpe_typequ_2021(typequ: pd.Series) -> pd.Series:
     """The BPE 2021 code (the one INSEE's gammes use) of each BPE code."""
+    check_series(typequ, "typequ")
     codes = equipment_codes()
     table = codes[(codes["source"] == "bpe") & (codes["typequ_2021"] != "")]
     return typequ.map(table.set_index("code")["typequ_2021"]).rename("typequ_2021")
@@ -87,6 +92,7 @@ def osm_category(tags: pd.DataFrame, *, source: str = "OSM") -> pd.Series:
     ``shop`` wins over ``amenity`` when both classify. Features whose tags are
     outside the nomenclature get :data:`UNCLASSIFIED`, with a counted warning.
     """
+    check_frame(tags, "tags", geo=False)
     present = [k for k in OSM_KEYS if k in tags.columns]
     if not present:
         raise MissingColumnError(
@@ -123,6 +129,7 @@ def _warn_unknown(codes: pd.Series, source: str, what: str) -> None:
 
 def check_categories(names: list[str] | tuple[str, ...]) -> None:
     """Raise :class:`UnknownCodeError` for names that are not categories."""
+    names = name_list(names, "names", what="category")
     unknown = [n for n in names if n not in categories().index]
     if unknown:
         raise UnknownCodeError(
@@ -153,6 +160,7 @@ def gamme_proximite(gammes: pd.DataFrame) -> pd.DataFrame:
         and ``categories`` (tuple of the qpvgeo categories whose codes fall in
         the group; empty when qpvgeo has no category for it).
     """
+    check_frame(gammes, "gammes", geo=False)
     for col in ("typequ", "code_equipement", "libelle_equipement", "gamme"):
         if col not in gammes.columns:
             raise MissingColumnError(f"gammes table: missing column `{col}`")

@@ -18,7 +18,7 @@ import shapely
 
 from .. import settings
 from .._errors import EmptyLayerError, QpvgeoWarning, ValidationError
-from .._validate import assert_project_crs
+from .._validate import assert_project_crs, check_frame, check_grid_size, check_number
 
 
 def grid_origins(
@@ -50,12 +50,26 @@ def grid_origins(
         ``population`` (estimated residents the origin stands for; NaN where
         the IRIS has no population figure).
     """
-    assert_project_crs(zones, "zones")
-    spacing_m = settings.origin_spacing_m if spacing_m is None else float(spacing_m)
-    if not np.isfinite(spacing_m) or spacing_m <= 0:
-        raise ValidationError(f"`spacing_m` must be a positive number of metres, got {spacing_m!r}")
+    check_frame(zones, "zones")
+    spacing_m = settings.origin_spacing_m if spacing_m is None else spacing_m
+    spacing_m = check_number(spacing_m, "spacing_m", low=0, low_open=True, unit="metres")
+    if not isinstance(zone_name, str) or not zone_name:
+        raise ValidationError(f"`zone_name` must be a column name, got {zone_name!r}")
     if len(zones) == 0:
         raise EmptyLayerError("`zones` is empty")
+    if iris is not None:
+        check_frame(iris, "iris", columns=("population",))
+    bad = zones.geometry.isna() | zones.geometry.is_empty | ~zones.geom_type.isin(["Polygon", "MultiPolygon"])
+    if bad.any():
+        raise ValidationError(
+            f"`zones`: {int(bad.sum())} zone(s) have no polygon (empty, missing, or a point or line: "
+            f"first {list(zones.index[bad][:5])!r}); origins are laid inside polygons only"
+        )
+    extent = zones.geometry.bounds
+    cells = np.ceil((extent["maxx"] - extent["minx"]) / spacing_m) * np.ceil(
+        (extent["maxy"] - extent["miny"]) / spacing_m
+    )
+    check_grid_size(float(cells.sum()), "spacing_m", spacing_m)
     rows_zone, points = [], []
     for key, geom in zip(zones.index, zones.geometry.values, strict=True):
         xmin, ymin, xmax, ymax = geom.bounds
@@ -122,6 +136,9 @@ def qpv_origins(
         ``population``); ``source``: per QPV, where its population comes from
         (:data:`SOURCE_OFFICIAL` or :data:`SOURCE_IRIS`).
     """
+    check_frame(iris, "iris", columns=("population",))
+    if not isinstance(official, pd.Series):
+        raise ValidationError(f"`official` must be a Series of populations by QPV code, got {type(official).__name__}")
     origins = grid_origins(qpv, iris, spacing_m=spacing_m)
     density = origins["code_iris"].map(iris["population"] / iris.area).astype(float)
     source = {}
@@ -155,8 +172,9 @@ def outside_qpv_iris(
     GeoDataFrame
         Indexed like ``iris``: the geometry outside every QPV and ``population``.
     """
-    assert_project_crs(iris, "iris")
-    assert_project_crs(qpv, "qpv")
+    check_frame(iris, "iris", columns=("population",))
+    check_frame(qpv, "qpv")
+    check_frame(qpv_origins, "qpv_origins", columns=("code_iris", "population"), geo=False)
     in_qpv = qpv_origins.groupby("code_iris")["population"].sum()
     outside = iris["population"] - in_qpv.reindex(iris.index).fillna(0.0)
     negative = outside < -0.5

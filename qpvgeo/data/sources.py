@@ -37,7 +37,8 @@ import warnings
 from pathlib import Path
 
 from .. import settings
-from .._errors import ChecksumError, DataNotFoundError, DownloadError, QpvgeoWarning
+from .._errors import ChecksumError, DataNotFoundError, DownloadError, QpvgeoWarning, plain
+from .._validate import check_path
 
 log = logging.getLogger(__name__)
 
@@ -86,14 +87,15 @@ def dataset(key: str) -> Dataset:
     """The catalogue entry ``key``; a clear error for an unknown key."""
     try:
         return CATALOGUE[key]
-    except KeyError:
+    except (KeyError, TypeError):
         raise DataNotFoundError(
-            f"unknown dataset {key!r}; known datasets: {', '.join(sorted(CATALOGUE))}"
+            f"unknown dataset {plain(key)!r}; known datasets: {', '.join(sorted(CATALOGUE))}"
         ) from None
 
 
 def sha256(path: str | os.PathLike) -> str:
     """SHA-256 of a file, read in chunks."""
+    path = check_path(path, exists=True)
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):

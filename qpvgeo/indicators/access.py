@@ -20,8 +20,9 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from .. import settings
-from .._errors import ValidationError, plain
-from .._validate import assert_project_crs
+from .._errors import MissingColumnError, ValidationError, plain
+from .._validate import check_frame, check_geometries, check_network, check_number, name_list
+from ..data import nomenclature
 from ..network.build import WalkNetwork, metres_per_minute, snap_points
 
 METHOD_NETWORK = "réseau piéton"
@@ -30,16 +31,28 @@ METHOD_CROWFLY = "vol d'oiseau × facteur de détour"
 
 
 def _check_inputs(origins: gpd.GeoDataFrame, equipments: gpd.GeoDataFrame, categories) -> list[str]:
-    assert_project_crs(origins, "origins")
-    assert_project_crs(equipments, "equipments")
+    """The categories as a list (one string is one category), each a category of qpvgeo's
+    nomenclature or of ``equipments``: a misspelt one would silently read « nothing near »."""
+    check_frame(origins, "origins")
+    check_frame(equipments, "equipments")
     if "category" not in equipments.columns:
-        raise ValidationError(
+        raise MissingColumnError(
             "`equipments` needs a `category` column; load it with `load_equipments()`"
         )
-    cats = list(categories)
-    if not cats:
-        raise ValidationError("`categories` is empty")
+    known = set(nomenclature.categories().index) | set(equipments["category"].dropna().astype(str))
+    cats = name_list(categories, "categories", known=known, what="category")
+    if len(set(cats)) != len(cats):
+        raise ValidationError(f"`categories` names a category twice: {cats!r}; give each once")
     return cats
+
+
+def _check_thresholds(thresholds_min) -> tuple[int, ...]:
+    values = [thresholds_min] if np.isscalar(thresholds_min) else list(thresholds_min)
+    if not values:
+        raise ValidationError("`thresholds_min` is empty; give minutes, e.g. (5, 10, 15)")
+    for t in values:
+        check_number(t, "thresholds_min", low=0, low_open=True, unit="minutes")
+    return tuple(plain(t) for t in values)  # as given: they name the columns (5 → "…_5min")
 
 
 def network_time_to_nearest(
@@ -88,7 +101,9 @@ def network_time_to_nearest(
     """
     from ..network.engine import nearest_by_category
 
+    check_network(network)
     cats = _check_inputs(origins, equipments, categories)
+    metres_per_minute(walk_speed_kmh)  # checked before the work
     o = snap_points(network, origins, max_snap_m=max_snap_m)
     eq = equipments[equipments["category"].isin(cats)]
     e = snap_points(network, eq, max_snap_m=max_snap_m)
@@ -126,8 +141,12 @@ def crowfly_time_to_nearest(
     """
     cats = _check_inputs(origins, equipments, categories)
     factor = settings.detour_factor if detour_factor is None else detour_factor
-    if not np.isfinite(factor) or factor < 1:
-        raise ValidationError(f"`detour_factor` must be ≥ 1, got {plain(factor)!r}")
+    # ≤ 5: a qpvgeo limit; pedestrian detour indices of French towns are 1.2–1.6, a few cut-off
+    # estates reach 3
+    factor = check_number(factor, "detour_factor", low=1, high=5)
+    check_geometries(origins, "origins", kind="point")
+    check_geometries(equipments, "equipments", kind="point")
+    metres_per_minute(walk_speed_kmh)
     xy = np.column_stack([origins.geometry.x, origins.geometry.y])
     out = {}
     for cat in cats:
@@ -149,10 +168,19 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
     last): a quantile that falls on them is ``inf``, and callers turn it into
     NaN ("more than 1 - q of the weight has no finite value").
     """
+    q = check_number(q, "q")
     if not 0.0 < q <= 1.0:
         raise ValidationError(f"`q` must be in (0, 1], got {plain(q)!r}")
-    values = np.asarray(values, dtype=float)
-    weights = np.asarray(weights, dtype=float)
+    try:
+        values = np.asarray(values, dtype=float)
+        weights = np.asarray(weights, dtype=float)
+    except (TypeError, ValueError):
+        raise ValidationError("`values` and `weights` must be arrays of numbers") from None
+    if values.ndim != 1 or values.shape != weights.shape:
+        raise ValidationError(
+            f"`values` and `weights` must be 1-D arrays of one length, got shapes "
+            f"{values.shape!r} and {weights.shape!r}"
+        )
     ok = ~(np.isnan(values) | np.isnan(weights)) & (weights > 0)
     if not ok.any():
         return float("nan")
@@ -201,7 +229,18 @@ def summarise_by_zone(
         the origins with at least one known time, which takes an origin that
         reaches no category at all for one off the network; give it.
     """
-    thresholds = settings.time_thresholds_min if thresholds_min is None else thresholds_min
+    if not isinstance(times, pd.DataFrame):
+        raise ValidationError(f"`times` must be a DataFrame of walk_min_<category> columns, got {type(times).__name__}")
+    check_frame(origins, "origins", columns=(zone, "population"), crs=False)
+    thresholds = _check_thresholds(settings.time_thresholds_min if thresholds_min is None else thresholds_min)
+    odd = [c for c in times.columns if not str(c).startswith("walk_min_")]
+    if odd or not all(pd.api.types.is_numeric_dtype(t) for t in times.dtypes):
+        raise ValidationError(
+            "`times` must hold numeric walk_min_<category> columns only (from "
+            f"`network_time_to_nearest`), got {list(times.columns)[:10]!r}"
+        )
+    if not times.index.equals(origins.index):
+        raise ValidationError("`times` and `origins` must have the same index (one row per origin)")
     if on_network is None:
         on_all = times.notna().any(axis=1).reindex(origins.index, fill_value=False).to_numpy()
     else:
@@ -268,8 +307,10 @@ def opportunities_within(
     """
     from ..network.engine import count_within
 
+    check_network(network)
     cats = _check_inputs(origins, equipments, categories)
-    thresholds = tuple(settings.time_thresholds_min if thresholds_min is None else thresholds_min)
+    thresholds = _check_thresholds(settings.time_thresholds_min if thresholds_min is None else thresholds_min)
+    metres_per_minute(walk_speed_kmh)
     o = snap_points(network, origins, max_snap_m=max_snap_m)
     eq = equipments[equipments["category"].isin(cats)]
     e = snap_points(network, eq, max_snap_m=max_snap_m)
@@ -313,6 +354,10 @@ def gamme_coverage(
         ``gamme_proximite_within_<t>min_pct`` per origin (NaN when the origin
         has no computed time) and the labels of the groups left out.
     """
+    if not isinstance(times, pd.DataFrame):
+        raise ValidationError(f"`times` must be a DataFrame of walk_min_<category> columns, got {type(times).__name__}")
+    check_frame(groups, "groups", columns=("categories", "libelle_equipement"), geo=False)
+    threshold_min = check_number(threshold_min, "threshold_min", low=0, low_open=True, unit="minutes")
     present, absent = [], []
     for _, group in groups.iterrows():
         cols = [f"walk_min_{c}" for c in group["categories"] if f"walk_min_{c}" in times.columns]

@@ -25,13 +25,14 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from .. import settings
-from .._errors import ValidationError, plain
-from .._validate import assert_project_crs
+from .._errors import ValidationError
+from .._validate import assert_project_crs, check_frame, check_network, check_number
 from ..network.build import WalkNetwork, snap_points
 
 
 def unique_sites(equipments: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """One row per site (same ``site_id``: same code, same point), keeping the flags."""
+    check_frame(equipments, "equipments", crs=False)
     if "site_id" in equipments.columns:
         return equipments.drop_duplicates("site_id")
     return equipments
@@ -41,12 +42,22 @@ def network_distances(
     network: WalkNetwork, points: gpd.GeoDataFrame, *, cutoff_m: float
 ) -> pd.DataFrame:
     """Long table of network distances between all pairs of ``points`` within ``cutoff_m`` (i ≠ j)."""
+    check_network(network, "network")
+    check_frame(points, "points")
+    cutoff_m = check_number(cutoff_m, "cutoff_m", low=0, low_open=True, unit="metres")
     from ..network.engine import distances_within
 
     snapped = snap_points(network, points)
     e, t = snapped["edge"].to_numpy(), snapped["offset_m"].to_numpy()
     pairs = distances_within(network, e, t, e, t, cutoff_m=cutoff_m)
     return pairs[pairs["origin"] != pairs["target"]].reset_index(drop=True)
+
+
+def _label_array(labels) -> np.ndarray:
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValidationError(f"`labels` must be a 1-D array of labels, one per point, got shape {labels.shape!r}")
+    return labels
 
 
 def colocation_quotients(
@@ -93,12 +104,13 @@ def colocation_quotients(
         ``n_a``, ``n_b``, ``n``; ``local``: LCLQ per point (NaN for non-A
         points); ``local_p``: its co-location p-value per point.
     """
-    labels = np.asarray(labels)
+    labels = _label_array(labels)
+    check_frame(pairs, "pairs", columns=("origin", "target", "dist_m"), geo=False)
     n = len(labels)
-    if permutations < 1:
-        raise ValidationError(f"`permutations` must be ≥ 1, got {plain(permutations)!r}")
-    if not np.isfinite(bandwidth_m) or bandwidth_m <= 0:
-        raise ValidationError(f"`bandwidth_m` must be positive, got {plain(bandwidth_m)!r}")
+    # at most 99 999 permutations (a qpvgeo limit: 999 give p-values to 0.001, the usual)
+    permutations = check_number(permutations, "permutations", low=1, high=99_999, integer=True)
+    bandwidth_m = check_number(bandwidth_m, "bandwidth_m", low=0, low_open=True, unit="metres")
+    seed = check_number(seed, "seed", low=0, integer=True)
     is_a, is_b = labels == "A", labels == "B"
     n_a, n_b = int(is_a.sum()), int(is_b.sum())
     out = {
@@ -167,6 +179,10 @@ def nearest_service_pairs(
         straight line from shop to service (for maps). Shops with none in
         reach are left out and counted in ``attrs["n_shops_without_service"]``.
     """
+    check_network(network, "network")
+    check_frame(shops, "shops")
+    check_frame(services, "services")
+    max_walk_min = check_number(max_walk_min, "max_walk_min", low=0, low_open=True, unit="minutes")
     from ..network.build import metres_per_minute
     from ..network.engine import distances_within
 
@@ -233,6 +249,10 @@ def polarites(
         (both kinds present), ``composition`` (French labels with counts) and
         an outline (hull of the places, buffered 30 m).
     """
+    check_frame(points, "points", columns=("label_fr", "is_commerce", "is_public_service"))
+    check_frame(pairs, "pairs", columns=("origin", "target", "dist_m"), geo=False)
+    link_m = check_number(link_m, "link_m", low=0, low_open=True, unit="metres")
+    min_size = check_number(min_size, "min_size", low=1, integer=True)
     n = len(points)
     close = pairs[pairs["dist_m"] <= link_m]
     graph = sparse.csr_array(

@@ -13,7 +13,13 @@ import pandas as pd
 import shapely
 import shapely.ops
 
-from .._validate import assert_project_crs
+from .._validate import (
+    assert_project_crs,
+    check_frame,
+    check_geometries,
+    check_network,
+    check_unique_index,
+)
 
 #: an origin closer than this (m) to its target as the crow flies has no meaningful detour
 #: ratio (division by ~0): NaN, and left out of the zone's quantiles like an origin off the
@@ -48,6 +54,7 @@ def detour_per_origin(
         network, closer than :data:`MIN_CROW_M` to their target, or with no
         network path to it) and ``disconnected`` (bool: on the network, no path).
     """
+    check_network(network, "network")
     from scipy.spatial import cKDTree
 
     from ..network.build import snap_points
@@ -55,6 +62,9 @@ def detour_per_origin(
 
     assert_project_crs(origins, "origins")
     assert_project_crs(targets, "targets")
+    check_geometries(origins, "origins", kind="point")
+    check_geometries(targets, "targets", kind="point")
+    check_unique_index(origins, "origins")
     n = len(origins)
     out = pd.DataFrame(
         {
@@ -128,6 +138,8 @@ def detour_index(
         Indexed by zone: ``<name>``, ``<name>_p90``, ``<name>_disconnected_pct``;
         NaN where no origin of the zone has a computable detour.
     """
+    check_network(network, "network")
+    check_frame(origins, "origins", columns=(zone,))
     from .access import weighted_quantile
 
     per = detour_per_origin(network, origins, targets)
@@ -221,6 +233,10 @@ def detour_paths(
         Two rows per QPV (``kind`` = ``vol d'oiseau`` / ``itinéraire``), with
         ``code_qp``, ``target`` (``label``), ``length_m`` and ``detour_index``.
     """
+    check_frame(qpv, "qpv")
+    check_geometries(qpv, "qpv", kind="polygon")
+    check_network(network, "network")
+    check_frame(targets, "targets")
     from ..network.build import snap_points
 
     assert_project_crs(qpv, "qpv")

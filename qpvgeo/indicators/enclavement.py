@@ -19,7 +19,15 @@ import pandas as pd
 import shapely
 import shapely.ops
 
-from .._validate import assert_project_crs
+from .._validate import (
+    assert_project_crs,
+    check_choice,
+    check_frame,
+    check_geometries,
+    check_instance,
+    check_network,
+    check_number,
+)
 from ..data.barriers import KINDS, Barriers
 
 BUFFER_M = {"rail": 50.0, "water": 150.0, "road": 50.0}
@@ -64,6 +72,12 @@ def perimeter_share_lined(
     Series
         Named ``share_perimeter_<kind>_pct`` (``share_ring<r>m_...`` for a ring).
     """
+    check_frame(qpv, "qpv")
+    check_geometries(qpv, "qpv", kind="polygon")
+    check_instance(barriers, "barriers", Barriers, "from `qpvgeo.data.barriers.load_barriers`")
+    if kind is not None:
+        check_choice(kind, "kind", KINDS)
+    ring_m = check_number(ring_m, "ring_m", low=0, high=10_000, unit="metres")
     assert_project_crs(qpv, "qpv")
     buffer_m = {**BUFFER_M, **(buffer_m or {})}
     kinds = [k for k in KINDS if barriers.assessed.get(k, "no") != "no"] if kind is None else [kind]
@@ -81,6 +95,9 @@ def main_barrier(
     qpv: gpd.GeoDataFrame, barriers: Barriers, *, buffer_m: dict[str, float] | None = None
 ) -> pd.Series:
     """Name of the barrier lining the longest stretch of each QPV's boundary (NaN if none)."""
+    check_frame(qpv, "qpv")
+    check_geometries(qpv, "qpv", kind="polygon")
+    check_instance(barriers, "barriers", Barriers, "from `qpvgeo.data.barriers.load_barriers`")
     assert_project_crs(qpv, "qpv")
     buffer_m = {**BUFFER_M, **(buffer_m or {})}
     lines = barriers.lines
@@ -113,6 +130,10 @@ def barrier_indicators(
     extract), a QPV whose ring and buffers do not lie inside it is read with what is assessed
     outside (:attr:`Barriers.assessed_outside`): a kind not assessed there is NaN, never 0.
     """
+    check_frame(qpv, "qpv")
+    check_geometries(qpv, "qpv", kind="polygon")
+    check_instance(barriers, "barriers", Barriers, "from `qpvgeo.data.barriers.load_barriers`")
+    ring_m = check_number(ring_m, "ring_m", low=0, high=10_000, unit="metres")
     if barriers.extent is None or barriers.assessed_outside is None:
         return _barrier_indicators(qpv, barriers, ring_m)
     reach = qpv.geometry.buffer(ring_m + max(BUFFER_M.values()))
@@ -299,6 +320,11 @@ def boundary_crossings(
     DataFrame
         ``n_crossings``, ``crossings_per_km``, ``longest_without_crossing_m``.
     """
+    check_frame(qpv, "qpv")
+    check_geometries(qpv, "qpv", kind="polygon")
+    check_network(network, "network")
+    band_m = check_number(band_m, "band_m", low=0, low_open=True, unit="metres")
+    merge_m = check_number(merge_m, "merge_m", low=0, unit="metres")
     assert_project_crs(qpv, "qpv")
     rows = {}
     for code, geom in zip(qpv.index, qpv.geometry, strict=True):
@@ -321,6 +347,9 @@ def street_structure(qpv: gpd.GeoDataFrame, network) -> pd.DataFrame:
       network, from :func:`shapely.polygonize`) whose representative point lies
       inside the QPV. NaN where the QPV holds no complete block.
     """
+    check_frame(qpv, "qpv")
+    check_geometries(qpv, "qpv", kind="polygon")
+    check_network(network, "network")
     assert_project_crs(qpv, "qpv")
     degree = np.bincount(
         np.concatenate([network.edge_u, network.edge_v]), minlength=network.n_nodes
@@ -405,6 +434,7 @@ def enclavement_index(
       qpvgeo's own); when a barrier kind could not be assessed, anything short
       of *forte coupure* reads « non évalué (… absentes des données) ».
     """
+    check_frame(table, "table", geo=False)
     weights = {**COMPOSITE_WEIGHTS, **(weights or {})}
     out = pd.DataFrame(index=table.index)
     share = table.get("share_perimeter_barrier_pct", pd.Series(np.nan, index=table.index))
@@ -466,6 +496,11 @@ def crossing_points(
 
     The same merged places as :func:`boundary_crossings` counts.
     """
+    check_frame(qpv, "qpv")
+    check_geometries(qpv, "qpv", kind="polygon")
+    check_network(network, "network")
+    band_m = check_number(band_m, "band_m", low=0, low_open=True, unit="metres")
+    merge_m = check_number(merge_m, "merge_m", low=0, unit="metres")
     assert_project_crs(qpv, "qpv")
     codes, pts = [], []
     for code, geom in zip(qpv.index, qpv.geometry, strict=True):

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import MissingColumnError, ValidationError, plain
+from .._validate import check_frame, check_number, check_series
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +70,14 @@ def step_decay(
     callable
         ``w(d)``: array of distances (m) -> array of weights.
     """
-    b = np.asarray(breaks_m, dtype=float)
-    w = np.asarray(weights, dtype=float)
+    try:
+        b = np.asarray(breaks_m, dtype=float)
+        w = np.asarray(weights, dtype=float)
+    except (TypeError, ValueError):
+        raise ValidationError(
+            f"`breaks_m` and `weights` must be sequences of numbers, got {plain(breaks_m)!r} and "
+            f"{plain(weights)!r}"
+        ) from None
     if b.ndim != 1 or w.ndim != 1 or len(w) != len(b) + 1:
         raise ValidationError(
             f"`weights` must hold one more value than `breaks_m`, got {w.tolist()!r} and {b.tolist()!r}"
@@ -108,7 +115,10 @@ def gaussian_decay(bandwidth_m: float) -> Decay:
     callable
         ``w(d)``: array of distances (m) -> array of weights in (0, 1].
     """
-    beta = float(bandwidth_m)
+    try:
+        beta = float(bandwidth_m)
+    except (TypeError, ValueError):
+        beta = float("nan")
     if not np.isfinite(beta) or beta <= 0:
         raise ValidationError(
             f"`bandwidth_m` must be a positive finite distance in metres, got {plain(bandwidth_m)!r}"
@@ -219,12 +229,11 @@ def two_step_fca(
         network are not in ``cost`` and also get 0: mask them, as the caller
         knows them.
     """
+    check_frame(cost, "cost", geo=False)
+    check_series(demand, "demand")
+    check_series(supply, "supply")
     _check_cost(cost)
-    d0 = float(catchment_m)
-    if not np.isfinite(d0) or d0 <= 0:
-        raise ValidationError(
-            f"`catchment_m` must be a positive finite distance in metres, got {plain(catchment_m)!r}"
-        )
+    d0 = check_number(catchment_m, "catchment_m", low=0, low_open=True, unit="metres")
     decay = step_decay() if decay is None else decay
     within = cost.loc[cost["dist_m"].to_numpy(dtype=float) <= d0]
     origins = pd.Index(within["origin"].unique())

@@ -29,7 +29,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from .._errors import ValidationError, plain
-from .._validate import assert_project_crs
+from .._validate import assert_project_crs, check_frame, check_network, check_number, check_series
 from ..network.build import WalkNetwork, snap_points
 
 
@@ -106,10 +106,15 @@ def street_flows(
         ``destination_trips``: Series indexed like ``destinations``
         (``trips_to``). Off-network origins and destinations take no part.
     """
+    check_network(network, "network")
     assert_project_crs(origins, "origins")
     assert_project_crs(destinations, "destinations")
     for name, value in (("cutoff_m", cutoff_m), ("decay_m", decay_m)):
-        if not np.isfinite(value) or value <= 0:
+        try:
+            ok = np.isfinite(float(value)) and float(value) > 0 and not isinstance(value, bool | str)
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
             raise ValidationError(f"`{name}` must be a positive distance in metres, got {plain(value)!r}")
     if "population" not in origins.columns:
         raise ValidationError(
@@ -166,6 +171,10 @@ def footfall_potential(
     network: WalkNetwork, shops: gpd.GeoDataFrame, edge_flow: pd.Series, trips_to: pd.Series
 ) -> pd.Series:
     """Footfall potential of each shop: trips passing its street segment plus trips ending there."""
+    check_network(network, "network")
+    check_frame(shops, "shops")
+    check_series(edge_flow, "edge_flow")
+    check_series(trips_to, "trips_to")
     snapped = snap_points(network, shops)
     passing = np.where(
         snapped["on_network"], edge_flow.reindex(snapped["edge"].clip(lower=0)).to_numpy(), np.nan
@@ -192,8 +201,18 @@ def candidate_segments(
     considered (those intersecting ``area`` when given, e.g. a QPV and its
     surroundings). Returns the segments with ``flow_trips`` and their geometry.
     """
+    check_network(network, "network")
+    check_series(edge_flow, "edge_flow")
+    check_frame(shops, "shops")
+    quantile = check_number(quantile, "quantile")
     if not 0 < quantile < 1:
         raise ValidationError(f"`quantile` must be between 0 and 1, got {plain(quantile)!r}")
+    no_shop_within_m = check_number(no_shop_within_m, "no_shop_within_m", low=0, unit="metres")
+    if len(edge_flow) != network.n_edges:
+        raise ValidationError(
+            f"`edge_flow` has {len(edge_flow)} values for the {network.n_edges} edges of the network; "
+            "give the `edge_flow` of `street_flows` on this network"
+        )
     edges = network.edges_gdf()
     edges["flow_trips"] = edge_flow.to_numpy()
     if area is not None:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ValidationError, plain
+from .._validate import check_frame, check_number, check_series
 
 #: attractiveness of food retail shops in the Huff model (relative floor space/offer; documented choice)
 HUFF_ATTRACTIVENESS: dict[str, float] = {
@@ -48,6 +49,10 @@ def huff_probabilities(
     DataFrame
         ``cost`` with a column ``p`` (probabilities sum to 1 per origin).
     """
+    check_frame(cost, "cost", columns=("origin", "target", "dist_m"), geo=False)
+    check_series(attractiveness, "attractiveness")
+    beta = check_number(beta, "beta", low=0, low_open=True, high=10)  # Huff's β: 1–3 in practice
+    min_dist_m = check_number(min_dist_m, "min_dist_m", low=0, low_open=True, high=50_000, unit="metres")
     if not np.isfinite(beta) or beta <= 0:
         raise ValidationError(f"`beta` must be positive, got {plain(beta)!r}")
     a = cost["target"].map(attractiveness).to_numpy(dtype=float)
@@ -55,7 +60,14 @@ def huff_probabilities(
         raise ValidationError(
             "`attractiveness` must give a positive value for every target of `cost`"
         )
-    u = a * np.maximum(cost["dist_m"].to_numpy(), min_dist_m) ** -beta
+    d = cost["dist_m"].to_numpy(dtype=float)
+    if not (np.isfinite(d) & (d >= 0)).all():
+        raise ValidationError("`cost.dist_m` must hold finite distances ≥ 0 (drop unreachable pairs)")
+    d = np.maximum(d, min_dist_m)
+    # distances relative to each origin's nearest store: the same probabilities, no underflow
+    # to 0/0 for far stores
+    nearest = pd.Series(d).groupby(cost["origin"].to_numpy()).transform("min").to_numpy()
+    u = a * (d / nearest) ** -beta
     total = pd.Series(u).groupby(cost["origin"].to_numpy()).transform("sum").to_numpy()
     out = cost.copy()
     out["p"] = u / total
@@ -64,6 +76,8 @@ def huff_probabilities(
 
 def huff_expected_customers(probabilities: pd.DataFrame, demand: pd.Series) -> pd.Series:
     """Expected residents per store: :math:`E_j = \\sum_i P_i P_{ij}` (named ``huff_expected_residents``)."""
+    check_frame(probabilities, "probabilities", columns=("origin", "target", "p"), geo=False)
+    check_series(demand, "demand")
     pop = probabilities["origin"].map(demand)
     if pop.isna().any():
         missing = probabilities.loc[pop.isna().to_numpy(), "origin"].unique()

@@ -42,6 +42,7 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from .._errors import ValidationError, plain
+from .._validate import check_frame, check_number
 
 #: component -> (column, value at score 0, value at score 1, needs a street network, French label)
 COMPONENTS: dict[str, tuple[str, float, float, bool, str]] = {
@@ -109,6 +110,7 @@ def component_scores(table: pd.DataFrame) -> pd.DataFrame:
     has a ``network_status`` column, the network components of a QPV whose
     status is not ``couvert`` are not read (NaN).
     """
+    check_frame(table, "table", geo=False)
     out = pd.DataFrame(index=table.index)
     full = (
         table["network_status"] == FULL_NETWORK
@@ -155,6 +157,7 @@ def viability(table: pd.DataFrame, *, weights: dict[str, float] | None = None) -
         (not read), ``viability_rank`` (1 = most favourable) among the
         ``viability_rank_among`` rows read on the same components.
     """
+    check_frame(table, "table", geo=False)
     w = _check_weights(weights)
     scores = component_scores(table)
     out = scores.copy()
@@ -190,7 +193,11 @@ def sensitivity(
     (``rank_p05``, ``rank_p95``) and the mean absolute change of rank
     (``rank_mean_abs_shift``).
     """
+    check_frame(table, "table", geo=False)
     w = _check_weights(weights)
+    draws = check_number(draws, "draws", low=1, high=100_000, integer=True)  # a qpvgeo limit
+    spread = check_number(spread, "spread")
+    seed = check_number(seed, "seed", low=0, integer=True)
     if draws < 1 or not 0 <= spread < 1:
         raise ValidationError(f"need draws ≥ 1 and 0 ≤ spread < 1, got {plain(draws)!r}, {plain(spread)!r}")
     reading = viability(table, weights=w)
@@ -230,6 +237,10 @@ def summary_text(table: pd.DataFrame, reading: pd.DataFrame) -> pd.Series:
     lowest: the same direction for every component (higher score = more
     favourable to proximity commerce).
     """
+    check_frame(table, "table", geo=False)
+    check_frame(reading, "reading", columns=("viability_score", *(f"score_{c}" for c in COMPONENTS)), geo=False)
+    if not table.index.isin(reading.index).all():
+        raise ValidationError("`reading` must have a row for each QPV of `table` (from `viability(table)`)")
     texts = {}
     for code in table.index:
         row = reading.loc[code]

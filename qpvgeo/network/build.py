@@ -28,6 +28,14 @@ from scipy import sparse
 
 from .. import settings
 from .._errors import NetworkError, ValidationError
+from .._validate import (
+    check_choice,
+    check_frame,
+    check_geometries,
+    check_network,
+    check_number,
+    check_path,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +74,10 @@ _EXTRA_WAY_TAGS = (
     "sidewalk:right",
     "footway",
 )
+
+
+#: the kinds of network qpvgeo knows: pedestrian, or a car network standing in for one
+NETWORK_KINDS = ("walk", "drive")
 
 
 @dataclass(eq=False)
@@ -215,6 +227,7 @@ def walk_graph_from_xml(
     networkx.MultiDiGraph
         Unprojected (EPSG:4326) osmnx graph.
     """
+    check_path(path)
     import osmnx as ox
 
     path = Path(path)
@@ -245,6 +258,12 @@ def walk_graph_from_polygon(polygon: shapely.Polygon | shapely.MultiPolygon) -> 
     """Download the OSM walking network inside a polygon given in EPSG:2154 (osmnx)."""
     import osmnx as ox
 
+    if not isinstance(polygon, shapely.Polygon | shapely.MultiPolygon) or polygon.is_empty:
+        raise ValidationError(
+            f"`polygon` must be a non-empty shapely Polygon or MultiPolygon in {settings.crs}, "
+            f"got {type(polygon).__name__}"
+            + (" (empty)" if isinstance(polygon, shapely.Geometry) and polygon.is_empty else "")
+        )
     poly_wgs = gpd.GeoSeries([polygon], crs=settings.crs).to_crs(4326).iloc[0]
     return ox.graph_from_polygon(poly_wgs, network_type="walk", retain_all=True)
 
@@ -260,6 +279,11 @@ def compile_network(
     """
     import osmnx as ox
 
+    if not isinstance(G, nx.MultiGraph):
+        raise ValidationError(
+            f"`G` must be an osmnx graph (networkx MultiDiGraph or MultiGraph), got {type(G).__name__}"
+        )
+    check_choice(kind, "kind", NETWORK_KINDS)
     if len(G) == 0:
         raise NetworkError(f"network {name!r} is empty")
     if "crs" not in G.graph:
@@ -324,9 +348,12 @@ def load_network(
 
     ``kind`` defaults to ``"drive"`` when the file name says so, else ``"walk"``.
     """
+    check_path(path)
     import osmnx as ox
 
     path = Path(path)
+    if kind is not None:
+        check_choice(kind, "kind", NETWORK_KINDS)
     if not path.is_file():
         raise ValidationError(f"network file {str(path)!r} does not exist")
     if kind is None:
@@ -345,10 +372,18 @@ def load_network(
     return compile_network(G, name=path.name, kind=kind)
 
 
+#: largest side of :func:`grid_network` (a qpvgeo limit: 500 × 500 nodes, half a million edges,
+#: about 1 GB as a networkx graph, the size of a large city's walking network; the benchmarks
+#: go to 400)
+GRID_MAX_SIDE = 500
+
+
 def grid_network(
     n_side: int, spacing_m: float = 100.0, *, origin: tuple[float, float] = (650_000.0, 6_850_000.0)
 ) -> WalkNetwork:
     """A square street grid of ``n_side × n_side`` nodes (synthetic, for tests and benchmarks)."""
+    n_side = check_number(n_side, "n_side", low=2, high=GRID_MAX_SIDE, integer=True)
+    spacing_m = check_number(spacing_m, "spacing_m", low=0, low_open=True, high=10_000, unit="metres")
     G = nx.MultiDiGraph(crs=settings.crs)
     x0, y0 = origin
     for i in range(n_side):
@@ -427,15 +462,12 @@ def snap_points(
         Points farther than ``max_snap_m`` from every edge are kept, with
         ``on_network`` False: callers report them.
     """
+    check_network(network)
     max_snap_m = settings.max_snap_m if max_snap_m is None else max_snap_m
-    if max_snap_m <= 0:
-        raise ValidationError(f"`max_snap_m` must be positive, got {max_snap_m!r}")
+    max_snap_m = check_number(max_snap_m, "max_snap_m", low=0, low_open=True, unit="metres")
+    check_frame(points, "points", series=True)
+    check_geometries(points, "points", kind="point", allow_missing=True)  # missing: off the network
     geoms = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
-    if geoms.crs is None or not geoms.crs.equals(settings.crs):
-        raise ValidationError(
-            f"points have CRS {None if geoms.crs is None else geoms.crs.to_string()!r}; "
-            f"project them with `.to_crs({settings.crs!r})`"
-        )
     arr = np.asarray(geoms.values, dtype=object)
     n = len(arr)
     edge = np.full(n, -1, dtype=np.int64)
@@ -461,11 +493,18 @@ def snap_points(
 
 
 def coverage_share(network: WalkNetwork, polygons: gpd.GeoSeries) -> pd.Series:
-    """Share (0–1) of each polygon's area inside the network's extent (convex hull)."""
+    """Share (0–1) of each polygon's area inside the network's extent (convex hull).
+
+    ``polygons`` must be in EPSG:2154 like the network (a :class:`~qpvgeo.CRSError` otherwise);
+    an empty or missing polygon has no area: NaN.
+    """
+    check_network(network)
+    check_frame(polygons, "polygons", series=True)
+    polygons = polygons.geometry if isinstance(polygons, gpd.GeoDataFrame) else polygons
     extent = network.extent
     areas = polygons.area
     inside = polygons.intersection(extent).area
-    return (inside / areas).rename("network_coverage_share")
+    return (inside / areas.where(areas > 0)).rename("network_coverage_share")
 
 
 def resident_coverage(
@@ -487,8 +526,8 @@ def resident_coverage(
     Series
         Indexed by zone, named ``resident_coverage``.
     """
-    if zone not in origins.columns or "population" not in origins.columns:
-        raise ValidationError(f"`origins` needs the columns {zone!r} and 'population'")
+    check_network(network)
+    check_frame(origins, "origins", columns=(zone, "population"))
     on = snap_points(network, origins)["on_network"].to_numpy()
     pop = origins["population"].to_numpy(dtype=float)
     w = np.where(np.isfinite(pop), pop, 0.0)

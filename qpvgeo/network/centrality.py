@@ -88,6 +88,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import NetworkError, ValidationError, plain
+from .._validate import check_network
 from ._brandes import _BLOCK_SOURCES, _local_centrality_kernel
 from .build import WalkNetwork
 
@@ -101,6 +102,8 @@ def _radius_label(r: float) -> str:
 
 
 def _check_radii(radii_m: float | Iterable[float]) -> list[float]:
+    if radii_m is None or isinstance(radii_m, str | bytes) or not (np.isscalar(radii_m) or hasattr(radii_m, "__iter__")):
+        raise ValidationError(f"`radii_m` must be one or more radii in metres, e.g. (400, 800), got {plain(radii_m)!r}")
     values = [radii_m] if np.isscalar(radii_m) else list(radii_m)  # type: ignore[arg-type]
     if not values:
         raise ValidationError("`radii_m` is empty; give at least one radius in metres, e.g. (800,)")
@@ -218,6 +221,7 @@ def local_centrality(
     ----------
     Brandes (2001); Porta, Crucitti & Latora (2006); Sevtsuk & Mekonnen (2012).
     """
+    check_network(net, "net")
     radii = _check_radii(radii_m)
     chosen = _check_measures(measures)
     n = int(net.n_nodes)
@@ -261,7 +265,10 @@ def _checked_csr(
             f"network {net.name!r} has edge lengths that are not positive and finite "
             f"(min {float(weights.min())!r}); rebuild it with `compile_network`"
         )
-    tol = float(tie_tolerance_m)
+    try:
+        tol = float(tie_tolerance_m) if not isinstance(tie_tolerance_m, str | bool) else math.nan
+    except (TypeError, ValueError):
+        tol = math.nan
     min_w = float(weights.min()) if weights.size else math.inf
     if not (math.isfinite(tol) and 0 <= tol < min_w):
         raise ValidationError(
@@ -328,6 +335,7 @@ def local_betweenness(
     pandas.DataFrame
         Columns ``betweenness_{r}m`` (float64), indexed by compiled node index.
     """
+    check_network(net, "net")
     return local_centrality(
         net,
         radii_m,
@@ -363,4 +371,5 @@ def local_closeness(
         Columns ``closeness_{r}m`` (m⁻¹), ``node_density_{r}m`` and
         ``farness_{r}m`` (m), indexed by compiled node index.
     """
+    check_network(net, "net")
     return local_centrality(net, radii_m, measures=("closeness",), sources=sources)

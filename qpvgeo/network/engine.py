@@ -39,6 +39,7 @@ import pandas as pd
 from scipy.sparse import csgraph
 
 from .._errors import ValidationError, plain
+from .._validate import check_network, check_number
 from ._dijkstra import (
     _build_adjacency,
     _count_kernel,
@@ -215,9 +216,7 @@ def _categories(
                 "absent categories come back as NaN columns"
             )
         n_categories = int(cat.max()) + 1
-    if int(n_categories) < 0:
-        raise ValidationError(f"`n_categories` must be >= 0, got {plain(n_categories)!r}")
-    n_categories = int(n_categories)
+    n_categories = check_number(n_categories, "n_categories", low=0, high=MAX_CATEGORIES, integer=True)
     bad = (cat < 0) | (cat >= n_categories)
     if bad.any():
         raise ValidationError(
@@ -225,6 +224,11 @@ def _categories(
             f"(first: {int(cat[bad][0])!r}); raise `n_categories` or fix the codes"
         )
     return cat, n_categories
+
+
+#: most categories a kernel accepts (a qpvgeo limit): the result holds one column per category
+#: and origin; qpvgeo's nomenclature has about a hundred, 10 000 leaves room for any coding.
+MAX_CATEGORIES = 10_000
 
 
 def _positive(value: float, name: str, *, allow_inf: bool = False) -> float:
@@ -332,6 +336,7 @@ def nearest_by_category(
         Mismatched lengths, bad edge indices or offsets, bad category codes,
         negative or NaN legs, ``max_dist_m`` <= 0 or NaN.
     """
+    check_network(net, "net")
     o_edge, o_off = _points(net, origin_edge, origin_offset, "origin_edge", "origin_offset")
     t_edge, t_off = _points(net, target_edge, target_offset, "target_edge", "target_offset")
     o_leg = _legs(origin_leg_m, o_edge, "origin_leg_m")
@@ -382,6 +387,7 @@ def distances_within(
         Columns ``origin`` and ``target`` (int64 positions in the inputs) and
         ``dist_m`` (float64), sorted by target then origin.
     """
+    check_network(net, "net")
     oi, ti, d = _pairs(net, origin_edge, origin_offset, target_edge, target_offset, cutoff_m)
     sort = np.lexsort((oi, ti))
     return pd.DataFrame({"origin": oi[sort], "target": ti[sort], "dist_m": d[sort]})
@@ -419,7 +425,11 @@ def count_within(
         are counted nowhere: callers should report such points themselves
         (``edge == -1``), since a 0 here does not say "nothing near".
     """
-    radii = np.atleast_1d(np.asarray(radii_m, dtype=np.float64))
+    check_network(net, "net")
+    try:
+        radii = np.atleast_1d(np.asarray(radii_m, dtype=np.float64))
+    except (TypeError, ValueError):
+        radii = np.array([[]])
     if radii.ndim != 1 or len(radii) == 0:
         raise ValidationError(f"`radii_m` must be one or more distances in metres, got {radii_m!r}")
     for r in radii:
@@ -455,6 +465,7 @@ def connected_components_report(net: WalkNetwork, edges: np.ndarray) -> float:
         Share (0–1) of the on-network points whose edge is outside the largest
         connected component; NaN when no point is on the network.
     """
+    check_network(net, "net")
     e = np.asarray(edges)
     if e.ndim != 1:
         raise ValidationError(f"`edges` must be a 1-D array of edge indices, got shape {e.shape!r}")

@@ -18,6 +18,7 @@ from scipy.sparse import csgraph
 
 from .. import settings
 from .._errors import ValidationError, plain
+from .._validate import check_frame, check_network, check_number
 from .build import WalkNetwork
 
 
@@ -30,6 +31,8 @@ def node_distances(
     costs ``offset`` and ``length - offset``) makes this one multi-source
     Dijkstra search (:func:`scipy.sparse.csgraph.dijkstra`). Unreached: inf.
     """
+    check_network(net, "net")
+    limit_m = check_number(limit_m, "limit_m", low=0, allow_inf=True, unit="metres")
     edge = np.asarray(edge, dtype=np.int64)
     offset_m = np.asarray(offset_m, dtype=float)
     on = edge >= 0
@@ -54,6 +57,8 @@ def reached_segments(
     net: WalkNetwork, node_dist: np.ndarray, reach_m: float
 ) -> list[shapely.LineString]:
     """Parts of each edge within ``reach_m`` of the sources, given node distances."""
+    check_network(net, "net")
+    reach_m = check_number(reach_m, "reach_m", low=0, allow_inf=True, unit="metres")
     du = node_dist[net.edge_u]
     dv = node_dist[net.edge_v]
     length = net.edge_length
@@ -99,11 +104,17 @@ def isochrones(
         One row per duration: ``minutes``, ``reach_m`` and the polygon (empty
         when no point is on the network).
     """
+    check_network(net, "net")
+    check_frame(points, "points", columns=("edge", "offset_m"), geo=False)
+    frontage_m = check_number(frontage_m, "frontage_m", low=0, low_open=True, high=1000, unit="metres")
     from .build import metres_per_minute
 
-    minutes = tuple(settings.time_thresholds_min if minutes is None else minutes)
-    if not minutes or any(not np.isfinite(m) or m <= 0 for m in minutes):
+    minutes = settings.time_thresholds_min if minutes is None else minutes
+    minutes = tuple([minutes] if np.isscalar(minutes) else minutes)
+    if not minutes:
         raise ValidationError(f"`minutes` must be positive durations, got {plain(minutes)!r}")
+    for m in minutes:
+        check_number(m, "minutes", low=0, low_open=True, unit="minutes")
     speed = metres_per_minute(walk_speed_kmh)
     reach = [m * speed for m in minutes]
     dist = node_distances(

@@ -90,6 +90,8 @@ def prepare(
     notes, see :func:`compute`).
     """
     offline = settings.offline if offline is None else offline
+    codes = [codes] if isinstance(codes, str) else codes  # one code as a string is one code
+    categories = [categories] if isinstance(categories, str) else categories
     sources.reset_used()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from .. import __version__, settings
 from .._errors import QpvgeoWarning
+from .._validate import check_frame
 from ..data import sources
 from ..network.build import WalkNetwork, load_network, resident_coverage, walk_graph_from_polygon
 from ..network.overpass import call_overpass
@@ -43,6 +44,8 @@ SCOPE = {
     PARTIAL: "habitants desservis seulement ({pct:.0f} %)",
     NONE: "non évalué (pas de réseau de rues)",
 }
+#: the scope of a QPV whose data directory holds street networks, none reaching its residents
+UNREACHED_SCOPE = "non évalué (le réseau de rues des données n'atteint pas le quartier)"
 
 
 def walk_network_file(code_qp: str) -> str:
@@ -56,6 +59,9 @@ class QpvNetworks:
 
     networks: dict[str, WalkNetwork] = field(default_factory=dict)
     table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: QPV without a network although network files were there: the files that reach none of
+    #: its residents (a file of another place, or a QPV's own file saved for the wrong QPV)
+    unreached: dict[str, list[str]] = field(default_factory=dict)
 
     def groups(self, codes) -> dict[str, list[str]]:
         """The QPV among ``codes`` that have a network (covered or partly), grouped by network name."""
@@ -108,6 +114,8 @@ def build_networks(
         network) and ``network_status``: ``couvert`` (≥ 95 %), ``partiel``
         (network indicators left empty) or ``absent``.
     """
+    check_frame(qpv, "qpv")
+    check_frame(origins, "origins", columns=("code_qp", "population"))
     offline = settings.offline if offline is None else offline
     root = sources.data_dir(data_dir)
     result = QpvNetworks()
@@ -141,14 +149,17 @@ def build_networks(
                 best, best_share = name, share
         if best is not None:
             result.networks[best] = candidates[best]
+        elif candidates:
+            result.unreached[code] = sorted(candidates)
         status = NONE if best is None else COVERED if best_share >= COVERED_SHARE else PARTIAL
+        scope = UNREACHED_SCOPE if code in result.unreached else SCOPE[status]
         rows[code] = {
             "network_source": best,
             "network_kind": candidates[best].kind if best else None,
             "network_osm_date": osm_date if best else None,
             "network_coverage_pct": round(100 * best_share, 1),
             "network_status": status,
-            "network_scope": SCOPE[status].format(pct=100 * best_share),
+            "network_scope": scope.format(pct=100 * best_share),
         }
     if outside:
         names = ", ".join(d.extract.name for d in extracts.data)

@@ -12,7 +12,7 @@ from ..data.barriers import Barriers
 from ..indicators import access as accessibility
 from ..network.build import snap_points
 from .context import RunContext
-from .networks import NONE, PARTIAL
+from .networks import NONE, PARTIAL, walk_network_file
 
 
 def run_notes(
@@ -47,15 +47,33 @@ def _extract_notes(ctx: RunContext) -> list[str]:
 
 def _network_notes(ctx: RunContext) -> list[str]:
     table = ctx.networks.table
-    no_net = table.index[table["network_status"] == NONE]
-    if not len(no_net):
-        return []
-    where = "in the data directory" if ctx.offline else "reaching their residents in OpenStreetMap"
-    return [
-        f"{len(no_net)} QPV have no street network {where}: {', '.join(no_net)}; "
-        "their access values are "
-        + ("crow-fly estimates (labelled)" if ctx.crowfly_fallback else "left empty")
+    unreached = getattr(ctx.networks, "unreached", {})  # runs saved before it had one
+    no_net = [c for c in table.index[table["network_status"] == NONE] if c not in unreached]
+    values = "crow-fly estimates (labelled)" if ctx.crowfly_fallback else "left empty"
+    own = {c: f for c, f in unreached.items() if f == [walk_network_file(c).rsplit("/", 1)[-1]]}
+    out = [
+        f"QPV {code}: its own street network file {walk_network_file(code)!r} reaches none of its "
+        f"residents (no street within {settings.max_snap_m:.0f} m): it was saved for another place; "
+        f"delete it to fetch the QPV's network again; its access values are {values}"
+        for code in own
     ]
+    shared = sorted(c for c in unreached if c not in own)
+    if shared:
+        files = sorted({f for c in shared for f in unreached[c]})
+        out.append(
+            f"{len(shared)} QPV have no street network: they lie outside the street network file(s) "
+            "of the data directory "
+            f"({', '.join(map(repr, files))}: none of their residents is within "
+            f"{settings.max_snap_m:.0f} m of their streets): {', '.join(shared)}; their access "
+            f"values are {values}"
+        )
+    if no_net:
+        where = "in the data directory" if ctx.offline else "reaching their residents in OpenStreetMap"
+        out.append(
+            f"{len(no_net)} QPV have no street network {where}: "
+            f"{', '.join(no_net)}; their access values are {values}"
+        )
+    return out
 
 
 def _origin_notes(summary: pd.DataFrame) -> list[str]:

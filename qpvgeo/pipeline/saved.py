@@ -43,6 +43,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from .. import __version__, settings
+from .._validate import check_instance, check_path
 from ..data import barriers, nomenclature, sources
 from . import job
 from .context import RunResult
@@ -85,7 +86,8 @@ def save_result(
     Path
         The key file, ``folder/tables/run.json``.
     """
-    folder = Path(folder)
+    check_instance(result, "result", RunResult, "from `qpvgeo.pipeline.run`")
+    folder = check_path(folder, "folder")
     payload = pickle.dumps(result, protocol=PICKLE_PROTOCOL)
     root = sources.data_dir(data_dir)
     params = result.parameters

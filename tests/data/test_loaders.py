@@ -383,6 +383,21 @@ def test_iris_population_without_population_column(tmp_path, data_dir):
         loaders.load_iris("91", data_dir=root, offline=True)
 
 
+def test_income_file_of_another_departement(tmp_path, data_dir):
+    """A Filosofi file holding none of the département's IRIS is not 'statistical secrecy'."""
+    root = mirror_dir(tmp_path, data_dir, ("iris", "iris_population"))
+    inc = pd.read_csv(data_dir / "insee/filosofi2021_iris_91_revenus_declares.csv", dtype=str)
+    inc["IRIS"] = "77" + inc["IRIS"].str[2:]  # the same rows, as if of Seine-et-Marne
+    inc.to_csv(dataset_path(root, "iris_income"), index=False)  # the national name
+    with pytest.raises(
+        ValidationError,
+        match=r"Filosofi file 'BASE_TD_FILO_IRIS_2021_DEC.csv': none of the 507 IRIS of "
+        r"département 91 is in it \(it holds IRIS of 77\): it is another département's file, not "
+        r"statistical secrecy",
+    ):
+        loaders.load_iris("91", data_dir=root, offline=True)
+
+
 def test_empty_geojson(tmp_path):
     path = dataset_path(tmp_path, "qpv")
     path.write_text('{"type": "FeatureCollection", "features": []}')
@@ -405,8 +420,35 @@ def test_empty_csv(tmp_path):
 def test_unreadable_layer(tmp_path):
     path = dataset_path(tmp_path, "qpv")
     path.write_text("this is not GeoJSON")
-    with pytest.raises(ValidationError, match=r"QPV file .*cannot read .* as a vector layer"):
+    with pytest.raises(ValidationError, match=r"QPV file .*cannot read .* as a vector layer \(GDAL: "):
         loaders.load_qpv("91", data_dir=tmp_path, offline=True)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", r"QPV file 'QP2024.*\.geojson': '.*' is empty \(0 bytes\); download it again$"),
+        (b"\n  \n", r"is empty \(4 bytes\); download it again$"),
+        (b"<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head></html>",
+         r"'.*QP2024.*\.geojson' is an HTML page \(an error or login page saved in place of the data\?\), "
+         r"not a vector layer; download the file again \(see `qpvgeo data` for its address\)$"),
+        (b"\xef\xbb\xbf\r\n<HTML>\n<body>Acc\xc3\xa8s refus\xc3\xa9</body></HTML>", r"is an HTML page"),
+    ],
+    ids=["0-byte", "blank", "html-404", "html-bom"],
+)  # fmt: skip
+def test_empty_or_html_file_saved_as_geojson(tmp_path, content, message):
+    """One line saying what the file is, not the GDAL driver's message."""
+    dataset_path(tmp_path, "qpv").write_bytes(content)
+    with pytest.raises(ValidationError, match=message) as err:
+        loaders.load_qpv("91", data_dir=tmp_path, offline=True)
+    assert "\n" not in str(err.value) and "GDAL" not in str(err.value)
+
+
+def test_html_file_saved_as_csv(tmp_path):
+    path = tmp_path / "BPE24.csv"
+    path.write_bytes(b"<!doctype html><html><body>Service indisponible</body></html>")
+    with pytest.raises(ValidationError, match=r"BPE24.csv' is an HTML page .*not a CSV file"):
+        loaders.read_bpe(path)
 
 
 # --------------------------------------------------------------------------- geometries, keys
