@@ -38,7 +38,7 @@ from pathlib import Path
 
 from .. import settings
 from .._errors import ChecksumError, DataNotFoundError, DownloadError, QpvgeoWarning, plain
-from .._validate import check_path
+from .._validate import check_instance, check_path
 
 log = logging.getLogger(__name__)
 
@@ -368,6 +368,10 @@ def record_osm(what: str, source: str, osm_base: str | None, file: str | None = 
     ``osm_base`` is the ``osm3s.timestamp_osm_base`` of the Overpass answer (the state
     of the OSM database it reflects), kept with the file saved from it.
     """
+    check_instance(what, "what", str, "a label such as 'barriers 91'")
+    check_instance(source, "source", str, "the server or file the data came from")
+    if osm_base is not None:
+        check_instance(osm_base, "osm_base", str, "an ISO 8601 date, or None")
     _OSM[what] = {"what": what, "source": source, "osm_base": osm_base, "file": file}
 
 

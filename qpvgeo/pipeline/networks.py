@@ -130,13 +130,14 @@ def build_networks(
         list(zip(qpv.index, qpv.geometry, strict=True)), desc="réseaux", leave=False, disable=None
     ):
         source, cut = qpv_extract_network(extracts, code, geom, NETWORK_BUFFER_M) if extracts else (None, None)
-        own = root / walk_network_file(code)
+        own, fresh = root / walk_network_file(code), False
         if source is not None:  # the extract's walk network, or none: never another kind
             candidates, osm_date = ({cut.name: cut} if cut is not None else {}), source.extract.date_iso
         else:
             outside += [code] if extracts else []
             if not own.is_file() and not offline:
                 _download_walk_network(code, geom, own)
+                fresh = own.is_file()  # fetched around this QPV now: OSM has no street near them
             candidates, osm_date = dict(shared), None
         if source is None and own.is_file():
             candidates = {own.name: load_network_cached(own, kind="walk")}
@@ -149,7 +150,7 @@ def build_networks(
                 best, best_share = name, share
         if best is not None:
             result.networks[best] = candidates[best]
-        elif candidates:
+        elif candidates and not fresh:  # files of the data directory made for other places
             result.unreached[code] = sorted(candidates)
         status = NONE if best is None else COVERED if best_share >= COVERED_SHARE else PARTIAL
         scope = UNREACHED_SCOPE if code in result.unreached else SCOPE[status]

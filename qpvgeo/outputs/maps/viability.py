@@ -76,24 +76,24 @@ def _component_labels(text: object) -> list[str]:
 
 
 def _missing_text(ind: pd.DataFrame, code: str) -> str:
-    """The components left out of a reading, each with its own reason: the street network
-    for a network component, a figure not published for the others."""
+    """The components left out of a reading, grouped by their reason: the street network for
+    a network component, a figure not published for the others."""
     text = ind.at[code, "viability_missing"]
     names = [c.strip() for c in text.split(",") if c.strip()] if isinstance(text, str) else []
     status = mk.network_status(ind, code)
-    parts = []
+    by_reason: dict[str, list[str]] = {}
     for comp in names:
-        col, *_, needs_network, label = viability.COMPONENTS[comp]
+        *_, needs_network, label = viability.COMPONENTS[comp]
         if needs_network and status == "absent":
             why = NO_NETWORK
         elif needs_network and status == "partiel":
-            why = "réseau de rues partiel : non lue"
+            why = "réseau de rues partiel : non lues"
         elif not needs_network:
             why = "chiffre officiel non diffusé"
         else:
             why = NO_VALUE
-        parts.append(f"{label} ({why})")
-    return " ; ".join(parts) or "aucune"
+        by_reason.setdefault(why, []).append(label)
+    return " ; ".join(f"{', '.join(labels)} ({why})" for why, labels in by_reason.items()) or "aucune"
 
 
 def _spread() -> float:
