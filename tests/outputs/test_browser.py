@@ -70,9 +70,21 @@ var under = function (r) {
 var seen = function (sel) {
   return [].filter.call(document.querySelectorAll(sel), function (e) {
     var r = e.getBoundingClientRect();
-    return r.width > 0 && r.left >= 0 && r.right <= W && r.top >= 0 && r.bottom <= H && !under(r);
+    return r.width > 0 && r.left >= 0 && r.right <= W && r.top >= 0 && r.bottom <= H && !under(r)
+      && getComputedStyle(e).visibility !== 'hidden';
   }).map(function (e) { return e.textContent; });
 };
+// labels shown on top of each other (hidden ones left out)
+var shown = [].filter.call(document.querySelectorAll('.qpvgeo-lab span'), function (e) {
+  return getComputedStyle(e).visibility !== 'hidden' && e.getBoundingClientRect().width > 0;
+}).map(function (e) { return [e.textContent, e.getBoundingClientRect()]; });
+out.overlaps = [];
+shown.forEach(function (a, i) { shown.slice(i + 1).forEach(function (b) {
+  var r = a[1], k = b[1];
+  if (r.left < k.right && r.right > k.left && r.top < k.bottom && r.bottom > k.top) {
+    out.overlaps.push(a[0] + ' / ' + b[0]);
+  }
+}); });
 out.qpv = seen('.qpvgeo-lab-qpv span');
 out.communes = seen('.qpvgeo-lab-commune span');
 out.hidden_qpv = [].filter.call(document.querySelectorAll('.qpvgeo-lab-qpv span'), function (e) {
@@ -140,6 +152,7 @@ def test_map_start_view_shows_where(pages: Path, tmp_path: Path, name: str, size
     for code in SMALL_RUN_CODES:
         assert any(code in t for t in found["qpv"]), (code, found)
     assert found["hidden_qpv"] == []
+    assert found["overlaps"] == [], found["overlaps"]
     assert len(found["communes"]) >= 2, found["communes"]
     assert any("ULIS" in t.upper() for t in found["communes"]), found["communes"]
     assert not found["legend_over_zoom"]

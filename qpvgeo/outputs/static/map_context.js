@@ -29,8 +29,32 @@ var labels = d.labels.map(function (x) {
     icon: L.divIcon({className: 'qpvgeo-lab qpvgeo-lab-' + x.k, html: '<span>' + inner + '</span>',
                      iconSize: null})});
   if (x.href) { mk.on('click', function () { open(x.href); }); }
-  return {z: x.z || 0, m: mk};
+  return {z: x.z || 0, m: mk, rank: {qpv: 0, voisin: 1, commune: 2}[x.k] || 0};
 });
+// labels that would overlap: a QPV label of the run is moved a line up or down, other labels
+// are hidden (the other QPV, then the communes yield first); a closer zoom shows them again
+var order = labels.slice().sort(function (a, b) { return a.rank - b.rank; });
+var declutter = function () {
+  var kept = [];
+  var free = function (r, dy) {
+    return !kept.some(function (k) {
+      return r.left < k.right && r.right > k.left && r.top + dy < k.bottom && r.bottom + dy > k.top;
+    });
+  };
+  order.forEach(function (x) {
+    var el = map.hasLayer(x.m) && x.m.getElement();
+    var span = el && el.firstChild;
+    if (!span) { return; }
+    span.style.visibility = '';
+    span.style.transform = '';
+    var r = span.getBoundingClientRect(), h = r.height + 2;
+    var tries = x.rank === 0 ? [0, h, -h, 2 * h, -2 * h, 3 * h, -3 * h] : [0];
+    var dy = tries.filter(function (t) { return free(r, t); })[0];
+    if (dy === undefined) { span.style.visibility = 'hidden'; return; }
+    if (dy) { span.style.transform = 'translateY(' + dy + 'px)'; }
+    kept.push({left: r.left, right: r.right, top: r.top + dy, bottom: r.bottom + dy});
+  });
+};
 var bind = function (l) {
   var p = l && l.feature && l.feature.properties;
   if (p && p.code && d.fiches[p.code] && !l._qpvgeoFiche) {
@@ -58,6 +82,7 @@ var zoomed = function () {
     if (pane) { pane.style.display = on ? '' : 'none'; }
     hint.style.display = on ? 'none' : '';
   }
+  declutter();
 };
 map.on('zoomend', zoomed);
 map.whenReady(zoomed);
