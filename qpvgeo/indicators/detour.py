@@ -169,6 +169,15 @@ def _edge_piece(network, e: int, start_m: float, end_m: float) -> list[tuple[flo
     return [tuple(c) for c in coords]
 
 
+def _path_to(pred: dict, source, node) -> list:
+    """The path from ``source`` to ``node``, each node reached from its first predecessor
+    (the path :func:`networkx.single_source_dijkstra` returns)."""
+    path = [node]
+    while path[-1] != source:
+        path.append(pred[path[-1]][0])
+    return path[::-1]
+
+
 def _route(
     network, o_edge: int, o_off: float, t_edge: int, t_off: float
 ) -> tuple[float, list[tuple[float, float]]] | None:
@@ -183,7 +192,8 @@ def _route(
     o_ends = ((network.edge_u[o_edge], 0.0), (network.edge_v[o_edge], length[o_edge]))
     t_ends = ((network.edge_u[t_edge], 0.0), (network.edge_v[t_edge], length[t_edge]))
     for a, a_at in o_ends:
-        dist, paths = nx.single_source_dijkstra(graph, ids[a], weight="length")
+        # predecessors only (memory in proportion to the network), not every node's path
+        pred, dist = nx.dijkstra_predecessor_and_distance(graph, ids[a], weight="length")
         for b, b_at in t_ends:
             if ids[b] not in dist:
                 continue
@@ -191,7 +201,7 @@ def _route(
             if best is not None and total >= best[0]:
                 continue
             coords = _edge_piece(network, o_edge, o_off, a_at)
-            path = paths[ids[b]]
+            path = _path_to(pred, ids[a], ids[b])
             for n1, n2 in zip(path[:-1], path[1:], strict=True):
                 data = min(graph.get_edge_data(n1, n2).values(), key=lambda d: d["length"])
                 line = list(data["geometry"].coords)
