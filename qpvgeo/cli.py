@@ -5,8 +5,12 @@
     ``OUT/tables/qpvgeo.gpkg``, ``OUT/tables/provenance.json``, the reloadable
     result ``OUT/tables/run.pkl`` with its key ``OUT/tables/run.json`` and
     ``OUT/maps/*.html``.
+    ``--osm-extract FILE`` (repeatable) cuts the walk networks and barrier lines from a
+    local OSM extract; ``--perimeters FILE [--id-col COL --name-col COL]`` runs on study
+    areas that are not QPV.
 ``qpvgeo data [--data-dir DIR]``
-    lists each dataset: present or missing, file, source, licence, vintage.
+    lists each dataset: present or missing, file, source, licence, vintage; and the OSM
+    extracts of ``osm/``.
 
 Errors print one line naming the problem and the fix, and exit with status 2
 (bad input) or 1 (anything else), without a traceback (``--debug`` shows it).
@@ -32,7 +36,7 @@ from pathlib import Path
 
 from . import __version__, settings
 from ._errors import QpvgeoError
-from .data import sources
+from .data import osm_extract, sources
 
 log = logging.getLogger("qpvgeo")
 
@@ -139,6 +143,22 @@ def _parser() -> argparse.ArgumentParser:
         help="processes drawing the slide images (default: one per core; 1: no parallelism)",
     )
     run.add_argument(
+        "--osm-extract",
+        action="append",
+        dest="osm_extracts",
+        metavar="FILE",
+        help="OSM extract (.osm.pbf, .osm, .osm.bz2, e.g. Geofabrik's Île-de-France) to cut the "
+        "walk networks and barriers from (repeatable; the data directory's osm/*.osm.pbf too)",
+    )
+    run.add_argument(
+        "--perimeters",
+        metavar="FILE",
+        help="study areas to use instead of the QPV: a polygon layer (GeoPackage, GeoJSON, "
+        "shapefile) with an id and a name column; --qpv then selects ids",
+    )
+    run.add_argument("--id-col", metavar="COL", help="the id column of --perimeters")
+    run.add_argument("--name-col", metavar="COL", help="the name column of --perimeters")
+    run.add_argument(
         "--walk-speed",
         type=float,
         default=None,
@@ -229,6 +249,10 @@ def _cmd_data(args: argparse.Namespace) -> int:
         print(f"{mark:8} {row['dataset']:<16} {row['file']}")
         print(f"{'':8} {row['publisher']} — {row['licence']} — {row['vintage']}")
         print(f"{'':8} {row['source']}")
+    for row in osm_extract.extract_rows(args.data_dir):
+        print(f"{row['mark']:8} {'osm_extract':<16} {row['file']}")
+        print(f"{'':8} {row['publisher']} — {row['licence']} — {row['vintage']}")
+        print(f"{'':8} {row['source']}")
     return 0
 
 
@@ -248,6 +272,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     ]  # fmt: skip
     if args.workers is not None and args.workers < 1:
         raise QpvgeoError(f"--workers must be 1 or more, got {args.workers!r}")
+    if (args.id_col or args.name_col) and not args.perimeters:
+        raise QpvgeoError("--id-col and --name-col name columns of --perimeters FILE: give it too")
     loaders._check_dep(args.dep)  # a malformed code before a missing folder
     _data_dir(args)
     speed, workers = settings.walk_speed_kmh, settings.workers
@@ -264,6 +290,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 data_dir=args.data_dir,
                 offline=args.offline,
                 crowfly_fallback=args.crowfly_fallback,
+                osm_extracts=args.osm_extracts,
+                perimeters=args.perimeters,
+                id_col=args.id_col,
+                name_col=args.name_col,
             )
             # reloadable by the notebooks (pipeline.load_or_run) while nothing it read has changed
             pipeline.save_result(result, stage, data_dir=args.data_dir)
@@ -297,8 +327,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         settings.accept_changed_data = accept
     table = result.indicators
     n_net = int((table["network_status"] != pipeline.NONE).sum())
+    what = "study areas (--perimeters)" if args.perimeters else "QPV"
     print(
-        f"qpvgeo: {len(table)} QPV of département {args.dep}; street network for {n_net}, "
+        f"qpvgeo: {len(table)} {what} of département {args.dep}; street network for {n_net}, "
         f"none for {len(table) - n_net} (values left empty{' or crow-fly' if args.crowfly_fallback else ''})"
     )
     for msg in result.messages:

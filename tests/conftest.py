@@ -87,3 +87,18 @@ def chromium() -> str:
     if exe is None:
         pytest.fail("headless Chromium is needed for the browser tests: `apt-get install chromium`")
     return exe
+
+
+#: the mirror's raw OSM extract (Palaiseau, Orsay, Saclay plateau; Overpass base 2026-01-08)
+PALAISEAU_OSM = "osm/essonne_palaiseau-orsay-saclay_2026-01-08.osm.bz2"
+#: the part of it the extract tests cut (lon/lat): the plateau, Le Guichet and the N118
+PALAISEAU_CUT_BBOX = (2.160, 48.700, 2.230, 48.725)
+
+
+@pytest.fixture(scope="session")
+def palaiseau_pbf(data_dir, tmp_path_factory) -> Path:
+    """An ``.osm.pbf`` cut from the mirror's Palaiseau extract with pyosmium, at test time."""
+    from qpvgeo.data.osm_extract import cut_extract
+
+    target = tmp_path_factory.mktemp("osm") / "palaiseau-cut.osm.pbf"
+    return cut_extract(data_dir / PALAISEAU_OSM, target, PALAISEAU_CUT_BBOX)

@@ -20,6 +20,7 @@ from os import PathLike
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 from .. import settings
 from .._errors import QpvgeoWarning, ValidationError
@@ -50,11 +51,19 @@ class Barriers:
         ``"partial"`` (e.g. the Seine only, no other river) or ``"no"``.
     notes : list of str
         What is missing and why.
+    extent : shapely geometry or None
+        Where ``assessed`` holds when it does not hold everywhere (EPSG:2154): the
+        extent of the OSM extracts (:mod:`qpvgeo.data.osm_extract`) that alone
+        assess some kinds; outside it, ``assessed_outside`` holds.
+    assessed_outside : dict or None
+        ``{kind: status}`` outside ``extent``.
     """
 
     lines: gpd.GeoDataFrame
     assessed: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    extent: shapely.Geometry | None = None
+    assessed_outside: dict[str, str] | None = None
 
 
 def _rail(data_dir, offline) -> gpd.GeoDataFrame:
@@ -126,8 +135,14 @@ def load_barriers(
     buffer_m: float = 2000.0,
     data_dir: str | PathLike | None = None,
     offline: bool | None = None,
+    extracts: list | None = None,
 ) -> Barriers:
-    """Barrier lines in and around a département (within ``buffer_m`` of its outline)."""
+    """Barrier lines in and around a département (within ``buffer_m`` of its outline).
+
+    ``extracts``: what was read from OSM extracts (:class:`qpvgeo.data.osm_extract.ExtractData`);
+    their motorways, trunk roads, railway lines, rivers and canals are added, and every kind is
+    assessed inside their extent (:attr:`Barriers.extent`).
+    """
     offline = settings.offline if offline is None else offline
     zone = departement_outline(load_communes(dep, data_dir=data_dir, offline=offline)).buffer(
         buffer_m
@@ -141,16 +156,32 @@ def load_barriers(
             continue
         parts.append(loader(data_dir, offline))
         assessed[kind] = "yes" if kind == "rail" else "partial"
-    osm = _osm_barriers(zone, dep, data_dir, offline)
-    if osm is None:
+    extent = shapely.union_all([d.extent for d in extracts]) if extracts else None
+    whole = extent is not None and zone.within(extent)  # the extracts hold the whole zone
+    osm = None if whole else _osm_barriers(zone, dep, data_dir, offline)
+    if osm is None and not whole:
         notes.append(
             "motorways, trunk roads and rivers other than the Seine: no OpenStreetMap data "
             f"({OSM_BARRIERS_FILE.format(dep=dep)!r} missing, offline): not assessed"
+            + (" outside the OSM extract(s)" if extracts else "")
         )
-    else:
+    elif osm is not None:
         parts.append(osm)
         assessed["road"] = "yes"
         assessed["water"] = "yes"
+    outside = None
+    if extracts:
+        parts += [d.barriers for d in extracts if len(d.barriers)]
+        if whole or all(v == "yes" for v in assessed.values()):
+            extent = None
+        else:
+            outside = dict(assessed)
+            labels = ", ".join(f"{d.extract.name} ({d.extract.label_fr})" for d in extracts)
+            notes.append(
+                f"barriers ({', '.join(k for k, v in assessed.items() if v != 'yes')}) assessed "
+                f"from the OSM extract(s) {labels} inside their extent only"
+            )
+        assessed = dict.fromkeys(KINDS, "yes")
     lines = (
         gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=settings.crs)
         if parts
@@ -159,4 +190,7 @@ def load_barriers(
     lines = lines[lines.intersects(zone)]
     if lines.geometry.is_empty.any():
         raise ValidationError("barrier lines with empty geometries")
-    return Barriers(lines=lines.reset_index(drop=True), assessed=assessed, notes=notes)
+    return Barriers(
+        lines=lines.reset_index(drop=True), assessed=assessed, notes=notes, extent=extent,
+        assessed_outside=outside,
+    )  # fmt: skip

@@ -107,7 +107,26 @@ def main_barrier(
 def barrier_indicators(
     qpv: gpd.GeoDataFrame, barriers: Barriers, *, ring_m: float = 200.0
 ) -> pd.DataFrame:
-    """All barrier indicators of :mod:`qpvgeo.enclavement`, one column each, plus what was assessed."""
+    """All barrier indicators of :mod:`qpvgeo.enclavement`, one column each, plus what was assessed.
+
+    Where the barriers are assessed inside an extent only (:attr:`Barriers.extent`, an OSM
+    extract), a QPV whose ring and buffers do not lie inside it is read with what is assessed
+    outside (:attr:`Barriers.assessed_outside`): a kind not assessed there is NaN, never 0.
+    """
+    if barriers.extent is None or barriers.assessed_outside is None:
+        return _barrier_indicators(qpv, barriers, ring_m)
+    reach = qpv.geometry.buffer(ring_m + max(BUFFER_M.values()))
+    inside = reach.within(barriers.extent)
+    outside = Barriers(barriers.lines, barriers.assessed_outside, barriers.notes)
+    parts = [
+        _barrier_indicators(qpv[mask], b, ring_m)
+        for mask, b in ((inside, barriers), (~inside, outside))
+        if mask.any()
+    ]
+    return pd.concat(parts).reindex(qpv.index)
+
+
+def _barrier_indicators(qpv: gpd.GeoDataFrame, barriers: Barriers, ring_m: float) -> pd.DataFrame:
     cols = [perimeter_share_lined(qpv, barriers, k) for k in KINDS]
     cols.append(perimeter_share_lined(qpv, barriers))
     cols.append(perimeter_share_lined(qpv, barriers, ring_m=ring_m))

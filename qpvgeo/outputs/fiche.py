@@ -365,7 +365,7 @@ def fiche_html(code_qp: str, result, *, lib_prefix: str = "../lib/") -> str:
     code = code_qp
     st = mk.network_status(ind, code)
     layers, legend, bounds = _fiche_layers(code, result)
-    data = {"tiles": _TILES, "attribution": mk.esc(attribution()), "bounds": bounds,
+    data = {"tiles": _TILES, "attribution": mk.esc(attribution(ind)), "bounds": bounds,
             "layers": layers}  # fmt: skip
     return mk.render(
         "fiche.html.j2",
@@ -380,7 +380,7 @@ def fiche_html(code_qp: str, result, *, lib_prefix: str = "../lib/") -> str:
         figures=key_figures(code, ind),
         legend=legend,
         near_km=fr_number(NEAR_M / 1000, 0),
-        attribution=attribution(),
+        attribution=attribution(ind),
         lib_prefix=lib_prefix,
         css=mk.static_text("fiche.css"),
         payload=json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/"),

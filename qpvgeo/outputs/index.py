@@ -66,7 +66,7 @@ def index_html(result, map_files: Sequence[str | os.PathLike], maps_dir: Path) -
         n_network=int(sum(mk.network_status(ind, c) != "absent" for c in qpv.index)),
         network_words=f" ({NETWORK_KIND['drive']})" if uses_drive_network(ind) else "",
         rows=[_row(result, code, scores[code], maps_dir) for code in order],
-        attribution=attribution(),
+        attribution=attribution(ind),
         departement=departement_label(result.parameters),
     )
 

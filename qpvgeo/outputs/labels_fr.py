@@ -114,6 +114,8 @@ def status_long(indicators: pd.DataFrame, code: str) -> str:
         return f"aucun ({NO_NETWORK})"
     kind = indicators.at[code, "network_kind"] if "network_kind" in indicators else None
     words = NETWORK_KIND.get(kind, "réseau de rues")
+    if dated := osm_dates(indicators, [code]):
+        words = f"{words}, {dated}"
     if status == "partiel":
         scope = indicators.at[code, "network_scope"] if "network_scope" in indicators else None
         return f"partiel ({words} ; {scope if isinstance(scope, str) else 'une partie des habitants'})"
@@ -316,15 +318,27 @@ def departement_label(parameters: dict) -> str:
     return f"{name} ({dep})" if isinstance(name, str) and name else f"département {dep}"
 
 
-def attribution() -> str:
-    """Credit line of the maps: background, perimeters, equipments, population, streets."""
+def osm_dates(indicators: pd.DataFrame | None, codes=None) -> str:
+    """« OSM au 08/01/2026 » when the street networks were cut from dated OSM extracts
+    (``network_osm_date``), several dates joined; "" otherwise."""
+    if indicators is None or "network_osm_date" not in indicators.columns:
+        return ""
+    dates = indicators["network_osm_date"] if codes is None else indicators["network_osm_date"].reindex(codes)
+    dates = [d for d in dict.fromkeys(dates.dropna()) if isinstance(d, str) and d]
+    return f"OSM au {', '.join(dates)}" if dates else ""
+
+
+def attribution(indicators: pd.DataFrame | None = None) -> str:
+    """Credit line of the maps: background, perimeters, equipments, population, streets (with
+    the date of the OSM extract they were cut from, :func:`osm_dates`)."""
+    dated = osm_dates(indicators)
     credits = [
         "Fond de carte " + sources.OSM_ATTRIBUTION.replace(" (ODbL)", ""),
         sources.CATALOGUE["qpv"].attribution + " (QPV 2024)",
         sources.CATALOGUE["bpe"].attribution,
         sources.CATALOGUE["iris_population"].attribution,
         sources.CATALOGUE["iris_income"].attribution,
-        "réseau de rues " + sources.OSM_ATTRIBUTION,
+        "réseau de rues " + sources.OSM_ATTRIBUTION + (f", {dated}" if dated else ""),
         "calculs qpvgeo",
     ]
     return " | ".join(credits)

@@ -24,6 +24,7 @@ from .labels_fr import (
     SLIDE_WALK_NOTE,
     departement_label,
     fr_number,
+    osm_dates,
     uses_drive_network,
 )
 from .maps.coupling import (
@@ -196,8 +197,10 @@ def _fiche_texts(fig, result, code: str, handles: list) -> None:
     )  # fmt: skip
     fig.text(0.685, 0.10, note, fontsize=11,
              color="#8a5a00" if absent else "#444", va="bottom")  # fmt: skip
+    dated = osm_dates(ind, [code])
     fig.text(0.685, 0.03, "Sources : ANCT (QPV 2024), INSEE (BPE 2024, Filosofi),\n"
-             "© contributeurs OpenStreetMap ; calculs qpvgeo", fontsize=9, color="#666")  # fmt: skip
+             f"© contributeurs OpenStreetMap{f' ({dated})' if dated else ''} ; calculs qpvgeo",
+             fontsize=9, color="#666")  # fmt: skip
 
 
 # ---------------------------------------------------------------------------
@@ -225,8 +228,10 @@ def viability_png(result) -> bytes:
              "pas de réseau de rues dans les données.", fontsize=12,
              va="top", color="#333")  # fmt: skip
     _listing(fig, qpv, scores)
+    dated = osm_dates(ind)
     fig.text(0.535, 0.012, "Sources : ANCT (QPV 2024), INSEE (BPE 2024, Filosofi, population), "
-             "© contributeurs OpenStreetMap ; calculs qpvgeo", fontsize=8, color="#666")  # fmt: skip
+             f"© contributeurs OpenStreetMap{f' ({dated})' if dated else ''} ; calculs qpvgeo",
+             fontsize=8, color="#666")  # fmt: skip
     return _png_bytes(fig)
 
 

@@ -13,6 +13,7 @@ from .. import settings
 from ..data import barriers
 from ..data.population import grid_origins
 from ..network.build import WalkNetwork
+from .extracts import RunExtracts
 from .networks import QpvNetworks
 
 #: area origins (demand around the QPV, rest of the commune) are laid on this grid
@@ -53,6 +54,10 @@ class RunContext:
     #: the IRIS outside every QPV, with the residents who live there
     iris_outside: gpd.GeoDataFrame
     networks: QpvNetworks = field(default_factory=QpvNetworks)
+    #: the OSM extracts of the run, as read for its area (:mod:`qpvgeo.pipeline.extracts`)
+    extracts: RunExtracts = field(default_factory=RunExtracts)
+    #: where the study areas come from when they are not the QPV (``perimeters``), else None
+    perimeters_source: dict | None = None
     #: per network: residents' origins inside its extent left out of the demand (no population figure)
     unknown_residents: dict[str, int] = field(default_factory=dict)
     _areas: dict[str, gpd.GeoDataFrame] = field(default_factory=dict, repr=False)

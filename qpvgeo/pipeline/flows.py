@@ -77,6 +77,9 @@ def network_flows(
     foot = (
         pd.concat(footfall) if footfall else pd.Series(dtype=float, name="footfall_potential_trips")
     )
+    # a shop near QPV with overlapping networks (one walk network per QPV) is read on each: it
+    # keeps the largest potential, that of the network seeing most of the trips past it
+    foot = foot.groupby(level=0, sort=False).max().rename(foot.name)
     return per_qpv, streets, cands, foot
 
 

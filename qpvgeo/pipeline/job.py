@@ -11,20 +11,24 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from os import PathLike
+from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 
 from .. import settings
 from .._errors import QpvgeoWarning
 from ..data import barriers, sources
+from ..data.loaders import departement_outline
 from ..indicators import enclavement, viability
 from .access import NetworkAccess, access_times, network_access
 from .context import RunContext, RunResult
 from .coupling import network_coupling
 from .enclavement import network_enclavement
+from .extracts import extract_paths, read_run_extracts
 from .flows import network_flows
 from .load import income_by_qpv, load_inputs
-from .networks import build_networks
+from .networks import NETWORK_BUFFER_M, build_networks
 from .notes import run_notes
 
 #: one line per stage with counts and elapsed time (the command shows them unless --quiet)
@@ -39,8 +43,20 @@ def run(
     offline: bool | None = None,
     categories: list[str] | None = None,
     crowfly_fallback: bool = False,
+    osm_extracts: list[str | PathLike] | None = None,
+    perimeters: gpd.GeoDataFrame | str | PathLike | None = None,
+    id_col: str | None = None,
+    name_col: str | None = None,
 ) -> RunResult:
-    """Load the official data for a département and compute the per-QPV indicators."""
+    """Load the official data for a département and compute the per-QPV indicators.
+
+    ``osm_extracts``: OSM extracts (``.osm.pbf``, ``.osm``, ``.osm.bz2``) to cut the walk
+    networks and barrier lines from, besides those of the data directory's ``osm/`` folder
+    (:mod:`qpvgeo.pipeline.extracts`). ``perimeters``: study areas to read instead of the QPV
+    (a polygon layer or its path; ``id_col``/``name_col`` name its id and name columns when
+    they cannot be found by name; :mod:`qpvgeo.data.perimeters`); ``codes`` then selects
+    perimeter ids.
+    """
     offline = settings.offline if offline is None else offline
     sources.reset_used()
     with warnings.catch_warnings(record=True) as caught:
@@ -48,12 +64,23 @@ def run(
         with stage("data") as say:
             ctx = load_inputs(
                 dep, codes, data_dir=data_dir, offline=offline, categories=categories,
-                crowfly_fallback=crowfly_fallback,
+                crowfly_fallback=crowfly_fallback, perimeters=perimeters, id_col=id_col,
+                name_col=name_col,
             )  # fmt: skip
-            say(f"{len(ctx.qpv)} QPV of {len(ctx.qpv_all)} in {dep}, {len(ctx.equipments)} "
+            ctx.perimeters_source = perimeters_record(perimeters, id_col, name_col)
+            say(f"{len(ctx.qpv)} {'perimeters' if ctx.perimeters_source else 'QPV'} of "
+                f"{len(ctx.qpv_all)} in {dep}, {len(ctx.equipments)} "
                 f"equipments, {len(ctx.iris)} IRIS, {len(ctx.origins_all)} residents' origins")  # fmt: skip
+            paths = extract_paths(osm_extracts, data_dir)
+            if paths:
+                ctx.extracts = read_run_extracts(
+                    paths, ctx.qpv, departement_outline(ctx.communes), NETWORK_BUFFER_M
+                )
+                say(f"OSM extract(s) {', '.join(p.name for p in paths)} ({ctx.extracts.label_fr()})")
         with stage("networks") as say:
-            ctx.networks = build_networks(ctx.qpv, ctx.origins, data_dir=data_dir, offline=offline)
+            ctx.networks = build_networks(
+                ctx.qpv, ctx.origins, data_dir=data_dir, offline=offline, extracts=ctx.extracts
+            )
             status = ctx.networks.table["network_status"].value_counts()
             say(", ".join(f"{n} {s}" for s, n in status.items()))
         with stage("access") as say:
@@ -64,7 +91,9 @@ def run(
             flow_qpv, streets, candidates, footfall = network_flows(ctx)
             say(f"{len(streets)} street segments, {len(candidates)} candidate segments")
         with stage("enclavement") as say:
-            barrier_lines = barriers.load_barriers(dep, data_dir=data_dir, offline=offline)
+            barrier_lines = barriers.load_barriers(
+                dep, data_dir=data_dir, offline=offline, extracts=ctx.extracts.data
+            )
             net_enclave, crossings, detours = network_enclavement(ctx)
             enclave = enclavement.barrier_indicators(ctx.qpv, barrier_lines).join(net_enclave)
             enclave = enclave.join(enclavement.enclavement_index(enclave))
@@ -143,4 +172,20 @@ def run_parameters(ctx: RunContext) -> dict:
         "offline": ctx.offline,
         "categories": ctx.categories,
         "categories_absent": ctx.categories_absent,
+        # recorded only when used, so that the key of a plain QPV run stays as it was
+        **({"perimeters": p} if (p := getattr(ctx, "perimeters_source", None)) else {}),
+        **({"osm_extracts": e.records()} if (e := getattr(ctx, "extracts", None)) else {}),
     }
+
+
+def perimeters_record(perimeters, id_col: str | None, name_col: str | None) -> dict | None:
+    """What the provenance keeps of custom perimeters: the file and its SHA-256 (or a
+    GeoDataFrame's size), the id and name columns asked for."""
+    if perimeters is None:
+        return None
+    if isinstance(perimeters, gpd.GeoDataFrame):
+        where = {"layer": f"GeoDataFrame of {len(perimeters)} rows"}
+    else:
+        path = Path(perimeters).expanduser().resolve()
+        where = {"file": str(path), "sha256": sources.sha256(path) if path.is_file() else None}
+    return {**where, "id_col": id_col, "name_col": name_col}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from os import PathLike
 
 import geopandas as gpd
@@ -9,8 +10,9 @@ import numpy as np
 import pandas as pd
 
 from .. import settings
-from .._errors import QpvgeoError
+from .._errors import QpvgeoError, QpvgeoWarning, UnknownCodeError
 from ..data import loaders, nomenclature, population
+from ..data.perimeters import load_perimeters, perimeter_figures
 from ..indicators.access import weighted_median
 from .access import station_destinations
 from .context import RunContext
@@ -24,6 +26,9 @@ def load_inputs(
     offline: bool,
     categories: list[str] | None,
     crowfly_fallback: bool,
+    perimeters=None,
+    id_col: str | None = None,
+    name_col: str | None = None,
 ) -> RunContext:
     """Load the QPV, IRIS, equipments, stations, communes and INSEE groups of ``dep``.
 
@@ -32,11 +37,18 @@ def load_inputs(
     those the run reports on. The destinations are the equipments, with IDFM heavy-rail stations standing
     for the category ``gare``. Raises :class:`~qpvgeo.QpvgeoError` when none of
     the wanted categories is in the equipment data.
+
+    With ``perimeters`` (a polygon layer or its path, :mod:`qpvgeo.data.perimeters`), they
+    take the place of the QPV: no official figures, residents estimated from the IRIS.
     """
     kw = {"data_dir": data_dir, "offline": offline}
-    qpv_all = loaders.load_qpv(dep, **kw)
-    qpv = qpv_all.loc[loaders.load_qpv(dep, codes, **kw).index] if codes else qpv_all
-    figures = loaders.load_qpv_figures(qpv_all.index, **kw)
+    if perimeters is not None:
+        qpv_all, figures = _perimeters(dep, perimeters, id_col, name_col, kw)
+        qpv = qpv_all.loc[_known_ids(codes, qpv_all.index)] if codes else qpv_all
+    else:
+        qpv_all = loaders.load_qpv(dep, **kw)
+        qpv = qpv_all.loc[loaders.load_qpv(dep, codes, **kw).index] if codes else qpv_all
+        figures = loaders.load_qpv_figures(qpv_all.index, **kw)
     iris = loaders.load_iris(dep, **kw)
     equipments = loaders.load_equipments(dep, **kw)
     wanted = categories or nomenclature.proximity_categories()
@@ -62,6 +74,32 @@ def load_inputs(
         population_source=population_source,
         iris_outside=population.outside_qpv_iris(iris, qpv_all, origins_all),
     )  # fmt: skip
+
+
+def _perimeters(dep, source, id_col, name_col, kw) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Custom perimeters and their (empty) official figures, with the département's name."""
+    communes = loaders.load_communes(dep, **kw)
+    zones = load_perimeters(
+        source, loaders._check_dep(dep), communes, id_col=id_col, name_col=name_col
+    )
+    dep_name = None
+    try:  # the département's name, from the QPV key figures when the data directory has them
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", QpvgeoWarning)
+            codes = loaders.load_qpv(dep, **kw).index
+            dep_name = next(iter(loaders.load_qpv_figures(codes, **kw)["lib_dep"].dropna()), None)
+    except QpvgeoError:
+        pass
+    return zones, perimeter_figures(zones.index, dep_name)
+
+
+def _known_ids(codes: list[str], ids: pd.Index) -> list[str]:
+    missing = [c for c in codes if c not in ids]
+    if missing:
+        raise UnknownCodeError(
+            f"unknown perimeter id(s) {missing!r}; the perimeters are {', '.join(ids[:50])}"
+        )
+    return list(codes)
 
 
 def present_categories(

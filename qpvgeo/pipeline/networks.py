@@ -18,6 +18,7 @@ from .. import __version__, settings
 from .._errors import QpvgeoWarning
 from ..data import sources
 from ..network.build import WalkNetwork, load_network, resident_coverage, walk_graph_from_polygon
+from .extracts import RunExtracts, qpv_extract_network
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +77,13 @@ def build_networks(
     *,
     data_dir: str | PathLike | None = None,
     offline: bool | None = None,
+    extracts: RunExtracts | None = None,
 ) -> QpvNetworks:
     """Find a street network for each QPV.
 
-    In order: a walk network saved for the QPV in the data directory
+    In order: the walk network cut from an OSM extract whose extent holds the
+    QPV (``extracts``, :mod:`qpvgeo.pipeline.extracts`; no other source is then
+    tried for that QPV); a walk network saved for the QPV in the data directory
     (``osm/walk/<code_qp>.graphml``); on a connected machine, the OSM walk
     network downloaded with osmnx around the QPV (and saved there for next
     time, osmnx's cache kept in the data directory); else the network files of
@@ -91,7 +95,8 @@ def build_networks(
     -------
     QpvNetworks
         ``table`` indexed by ``code_qp``: ``network_source`` (file name or
-        NaN), ``network_kind`` (walk/drive), ``network_coverage_pct`` (share of
+        NaN), ``network_kind`` (walk/drive), ``network_osm_date`` (« 08/01/2026 »
+        for a network cut from an OSM extract), ``network_coverage_pct`` (share of
         the QPV's residents within the snap distance of a street of the
         network) and ``network_status``: ``couvert`` (≥ 95 %), ``partiel``
         (network indicators left empty) or ``absent``.
@@ -105,15 +110,20 @@ def build_networks(
         if path is not None:
             sources.fetch(key, data_dir)  # recorded in the provenance
             shared[path.name] = load_network_cached(path)
-    rows = {}
+    rows, outside = {}, []
     for code, geom in tqdm(
         list(zip(qpv.index, qpv.geometry, strict=True)), desc="réseaux", leave=False, disable=None
     ):
+        source, cut = qpv_extract_network(extracts, code, geom, NETWORK_BUFFER_M) if extracts else (None, None)
         own = root / walk_network_file(code)
-        if not own.is_file() and not offline:
-            _download_walk_network(code, geom, own, root)
-        candidates = dict(shared)
-        if own.is_file():
+        if source is not None:  # the extract's walk network, or none: never another kind
+            candidates = {cut.name: cut} if cut is not None else {}
+        else:
+            outside += [code] if extracts else []
+            if not own.is_file() and not offline:
+                _download_walk_network(code, geom, own, root)
+            candidates = dict(shared)
+        if source is None and own.is_file():
             candidates = {own.name: load_network_cached(own, kind="walk")}
         best, best_share = None, 0.0
         mine = origins[origins["code_qp"] == code]
@@ -127,10 +137,18 @@ def build_networks(
         rows[code] = {
             "network_source": best,
             "network_kind": candidates[best].kind if best else None,
+            "network_osm_date": source.extract.date_fr if best and source else None,
             "network_coverage_pct": round(100 * best_share, 1),
             "network_status": status,
             "network_scope": SCOPE[status].format(pct=100 * best_share),
         }
+    if outside:
+        names = ", ".join(d.extract.name for d in extracts.data)
+        warnings.warn(
+            f"{len(outside)} QPV lie outside the OSM extract(s) {names}: {', '.join(outside)}; "
+            "their street network comes from the other sources (network_source, network_kind)",
+            category=QpvgeoWarning, stacklevel=2,
+        )  # fmt: skip
     result.table = pd.DataFrame.from_dict(rows, orient="index")
     result.table.index.name = "code_qp"
     return result

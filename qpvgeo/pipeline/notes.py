@@ -21,6 +21,7 @@ def run_notes(
     """The notes of one run, in order: warnings, barriers, networks, origins, categories."""
     messages = [str(w.message) for w in warnings_caught]
     messages.extend(barrier_lines.notes)
+    messages.extend(_extract_notes(ctx))
     messages.extend(_network_notes(ctx))
     messages.extend(_origin_notes(summary))
     messages.extend(_off_network_notes(ctx))
@@ -28,6 +29,20 @@ def run_notes(
     messages.extend(_unknown_resident_notes(ctx))
     messages.extend(_category_notes(ctx))
     return messages
+
+
+def _extract_notes(ctx: RunContext) -> list[str]:
+    """Which OSM extract each walk network was cut from, and its date (« OSM au … »)."""
+    out = []
+    sources = ctx.networks.table.get("network_source", pd.Series(dtype=object)).dropna()
+    for data in ctx.extracts.data:
+        x = data.extract
+        n = int(sources.astype(str).str.startswith(f"{x.name} [").sum())
+        out.append(
+            f"OSM extract {x.name} ({x.label_fr}, date from {x.timestamp_source}; SHA-256 "
+            f"{x.sha256[:16]}…): walk networks of {n} of {len(ctx.qpv)} study areas cut from it"
+        )
+    return out
 
 
 def _network_notes(ctx: RunContext) -> list[str]:

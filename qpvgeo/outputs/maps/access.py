@@ -121,7 +121,7 @@ def access_map(
     """
     e2_col, time_col = _check_access(qpv, indicators, equipments, isochrones, category)
     table = access_table(qpv, indicators, category)
-    m = mk.new_map(attribution())
+    m = mk.new_map(attribution(indicators))
     iso_pane = mk.pane(m, "isochrones", 380)
     blocks = _add_qpv_layers(m, table, indicators, category)
     blocks.append(_add_isochrones(m, isochrones, qpv, iso_pane))

@@ -298,7 +298,7 @@ def coupling_map(
     ind = indicators if indicators is not None else pd.DataFrame(index=qpv.index)
     sel = set(view.index)
 
-    m = mk.new_map(attribution())
+    m = mk.new_map(attribution(ind))
     panes = {name: mk.pane(m, name, z) for name, z in (
         ("qpv", 402), ("polarites", 410), ("trajets", 420), ("points", 440),
     )}  # fmt: skip

@@ -132,7 +132,7 @@ def enclavement_map(
     _check_enclavement(qpv, indicators, barriers.lines, streets, candidates, crossings, detours,
                        equipments)  # fmt: skip
     table = enclavement_table(qpv, indicators)
-    m = mk.new_map(attribution())
+    m = mk.new_map(attribution(indicators))
     panes = {name: mk.pane(m, name, z) for name, z in _PANES}
     show_points = few_qpv(qpv, focus)
     blocks = _add_qpv_layers(m, table)

@@ -158,7 +158,7 @@ def overview_map(
     _check_overview(qpv, indicators, equipments, indicator)
     cats = _categories_to_draw(indicators, equipments, categories)
     table = qpv_table(qpv, indicators, indicator)
-    m = mk.new_map(attribution())
+    m = mk.new_map(attribution(indicators))
     blocks = [_add_qpv_layers(m, table, indicator)]
     if show_equipments is None:
         show_equipments = few_qpv(qpv)

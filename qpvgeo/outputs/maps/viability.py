@@ -143,7 +143,7 @@ def viability_map(
         if col not in indicators.columns:
             raise MissingColumnError(f"`indicators` has no column {col!r}")
     table = _viability_table(qpv, indicators)
-    m = mk.new_map(attribution())
+    m = mk.new_map(attribution(indicators))
     pane = mk.pane(m, "qpv", 410)
     has = table["_fill"] != ""
     layers = [(has, "QPV : lecture de viabilité")]
