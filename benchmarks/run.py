@@ -37,6 +37,7 @@ WORKLOADS = {
     "access_suite": "access_suite",
     "local_betweenness_800m": "local_betweenness",
     "main_job": "main_job",
+    "pipeline_walk": "pipeline_walk",
 }
 
 
@@ -58,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
             row = _run_in_child(WORKLOADS[workload], graph)
             rows.append(row)
             if not args.json:
-                print(_fmt(row), flush=True)
+                print(getattr(module, "fmt", _fmt)(row), flush=True)
     if args.json:
         print(json.dumps({"results": rows}, indent=1))
     return 0
