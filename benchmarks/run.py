@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from graphs import GRAPHS  # noqa: E402
+from graphs import ALIASES, GRAPHS  # noqa: E402
 
 WORKLOADS = {
     "access_suite": "access_suite",
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--workload", action="append", choices=sorted(WORKLOADS))
-    parser.add_argument("--graph", action="append", choices=sorted(GRAPHS))
+    parser.add_argument("--graph", action="append", choices=sorted([*GRAPHS, *ALIASES]))
     args = parser.parse_args(argv)
     rows = []
     for workload in args.workload or list(WORKLOADS):
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _child(module_name: str, graph: str, queue: multiprocessing.Queue) -> None:
     module = importlib.import_module(module_name)
-    net = GRAPHS[graph]()
+    net = GRAPHS[ALIASES.get(graph, graph)]()
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     row = module.run(net, graph)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -179,9 +179,14 @@ def _path_to(pred: dict, source, node) -> list:
 
 
 def _route(
-    network, o_edge: int, o_off: float, t_edge: int, t_off: float
+    network, o_edge: int, o_off: float, t_edge: int, t_off: float, cutoff_m: float | None = None
 ) -> tuple[float, list[tuple[float, float]]] | None:
-    """Shortest walk between two places on edges: (metres, coordinates), or None when none."""
+    """Shortest walk between two places on edges: (metres, coordinates), or None when none.
+
+    ``cutoff_m``, when given, bounds the searches: it must be at least the walk's length
+    (e.g. the network distance :func:`detour_per_origin` found), so that the search explores
+    the nodes around the two places only, not the whole network; the path is the same.
+    """
     import networkx as nx
 
     graph, ids = network.graph, network.node_ids
@@ -193,7 +198,9 @@ def _route(
     t_ends = ((network.edge_u[t_edge], 0.0), (network.edge_v[t_edge], length[t_edge]))
     for a, a_at in o_ends:
         # predecessors only (memory in proportion to the network), not every node's path
-        pred, dist = nx.dijkstra_predecessor_and_distance(graph, ids[a], weight="length")
+        pred, dist = nx.dijkstra_predecessor_and_distance(
+            graph, ids[a], weight="length", cutoff=cutoff_m
+        )
         for b, b_at in t_ends:
             if ids[b] not in dist:
                 continue
@@ -243,12 +250,16 @@ def detour_paths(
         k = int(per["target"].iloc[i])
         if not s["on_network"].iloc[i] or k < 0 or per["crow_m"].iloc[i] < MIN_CROW_M:
             continue
+        if not np.isfinite(per["network_m"].iloc[i]):  # no path on the network
+            continue
         route = _route(
             network,
             int(s["edge"].iloc[i]),
             float(s["offset_m"].iloc[i]),
             int(t_snap["edge"].iloc[k]),
             float(t_snap["offset_m"].iloc[k]),
+            # the walk found by detour_per_origin, legs included, bounds the one between places
+            cutoff_m=float(per["network_m"].iloc[i]) * (1 + 1e-9) + 1e-6,
         )
         if route is None:
             continue

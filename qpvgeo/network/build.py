@@ -105,6 +105,7 @@ class WalkNetwork:
     edge_geometry: np.ndarray
     _csr: sparse.csr_array | None = field(default=None, repr=False)
     _tree: shapely.STRtree | None = field(default=None, repr=False)
+    _extent: shapely.Polygon | None = field(default=None, repr=False)
 
     @property
     def n_nodes(self) -> int:
@@ -144,8 +145,10 @@ class WalkNetwork:
 
     @property
     def extent(self) -> shapely.Polygon:
-        """Convex hull of the network's edges (the area it can be said to cover)."""
-        return shapely.convex_hull(shapely.union_all(self.edge_geometry))
+        """Convex hull of the network's edges (the area it can be said to cover; computed once)."""
+        if self._extent is None:
+            self._extent = shapely.convex_hull(shapely.union_all(self.edge_geometry))
+        return self._extent
 
     def edges_gdf(self) -> gpd.GeoDataFrame:
         """The compiled edges as a GeoDataFrame (index: compiled edge index)."""
