@@ -474,6 +474,33 @@ def run_extract(net: WalkNetwork, n: int = 12) -> dict:
     }
 
 
+def summary(rows: list[dict]) -> dict:
+    """Scaling exponents over the grids: ``b`` in ``y ~ n_nodes^b``, least squares on logs.
+
+    For the wall time and the traced memory peak of each stage and of all stages, and for
+    the growth of the resident memory over the row; 1 is linear, 2 quadratic.
+    """
+    grids = sorted((r for r in rows if r["graph"].startswith("grid")), key=lambda r: r["n_nodes"])
+    if len(grids) < 2:
+        return {}
+    logn = np.log([r["n_nodes"] for r in grids])
+
+    def slope(values) -> float | None:
+        v = np.asarray(values, dtype=float)
+        if not np.all(v > 0):
+            return None
+        return round(float(np.polyfit(logn, np.log(v), 1)[0]), 2)
+
+    out = {"graphs": [r["graph"] for r in grids], "n_nodes": [r["n_nodes"] for r in grids]}
+    for name in STAGES:
+        out[f"{name}_s"] = slope([r["stages"][name]["s"] for r in grids])
+        out[f"{name}_traced_peak"] = slope([r["stages"][name]["traced_peak_mb"] for r in grids])
+    out["stages_s"] = slope([r["stages_s"] for r in grids])
+    out["rss_growth"] = slope([r["rss_growth_mb"] for r in grids])
+    out["flows_kernel_s"] = slope([r["flows_reference"]["flows_s"] for r in grids])
+    return {"scaling_exponent": out}
+
+
 def fmt(row: dict) -> str:
     parts = [
         f"{k} {v['s']:.2f}s/{v.get('peak_rss_mb', float('nan')):.0f}MB"

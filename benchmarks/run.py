@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workload", action="append", choices=sorted(WORKLOADS))
     parser.add_argument("--graph", action="append", choices=sorted([*GRAPHS, *ALIASES]))
     args = parser.parse_args(argv)
-    rows = []
+    rows, summaries = [], {}
     for workload in args.workload or list(WORKLOADS):
         module = importlib.import_module(WORKLOADS[workload])
         if workload == "main_job":  # a whole run in child processes, not a graph kernel
@@ -60,8 +60,14 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(row)
             if not args.json:
                 print(getattr(module, "fmt", _fmt)(row), flush=True)
+        if hasattr(module, "summary"):  # e.g. how a workload scales with the network size
+            summaries[workload] = module.summary([r for r in rows if r["workload"] == workload])
+            if not args.json:
+                print(json.dumps(summaries[workload]), flush=True)
     if args.json:
-        print(json.dumps({"results": rows}, indent=1))
+        print(
+            json.dumps({"results": rows, **({"summary": summaries} if summaries else {})}, indent=1)
+        )
     return 0
 
 
