@@ -5,10 +5,15 @@ in the middle of the network (12 on the Palaiseau–Orsay walk network, 16 on th
 grids) and the stages of :func:`qpvgeo.pipeline.job.run` run on them through the
 library: access, flows, enclavement, coupling, viability (the ``data`` and
 ``networks`` stages hand over inputs built beforehand, so they take no time).
+One network holds every perimeter, so each stage works on the whole network.
 
 * On ``palaiseau_walk_full`` every input is the data mirror's (BPE equipments,
   IRIS, stations, communes, barrier lines of the Essonne) but the perimeters,
   whose residents come from the IRIS (as for any perimeter that is not a QPV).
+* ``palaiseau_extract`` is the user's path on the same 12 perimeters:
+  ``pipeline.run(dep, perimeters=..., osm_extracts=[the mirror's extract])``, each
+  perimeter with its own walk network cut from the extract (:func:`run_extract`);
+  the ``data`` (reading the extract) and ``networks`` (cutting) stages are timed too.
 * On the grids (``grid_10k`` / ``grid_40k`` / ``grid_160k``, 80 m blocks) the
   inputs are synthetic, at the densities of the Palaiseau network's extent:
   equipments and stations drawn (seeded) from the mirror's Essonne rows and
@@ -31,16 +36,14 @@ destinations × nodes matrix, then destinations × origins weights), on the same
 inputs, with ``max_abs_diff`` between the edge flows (0 up to rounding where no two
 paths tie; on the grids many do, and each formulation breaks ties its own way: there
 ``trip_km_rel_diff``, the difference in trips × metres walked, says that the trips and
-their lengths are the same); skipped
-(``reference_s`` None) where that matrix would not fit in
-:data:`DENSE_BUDGET_MB`.
+their lengths are the same); skipped (``reference_s`` None) where the dense arrays
+would not fit in :data:`DENSE_BUDGET_MB`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-import resource
 import time
 import tracemalloc
 from contextlib import contextmanager
@@ -225,7 +228,12 @@ def _status_kib(key: str) -> int:
     return 0
 
 
+#: the largest peak resident memory (KiB) seen in this process, kept across the resets
+_PEAK = {"kib": 0}
+
+
 def _reset_peak() -> bool:
+    _PEAK["kib"] = max(_PEAK["kib"], _status_kib("VmHWM"))
     try:
         with open("/proc/self/clear_refs", "w") as fh:
             fh.write("5")
@@ -402,6 +410,7 @@ def inputs_for(net: WalkNetwork, graph_name: str) -> tuple[RunContext, barriers.
 
 
 def run(net: WalkNetwork, graph_name: str) -> dict:
+    _PEAK["start"] = _PEAK["kib"] = _status_kib("VmHWM")
     import warnings
 
     warnings.simplefilter("ignore")  # the pipeline's notes are not what is measured here
@@ -432,7 +441,17 @@ def run(net: WalkNetwork, graph_name: str) -> dict:
         "stages": timed,
         "stages_s": round(total, 2),
         "flows_reference": ref,
-        "peak_rss_self_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        **_row_peak(),
+    }
+
+
+def _row_peak() -> dict:
+    """Peak resident memory of the whole row (inputs, runs, reference), across the resets,
+    and its growth over the peak when the row started (the graph built)."""
+    _reset_peak()
+    return {
+        "peak_rss_mb": round(_PEAK["kib"] / 1024, 1),
+        "rss_growth_mb": round((_PEAK["kib"] - _PEAK["start"]) / 1024, 1),
     }
 
 
@@ -470,7 +489,7 @@ def run_extract(net: WalkNetwork, n: int = 12) -> dict:
         "cold_stages_s": {k: v["s"] for k, v in cold.items()},
         "stages_s": round(sum(v["s"] for v in timed.values()), 2),
         "flows_reference": {"ratio": None},
-        "peak_rss_self_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        **_row_peak(),
     }
 
 
@@ -478,7 +497,8 @@ def summary(rows: list[dict]) -> dict:
     """Scaling exponents over the grids: ``b`` in ``y ~ n_nodes^b``, least squares on logs.
 
     For the wall time and the traced memory peak of each stage and of all stages, and for
-    the growth of the resident memory over the row; 1 is linear, 2 quadratic.
+    the growth of the resident memory during the access and flows stages; 1 is linear,
+    2 quadratic.
     """
     grids = sorted((r for r in rows if r["graph"].startswith("grid")), key=lambda r: r["n_nodes"])
     if len(grids) < 2:
@@ -495,8 +515,9 @@ def summary(rows: list[dict]) -> dict:
     for name in STAGES:
         out[f"{name}_s"] = slope([r["stages"][name]["s"] for r in grids])
         out[f"{name}_traced_peak"] = slope([r["stages"][name]["traced_peak_mb"] for r in grids])
+    for name in ("access", "flows"):
+        out[f"{name}_rss_growth"] = slope([r["stages"][name]["rss_growth_mb"] for r in grids])
     out["stages_s"] = slope([r["stages_s"] for r in grids])
-    out["rss_growth"] = slope([r["rss_growth_mb"] for r in grids])
     out["flows_kernel_s"] = slope([r["flows_reference"]["flows_s"] for r in grids])
     return {"scaling_exponent": out}
 
