@@ -274,6 +274,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise QpvgeoError(f"--workers must be 1 or more, got {args.workers!r}")
     if (args.id_col or args.name_col) and not args.perimeters:
         raise QpvgeoError("--id-col and --name-col name columns of --perimeters FILE: give it too")
+    for path in args.osm_extracts or []:  # a wrong name fails now, not after loading the data
+        osm_extract.checked_path(path)
     loaders._check_dep(args.dep)  # a malformed code before a missing folder
     _data_dir(args)
     speed, workers = settings.walk_speed_kmh, settings.workers

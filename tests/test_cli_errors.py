@@ -186,9 +186,12 @@ def test_data_command_on_an_empty_directory(capsys, tmp_path):
     code, out, _ = run_cli(capsys, "data", "--data-dir", str(tmp_path))
     assert code == 0
     marks = [line.split()[0] for line in out.splitlines()[1:] if line[:1] not in (" ", "")]
-    assert marks == ["MISSING"] * len(sources.CATALOGUE) + ["optional"] * len(sources.SAVED_FILES)
-    # the optional files a connected run saves are listed too, with their place
+    # the optional files a connected run saves are listed too, with their place, then the
+    # optional OSM extract (osm/*.osm.pbf) and where to get one
+    assert marks == ["MISSING"] * len(sources.CATALOGUE) + ["optional"] * (len(sources.SAVED_FILES) + 1)
     assert "barriers/osm_barriers_{dep}.gpkg" in out and "osm/walk/{code_qp}.graphml" in out
+    assert "osm_extract      osm/*.osm.pbf" in out
+    assert "https://download.geofabrik.de/europe/france/ile-de-france-latest.osm.pbf" in out
     assert "https://geoservices.ign.fr/contoursiris" in out
 
 

@@ -4,10 +4,32 @@ finding, downloading and checking their files in the data directory
 (:mod:`~qpvgeo.data.loaders`; equipments in :mod:`~qpvgeo.data.equipments`), the equipment
 nomenclature
 (:mod:`~qpvgeo.data.nomenclature`, with its tables ``categories.csv`` and
-``equipment_codes.csv``), residents' origins (:mod:`~qpvgeo.data.population`) and
-barrier lines (:mod:`~qpvgeo.data.barriers`).
+``equipment_codes.csv``), residents' origins (:mod:`~qpvgeo.data.population`),
+barrier lines (:mod:`~qpvgeo.data.barriers`), local OpenStreetMap extracts
+(:mod:`~qpvgeo.data.osm_extract`) and study areas that are not QPV
+(:mod:`~qpvgeo.data.perimeters`).
 """
 
-from . import barriers, catalogue, equipments, loaders, nomenclature, population, sources
+from . import (
+    barriers,
+    catalogue,
+    equipments,
+    loaders,
+    nomenclature,
+    osm_extract,
+    perimeters,
+    population,
+    sources,
+)
 
-__all__ = ["barriers", "catalogue", "equipments", "loaders", "nomenclature", "population", "sources"]
+__all__ = [
+    "barriers",
+    "catalogue",
+    "equipments",
+    "loaders",
+    "nomenclature",
+    "osm_extract",
+    "perimeters",
+    "population",
+    "sources",
+]

@@ -179,7 +179,8 @@ class OsmExtract:
         }
 
 
-def _check_path(path: str | PathLike) -> Path:
+def checked_path(path: str | PathLike) -> Path:
+    """The extract's absolute path; an error for a missing file or another format."""
     path = Path(path).expanduser()
     if not path.name.endswith(EXTRACT_SUFFIXES):
         raise ValidationError(
@@ -236,7 +237,7 @@ def open_extract(path: str | PathLike) -> OsmExtract:
     """
     import osmium
 
-    path = _check_path(path)
+    path = checked_path(path)
     try:
         reader = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING)
         header = reader.header()
@@ -431,6 +432,8 @@ def read_extract(
             for i in {0, len(refs) - 1, lons.index(min(lons)), lons.index(max(lons)),
                       lats.index(min(lats)), lats.index(max(lats))}:  # fmt: skip
                 hull_pts.append((lons[i], lats[i]))
+            if len(hull_pts) > 200_000:  # a regional extract: keep the hull's corners only
+                hull_pts = _hull_corners(hull_pts)
             if max(lons) < axmin or min(lons) > axmax or max(lats) < aymin or min(lats) > aymax:
                 continue
             tags = dict(obj.tags)
@@ -465,6 +468,11 @@ def _touching(ways: list[tuple], area_wgs: shapely.Geometry) -> list[tuple]:
     owner = np.repeat(np.arange(len(ways)), [len(w[2]) for w in ways])
     inside = shapely.contains_xy(area_wgs, lons, lats)
     return [ways[i] for i in np.unique(owner[inside])]
+
+
+def _hull_corners(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    hull = shapely.convex_hull(shapely.multipoints(np.array(points)))
+    return [tuple(c) for c in shapely.get_coordinates(hull)]
 
 
 def _extent(points: list[tuple[float, float]]) -> shapely.Geometry:
@@ -536,7 +544,7 @@ def cut_extract(
     """
     import osmium
 
-    source = _check_path(source)
+    source = checked_path(source)
     target = Path(target)
     if not target.name.endswith(EXTRACT_SUFFIXES):
         raise ValidationError(f"cut target {str(target)!r}: name it .osm.pbf, .osm or .osm.bz2")

@@ -19,6 +19,7 @@ import shapely
 
 from .._errors import ValidationError
 from ..data import nomenclature
+from ..data.population import SOURCE_IRIS
 from . import mapkit as mk
 from .labels_fr import (
     BARRIER_WORDS,
@@ -61,6 +62,12 @@ Row = tuple[str, str, str]
 # key figures
 
 
+def is_study_area(indicators: pd.DataFrame, code: str) -> bool:
+    """Whether the area is a custom study perimeter (``--perimeters``), not a QPV."""
+    kind = indicators.at[code, "perimeter_kind"] if "perimeter_kind" in indicators.columns else None
+    return isinstance(kind, str) and kind != "QPV 2024"
+
+
 def key_figures(code_qp: str, indicators: pd.DataFrame) -> list[Row]:
     """The key figures of one QPV, French-formatted: (group, label, value) rows.
 
@@ -78,16 +85,20 @@ def key_figures(code_qp: str, indicators: pd.DataFrame) -> list[Row]:
 
 def _population_rows(ind: pd.DataFrame, code: str, st: str) -> list[Row]:
     g = "Population et revenus"
+    study = is_study_area(ind, code)
+    official = ind.get("population_source", pd.Series(dtype=object)).get(code) != SOURCE_IRIS
+    secret = "pas de chiffre officiel pour un périmètre d'étude" if study else "non diffusé (secret statistique)"
     return [
-        (g, "Population (INSEE, population municipale du quartier)",
+        (g, "Population (INSEE, population municipale du quartier)" if official
+         else "Population (estimation par les IRIS, RP 2021, selon la surface)",
          indicator_text(ind, code, "population_qpv", "habitants", 0, st, network=False,
                         reason="chiffre officiel non diffusé")),
         (g, "Taux de pauvreté du quartier (INSEE Filosofi, seuil de 60 %)",
          indicator_text(ind, code, "poverty_rate_qpv_pct", "%", 0, st, network=False,
-                        reason="non diffusé (secret statistique)")),
+                        reason=secret)),
         (g, "Taux d'emploi des 15-64 ans du quartier",
          indicator_text(ind, code, "employment_rate_qpv_pct", "%", 0, st, network=False,
-                        reason="non diffusé (secret statistique)")),
+                        reason=secret)),
         (g, "Contexte : revenu médian déclaré des IRIS du quartier (Filosofi 2021)",
          indicator_text(ind, code, "median_income_iris_eur", "€", 0, st, network=False,
                         reason="revenu non diffusé par l'INSEE pour ces IRIS")),
@@ -370,6 +381,8 @@ def fiche_html(code_qp: str, result, *, lib_prefix: str = "../lib/") -> str:
     return mk.render(
         "fiche.html.j2",
         code=code,
+        kind_text="Périmètre d'étude" if is_study_area(ind, code)
+        else "Quartier prioritaire de la politique de la ville",
         name=str(qpv.at[code, "lib_qp"]),
         commune=str(qpv.at[code, "lib_com"]),
         status=st,

@@ -1,7 +1,8 @@
 """The main job, one module per stage; :func:`~qpvgeo.pipeline.job.run` reads as their list.
 
 1. :mod:`~qpvgeo.pipeline.load`: the official data, into a :class:`RunContext`;
-2. :mod:`~qpvgeo.pipeline.networks`: the street network of each QPV and its coverage;
+2. :mod:`~qpvgeo.pipeline.networks`: the street network of each QPV and its coverage (cut
+   from local OSM extracts by :mod:`~qpvgeo.pipeline.extracts` when there are some);
 3. :mod:`~qpvgeo.pipeline.access`: walking access, 2SFCA, Huff, isochrones;
 4. :mod:`~qpvgeo.pipeline.flows`: pedestrian flows and localised centrality;
 5. :mod:`~qpvgeo.pipeline.enclavement`: barriers, crossings, street structure, detours;

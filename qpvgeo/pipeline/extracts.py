@@ -75,7 +75,7 @@ def extract_paths(
     """The extracts given, then those of the data directory's ``osm/`` folder, each once."""
     out: dict[Path, None] = {}
     for path in given or []:
-        out[osm_extract._check_path(path)] = None
+        out[osm_extract.checked_path(path)] = None
     for path in osm_extract.find_extracts(data_dir):
         out.setdefault(path.resolve(), None)
     return list(out)

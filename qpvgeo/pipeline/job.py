@@ -31,6 +31,10 @@ from .load import income_by_qpv, load_inputs
 from .networks import NETWORK_BUFFER_M, build_networks
 from .notes import run_notes
 
+#: what the study areas of a run are (column ``perimeter_kind``, French, shown to users)
+PERIMETER_QPV = "QPV 2024"
+PERIMETER_STUDY = "périmètre d'étude"
+
 #: one line per stage with counts and elapsed time (the command shows them unless --quiet)
 progress = logging.getLogger("qpvgeo.progress")
 
@@ -142,7 +146,8 @@ def indicator_table(
     population = ctx.origins.groupby("code_qp")["population"].sum(min_count=1)
     table = (
         ctx.qpv[["lib_qp", "insee_com", "lib_com", "area_ha"]]
-        .assign(population_qpv=population, population_source=ctx.population_source)
+        .assign(population_qpv=population, population_source=ctx.population_source,
+                perimeter_kind=PERIMETER_STUDY if ctx.perimeters_source else PERIMETER_QPV)
         .join(ctx.figures.drop(columns=["population_qpv", "lib_dep"]))
         .join(ctx.networks.table).join(income_by_qpv(ctx.origins, ctx.iris))
         .join(summary.drop(columns="population_est"))

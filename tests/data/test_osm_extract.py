@@ -216,3 +216,40 @@ def test_barrier_lines_of_the_extract(palaiseau_pbf):
 )
 def test_barrier_kind(tags, kind):
     assert osm_extract.barrier_kind(tags) == kind
+
+
+def test_extracts_of_the_data_directory(data_dir, palaiseau_pbf, tmp_path, capsys):
+    from qpvgeo import cli
+    from qpvgeo.pipeline.extracts import extract_paths
+
+    root = tmp_path / "data"
+    (root / "osm").mkdir(parents=True)
+    (root / "osm" / "region.osm.pbf").symlink_to(palaiseau_pbf)
+    (root / PALAISEAU_OSM).symlink_to(data_dir / PALAISEAU_OSM)  # a catalogue dataset's file
+    (root / "osm" / "notes.txt").write_text("not an extract")
+    assert osm_extract.find_extracts(root) == [root / "osm" / "region.osm.pbf"]
+    # given first, then those of osm/, each once
+    given = data_dir / PALAISEAU_OSM
+    assert extract_paths([given, root / "osm" / "region.osm.pbf"], root) == [
+        given.resolve(),
+        palaiseau_pbf.resolve(),
+    ]
+    assert cli.main(["data", "--data-dir", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "osm_extract      osm/region.osm.pbf" in out and "OSM au 08/01/2026" in out
+
+
+def test_cli_bad_extract_one_error_line(capsys, data_dir, tmp_path):
+    from qpvgeo import cli
+
+    argv = ["run", "--dep", "91", "--offline", "--data-dir", str(data_dir), "--out", str(tmp_path)]
+    assert cli.main([*argv, "--osm-extract", str(tmp_path / "idf.osm.pbf")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert (
+        len(err) == 1
+        and err[0].startswith("qpvgeo: error: OSM extract")
+        and "does not exist" in err[0]
+    )
+    (tmp_path / "roads.geojson").write_text("{}")
+    assert cli.main([*argv, "--osm-extract", str(tmp_path / "roads.geojson")]) == 2
+    assert "give an .osm.pbf, .osm or .osm.bz2 file" in capsys.readouterr().err

@@ -483,3 +483,27 @@ def test_detour_paths_draw_the_walk_detour_index_measures():
     origin = points([(145, 150)], code_qp=["Q0"], population=[1.0])
     index = enclavement.detour_index(net, origin, target)
     assert index.loc["Q0", "detour_index"] == pytest.approx(walk["detour_index"])
+
+
+def test_roads_assessed_inside_an_extract_extent_only():
+    # two 400 m squares 3 km apart, a trunk road along the south side of each; an OSM extract
+    # covers the first only: the second's road share is not assessed (NaN), never 0 or 25
+    inside = shapely.box(X0, Y0, X0 + 400, Y0 + 400)
+    outside = shapely.box(X0 + 3000, Y0, X0 + 3400, Y0 + 400)
+    road = shapely.LineString([(X0 - 500, Y0 - 20), (X0 + 3900, Y0 - 20)])
+    rail = shapely.LineString([(X0 - 500, Y0 + 420), (X0 + 3900, Y0 + 420)])
+    b = _barriers([("road", "N 118", road), ("rail", "RER B", rail)], {k: "yes" for k in barriers.KINDS})
+    b.extent = shapely.box(X0 - 1000, Y0 - 1000, X0 + 1500, Y0 + 1500)
+    b.assessed_outside = {"rail": "yes", "water": "partial", "road": "no"}
+    out = enclavement.barrier_indicators(_qpv(inside, outside), b)
+    assert list(out.index) == ["Q0", "Q1"]
+    # by hand: each line, 20 m off a side, lines that side (400 m) and 30 m of its two
+    # neighbours: 460 m of the 1,600 m boundary
+    lined = 100 * 460 / 1600
+    assert out.at["Q0", "share_perimeter_road_pct"] == pytest.approx(lined)
+    assert np.isnan(out.at["Q1", "share_perimeter_road_pct"])
+    assert out["share_perimeter_rail_pct"].tolist() == pytest.approx([lined, lined])
+    # every assessed kind together: roads count where they are assessed only
+    assert out["share_perimeter_barrier_pct"].tolist() == pytest.approx([2 * lined, lined])
+    assert out.at["Q0", "barriers_assessed"] == "rail: yes, water: yes, road: yes"
+    assert out.at["Q1", "barriers_assessed"] == "rail: yes, water: partial, road: no"

@@ -93,6 +93,17 @@ def test_population_from_iris(extract_run):
     )
     assert table["lib_qp"].tolist() == ["Le Guichet, le long de la N118", "Plateau"]
     assert (table["insee_com"].str.startswith("91")).all()
+    assert (table["perimeter_kind"] == "périmètre d'étude").all()
+
+
+def test_fiche_says_study_area_and_iris_estimate(extract_run):
+    out, _, _ = extract_run
+    page = (out / "maps/fiches/plateau.html").read_text(encoding="utf-8")
+    assert "Périmètre d'étude plateau" in page and "Quartier prioritaire" not in page
+    assert "Population (estimation par les IRIS" in page
+    assert "pas de chiffre officiel pour un périmètre d'étude" in page
+    assert "secret statistique" not in page
+    assert "OSM au 08/01/2026" in page
 
 
 def test_road_barrier_share_where_the_n118_lines_the_perimeter(extract_run, palaiseau_pbf):
@@ -141,3 +152,24 @@ def test_provenance_holds_the_extract(extract_run, palaiseau_pbf):
     assert any("OSM au 08/01/2026" in m for m in record["messages"])
     page = (out / "maps/qpv_enclavement.html").read_text(encoding="utf-8")
     assert "OSM au 08/01/2026" in page
+
+
+def test_qpv_outside_the_extract_said(palaiseau_pbf, data_dir):
+    """QN09140N (Les Ulis) lies 1.4 km from the Palaiseau extract: its network comes from the
+    data directory's files (a drive network, labelled so) and a note names it; its road share
+    stays not assessed (NaN), the extract's extent not reaching it."""
+    from qpvgeo import pipeline
+
+    result = pipeline.run(
+        "91", ["QN09140N"], data_dir=data_dir, offline=True, osm_extracts=[palaiseau_pbf]
+    )
+    row = result.indicators.loc["QN09140N"]
+    assert row["network_kind"] == "drive" and not isinstance(row["network_osm_date"], str)
+    assert any(
+        "1 QPV lie outside the OSM extract(s) palaiseau-cut.osm.pbf: QN09140N" in m
+        for m in result.messages
+    )
+    assert np.isnan(row["share_perimeter_road_pct"]) and row["barriers_assessed"].endswith(
+        "road: no"
+    )
+    assert result.parameters["osm_extracts"][0]["osm_timestamp"] == "2026-01-08T06:25:44+00:00"
