@@ -33,3 +33,8 @@ GRAPHS: dict[str, Callable[[], WalkNetwork]] = {
     "grid_40k": lambda: grid_network(200, 80.0),
     "grid_160k": lambda: grid_network(400, 80.0),
 }
+
+#: graph names that build another's graph (for a workload that uses it its own way):
+#: pipeline_walk's ``palaiseau_extract`` tiles perimeters over the full Palaiseau network and
+#: lets the pipeline cut their networks from the extract itself
+ALIASES: dict[str, str] = {"palaiseau_extract": "palaiseau_walk_full"}

@@ -181,10 +181,24 @@ def _edge_piece(network, e: int, start_m: float, end_m: float) -> list[tuple[flo
     return [tuple(c) for c in coords]
 
 
+def _path_to(pred: dict, source, node) -> list:
+    """The path from ``source`` to ``node``, each node reached from its first predecessor
+    (the path :func:`networkx.single_source_dijkstra` returns)."""
+    path = [node]
+    while path[-1] != source:
+        path.append(pred[path[-1]][0])
+    return path[::-1]
+
+
 def _route(
-    network, o_edge: int, o_off: float, t_edge: int, t_off: float
+    network, o_edge: int, o_off: float, t_edge: int, t_off: float, cutoff_m: float | None = None
 ) -> tuple[float, list[tuple[float, float]]] | None:
-    """Shortest walk between two places on edges: (metres, coordinates), or None when none."""
+    """Shortest walk between two places on edges: (metres, coordinates), or None when none.
+
+    ``cutoff_m``, when given, bounds the searches: it must be at least the walk's length
+    (e.g. the network distance :func:`detour_per_origin` found), so that the search explores
+    the nodes around the two places only, not the whole network; the path is the same.
+    """
     import networkx as nx
 
     graph, ids = network.graph, network.node_ids
@@ -195,7 +209,10 @@ def _route(
     o_ends = ((network.edge_u[o_edge], 0.0), (network.edge_v[o_edge], length[o_edge]))
     t_ends = ((network.edge_u[t_edge], 0.0), (network.edge_v[t_edge], length[t_edge]))
     for a, a_at in o_ends:
-        dist, paths = nx.single_source_dijkstra(graph, ids[a], weight="length")
+        # predecessors only (memory in proportion to the network), not every node's path
+        pred, dist = nx.dijkstra_predecessor_and_distance(
+            graph, ids[a], weight="length", cutoff=cutoff_m
+        )
         for b, b_at in t_ends:
             if ids[b] not in dist:
                 continue
@@ -203,7 +220,7 @@ def _route(
             if best is not None and total >= best[0]:
                 continue
             coords = _edge_piece(network, o_edge, o_off, a_at)
-            path = paths[ids[b]]
+            path = _path_to(pred, ids[a], ids[b])
             for n1, n2 in zip(path[:-1], path[1:], strict=True):
                 data = min(graph.get_edge_data(n1, n2).values(), key=lambda d: d["length"])
                 line = list(data["geometry"].coords)
@@ -249,12 +266,16 @@ def detour_paths(
         k = int(per["target"].iloc[i])
         if not s["on_network"].iloc[i] or k < 0 or per["crow_m"].iloc[i] < MIN_CROW_M:
             continue
+        if not np.isfinite(per["network_m"].iloc[i]):  # no path on the network
+            continue
         route = _route(
             network,
             int(s["edge"].iloc[i]),
             float(s["offset_m"].iloc[i]),
             int(t_snap["edge"].iloc[k]),
             float(t_snap["offset_m"].iloc[k]),
+            # the walk found by detour_per_origin, legs included, bounds the one between places
+            cutoff_m=float(per["network_m"].iloc[i]) * (1 + 1e-9) + 1e-6,
         )
         if route is None:
             continue

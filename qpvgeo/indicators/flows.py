@@ -25,12 +25,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from numba import njit
-from scipy import sparse
-from scipy.sparse import csgraph
 
 from .._errors import ValidationError, plain
 from .._validate import assert_project_crs, check_frame, check_network, check_number, check_series
+from ..network._dijkstra import _grow, _sift_down, _sift_up
 from ..network.build import WalkNetwork, snap_points
+from ..network.engine import _arrays
 
 
 def _nearer_node(net: WalkNetwork, snapped: pd.DataFrame) -> np.ndarray:
@@ -43,38 +43,160 @@ def _nearer_node(net: WalkNetwork, snapped: pd.DataFrame) -> np.ndarray:
 
 
 @njit(cache=True)
-def _accumulate(dist, pred, origin_node, origin_trips, order):  # pragma: no cover - compiled
-    """Push trips from origins back along the predecessor tree to the destination."""
-    n = dist.shape[0]
+def _tree(indptr, indices, weights, source, limit, dist, pred, pred_arc, touched, heap_d, heap_n, pos):  # pragma: no cover - compiled  # fmt: skip
+    """Single-source Dijkstra bounded by ``limit`` (inclusive), with its predecessor tree.
+
+    A node's predecessor is the first settled node that gives it its final
+    distance (strict improvement), as :func:`scipy.sparse.csgraph.dijkstra`
+    records it; ``pred_arc`` is the adjacency entry used. Same scratch
+    contract as :func:`qpvgeo.network._dijkstra._dijkstra`: ``dist`` all +inf
+    on entry; the ``n_touched`` nodes reached are ``touched[:n_touched]``.
+    """
+    dist[source] = 0.0
+    pred[source] = -1
+    pred_arc[source] = -1
+    touched[0] = source
+    n_touched = 1
+    _sift_up(heap_d, heap_n, pos, 0, 0.0, source)
+    size = 1
+    while size > 0:
+        d = heap_d[0]
+        node = heap_n[0]
+        size -= 1
+        if size > 0:
+            _sift_down(heap_d, heap_n, pos, size, heap_d[size], heap_n[size])
+        for p in range(indptr[node], indptr[node + 1]):
+            nb = indices[p]
+            nd = d + weights[p]
+            if nd <= limit and nd < dist[nb]:
+                if dist[nb] == np.inf:
+                    touched[n_touched] = nb
+                    n_touched += 1
+                    i = size
+                    size += 1
+                else:
+                    i = pos[nb]
+                dist[nb] = nd
+                pred[nb] = node
+                pred_arc[nb] = p
+                _sift_up(heap_d, heap_n, pos, i, nd, nb)
+    return n_touched
+
+
+@njit(cache=True)
+def _reach_pairs(indptr, indices, weights, sources, limit, node_ptr, node_origin):  # pragma: no cover - compiled  # fmt: skip
+    """(source row, origin, distance) for every origin within ``limit`` of each source node.
+
+    Origins are grouped by node: ``node_origin[node_ptr[v]:node_ptr[v + 1]]``
+    are those attached to node ``v``. One bounded search per source, scratch
+    arrays reused: memory in proportion to the network and to the pairs found.
+    """
+    n = indptr.shape[0] - 1
+    dist = np.full(n, np.inf)
+    pred = np.empty(n, dtype=np.int64)
+    pred_arc = np.empty(n, dtype=np.int64)
+    touched = np.empty(n, dtype=np.int64)
+    heap_d = np.empty(n)
+    heap_n = np.empty(n, dtype=np.int32)
+    pos = np.empty(n, dtype=np.int32)
+    out_r = np.empty(1024, dtype=np.int64)
+    out_k = np.empty(1024, dtype=np.int64)
+    out_d = np.empty(1024)
+    size = 0
+    for r in range(sources.shape[0]):
+        n_touched = _tree(
+            indptr, indices, weights, sources[r], limit, dist, pred, pred_arc, touched,
+            heap_d, heap_n, pos,
+        )  # fmt: skip
+        for t in range(n_touched):
+            v = touched[t]
+            for q in range(node_ptr[v], node_ptr[v + 1]):
+                if size == out_r.shape[0]:
+                    out_r, out_k, out_d = _grow(out_r, out_k, out_d)
+                out_r[size] = r
+                out_k[size] = node_origin[q]
+                out_d[size] = dist[v]
+                size += 1
+        for t in range(n_touched):
+            dist[touched[t]] = np.inf
+    return out_r[:size].copy(), out_k[:size].copy(), out_d[:size].copy()
+
+
+@njit(cache=True)
+def _assign(indptr, indices, weights, arc_edge, sources, limit, pair_ptr, pair_node, pair_trips, edge_flow):  # pragma: no cover - compiled  # fmt: skip
+    """Push the trips of each source's pairs back along its shortest-path tree onto the edges.
+
+    ``pair_node[pair_ptr[r]:pair_ptr[r + 1]]`` and ``pair_trips[...]``: the
+    nodes of the origins reached from source ``r`` (in origin order) and their
+    trips to it. The reached nodes are taken farthest first (by distance, then
+    node index), each handing its load to its predecessor; then each tree arc
+    with a load adds it to its street edge (``arc_edge``), nodes in index order.
+    """
+    n = indptr.shape[0] - 1
+    dist = np.full(n, np.inf)
+    pred = np.empty(n, dtype=np.int64)
+    pred_arc = np.empty(n, dtype=np.int64)
+    touched = np.empty(n, dtype=np.int64)
+    heap_d = np.empty(n)
+    heap_n = np.empty(n, dtype=np.int32)
+    pos = np.empty(n, dtype=np.int32)
     load = np.zeros(n)
-    for k in range(origin_node.shape[0]):
-        load[origin_node[k]] += origin_trips[k]
-    node_flow = np.zeros(n)  # flow on the tree edge from node to its predecessor
-    for idx in range(order.shape[0] - 1, -1, -1):
-        v = order[idx]
-        if load[v] == 0.0:
+    node_flow = np.zeros(n)
+    for r in range(sources.shape[0]):
+        if pair_ptr[r + 1] == pair_ptr[r]:
             continue
-        p = pred[v]
-        if p < 0:
-            continue
-        node_flow[v] += load[v]
-        load[p] += load[v]
-    return node_flow
+        n_touched = _tree(
+            indptr, indices, weights, sources[r], limit, dist, pred, pred_arc, touched,
+            heap_d, heap_n, pos,
+        )  # fmt: skip
+        for q in range(pair_ptr[r], pair_ptr[r + 1]):
+            load[pair_node[q]] += pair_trips[q]
+        by_node = np.sort(touched[:n_touched])
+        order = by_node[np.argsort(dist[by_node], kind="mergesort")]
+        for t in range(n_touched - 1, -1, -1):
+            v = order[t]
+            if load[v] == 0.0:
+                continue
+            p = pred[v]
+            if p < 0:
+                continue
+            node_flow[v] += load[v]
+            load[p] += load[v]
+        for t in range(n_touched):
+            v = by_node[t]
+            if node_flow[v] > 0:
+                edge_flow[arc_edge[pred_arc[v]]] += node_flow[v]
+            dist[v] = np.inf
+            load[v] = 0.0
+            node_flow[v] = 0.0
 
 
-def _edge_lookup(net: WalkNetwork) -> sparse.csr_array:
-    """Sparse (node, node) -> edge index + 1, keeping the shortest of parallel edges."""
-    order = np.argsort(net.edge_length)[::-1]  # longest first, so the shortest wins below
-    u, v = net.edge_u[order], net.edge_v[order]
-    rows = np.concatenate([u, v])
-    cols = np.concatenate([v, u])
-    vals = np.concatenate([order, order]) + 1
-    # the last duplicate wins when converting through a dict of keys
-    table = dict(zip(zip(rows.tolist(), cols.tolist(), strict=True), vals.tolist(), strict=True))
-    r, c = np.array(list(table)).T if table else (np.array([], int), np.array([], int))
-    return sparse.csr_array(
-        (np.array(list(table.values())), (r, c)), shape=(net.n_nodes, net.n_nodes)
-    )
+def _arc_edges(net: WalkNetwork, indptr: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """Street edge of each adjacency entry ``p -> v``: the edge joining ``v`` to ``p``.
+
+    Among parallel edges, the one the flows have always been put on: the shortest
+    (edges taken longest first, the last one listed for the pair ``(v, p)``
+    winning, in the order of the ``(u, v)`` then ``(v, u)`` listing).
+    """
+    order = np.argsort(net.edge_length)[::-1]
+    u, v = net.edge_u[order].astype(np.int64), net.edge_v[order].astype(np.int64)
+    n = np.int64(net.n_nodes)
+    keys = np.concatenate([u * n + v, v * n + u])
+    vals = np.concatenate([order, order])
+    # last occurrence of each key wins
+    uniq, first_rev = np.unique(keys[::-1], return_index=True)
+    winner = vals[::-1][first_rev]
+    tail = np.repeat(np.arange(len(indptr) - 1, dtype=np.int64), np.diff(indptr))
+    wanted = indices.astype(np.int64) * n + tail  # (v, p): the entry p -> v
+    return winner[np.searchsorted(uniq, wanted)].astype(np.int64)
+
+
+def _expand(pair_ptr: np.ndarray, inverse: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For destination points on nodes ``inverse``: (point, pair) of every pair of their node."""
+    counts = (pair_ptr[1:] - pair_ptr[:-1])[inverse]
+    j_exp = np.repeat(np.arange(len(inverse)), counts)
+    starts = np.repeat(pair_ptr[:-1][inverse] - np.cumsum(counts) + counts, counts)
+    return j_exp, starts + np.arange(counts.sum())
 
 
 def street_flows(
@@ -105,6 +227,14 @@ def street_flows(
         ``edge_flow``: Series over compiled edges (``flow_trips``);
         ``destination_trips``: Series indexed like ``destinations``
         (``trips_to``). Off-network origins and destinations take no part.
+
+    Notes
+    -----
+    One Dijkstra search per destination node, bounded by ``cutoff_m``, done
+    twice (the origin-destination pairs in reach, then the trips pushed back
+    along its shortest-path tree), with scratch arrays reused: memory grows
+    with the network and the pairs in reach, never as destinations × nodes or
+    destinations × origins.
     """
     check_network(network, "network")
     assert_project_crs(origins, "origins")
@@ -140,27 +270,30 @@ def street_flows(
             pd.Series(trips_to, index=destinations.index, name="trips_to"),
         )
     unique_dest, inverse = np.unique(d_node[d_ok], return_inverse=True)
-    dist, pred = csgraph.dijkstra(
-        network.csr, directed=False, indices=unique_dest, limit=cutoff_m, return_predecessors=True
+    arr = _arrays(network)
+    # origins grouped by node, in origin order
+    by_node = np.argsort(o_node, kind="stable")
+    node_ptr = np.searchsorted(o_node[by_node], np.arange(network.n_nodes + 1))
+    rows, k, d = _reach_pairs(
+        arr.indptr, arr.indices, arr.weights, unique_dest, float(cutoff_m), node_ptr, by_node
     )
-    # decay weights of each origin towards each destination point, normalised per origin
-    w_dest = np.exp(-dist[inverse][:, o_node] / decay_m)  # (n_dest_points, n_origins); inf -> 0
-    total = w_dest.sum(axis=0)
-    share = np.divide(w_dest, total, out=np.zeros_like(w_dest), where=total > 0)
-    trips = share * pop  # trips from each origin to each destination point
-    trips_to[d_ok] = trips.sum(axis=1)
-    lookup = _edge_lookup(network)
-    for row in range(len(unique_dest)):
-        per_origin = trips[inverse == row].sum(axis=0)
-        d = dist[row]
-        order = np.argsort(d, kind="stable")
-        order = order[np.isfinite(d[order])].astype(np.int64)
-        flow = _accumulate(d, pred[row].astype(np.int64), o_node, per_origin, order)
-        v = np.flatnonzero(flow > 0)
-        if len(v) == 0:
-            continue
-        edges = np.asarray(lookup[v, pred[row][v]]).ravel().astype(np.int64) - 1
-        np.add.at(edge_flow, edges, flow[v])
+    sort = np.lexsort((k, rows))  # pairs by destination node, then origin
+    rows, k, d = rows[sort], k[sort], d[sort]
+    pair_ptr = np.searchsorted(rows, np.arange(len(unique_dest) + 1))
+    # every destination point takes the pairs of its node (points sharing a node repeat them);
+    # sums run over the destination points in order, as the dense (points x origins) sums did
+    j_exp, pair_exp = _expand(pair_ptr, inverse)
+    k_exp = k[pair_exp]
+    w = np.exp(-d[pair_exp] / decay_m)
+    total = np.bincount(k_exp, weights=w, minlength=len(o_node))[k_exp]
+    share = np.divide(w, total, out=np.zeros_like(w), where=total > 0)
+    trips = share * pop[k_exp]  # trips from each origin to each destination point
+    trips_to[d_ok] = np.bincount(j_exp, weights=trips, minlength=len(d_ok))
+    per_pair = np.bincount(pair_exp, weights=trips, minlength=len(k))
+    _assign(
+        arr.indptr, arr.indices, arr.weights, _arc_edges(network, arr.indptr, arr.indices),
+        unique_dest, float(cutoff_m), pair_ptr, o_node[k], per_pair, edge_flow,
+    )  # fmt: skip
     return (
         pd.Series(edge_flow, name="flow_trips"),
         pd.Series(trips_to, index=destinations.index, name="trips_to"),

@@ -106,7 +106,8 @@ def _sift_down(heap_d, heap_n, pos, size, d, node):
 
 @njit(cache=True)
 def _dijkstra(
-    indptr, indices, weights, src_node, src_cost, limit, dist, touched, heap_d, heap_n, pos
+    indptr, indices, weights, src_node, src_cost, limit, dist, touched, heap_d, heap_n, pos,
+    need, n_need,
 ):  # fmt: skip
     """Multi-source Dijkstra bounded by ``limit`` (inclusive).
 
@@ -114,6 +115,10 @@ def _dijkstra(
     on return it holds the final distances of the ``n_touched`` nodes listed in
     ``touched[:n_touched]`` (every other entry stays +inf). Returns n_touched.
     ``heap_d``, ``heap_n``, ``pos`` and ``touched`` have room for every node.
+
+    With ``n_need > 0``, the search stops once the ``n_need`` nodes marked in
+    ``need`` are settled: their distances are final then, while other touched
+    nodes may hold distances still too long (callers read the marked nodes only).
     """
     size = 0
     n_touched = 0
@@ -138,6 +143,10 @@ def _dijkstra(
         size -= 1
         if size > 0:
             _sift_down(heap_d, heap_n, pos, size, heap_d[size], heap_n[size])
+        if n_need > 0 and need[node]:
+            n_need -= 1
+            if n_need == 0:
+                break
         for p in range(indptr[node], indptr[node + 1]):
             nb = indices[p]
             nd = d + weights[p]
@@ -173,6 +182,14 @@ def _nearest_kernel(
     heap_d = np.empty(n)
     heap_n = np.empty(n, dtype=np.int32)
     pos = np.empty(n, dtype=np.int32)
+    # the origins' end nodes: once they are settled, a category's search can stop
+    need = np.zeros(n, dtype=np.uint8)
+    n_need = 0
+    for i in range(n_o):
+        for node in (edge_u[o_edge[i]], edge_v[o_edge[i]]):
+            if need[node] == 0:
+                need[node] = 1
+                n_need += 1
     # targets sorted by (category, edge) for the same-edge case
     order = np.argsort(t_cat * (edge_u.shape[0] + 1) + t_edge)
     cat_sorted = t_cat[order]
@@ -195,8 +212,9 @@ def _nearest_kernel(
             src_node[2 * k + 1] = edge_v[f]
             src_cost[2 * k + 1] = t_leg[j] + edge_length[f] - t_off[j]
         n_touched = _dijkstra(
-            indptr, indices, weights, src_node, src_cost, limit, dist, touched, heap_d, heap_n, pos
-        )
+            indptr, indices, weights, src_node, src_cost, limit, dist, touched, heap_d, heap_n, pos,
+            need, n_need,
+        )  # fmt: skip
         for i in range(n_o):
             e = o_edge[i]
             t = o_off[i]
@@ -244,6 +262,7 @@ def _pairs_kernel(
     heap_n = np.empty(n, dtype=np.int32)
     pos = np.empty(n, dtype=np.int32)
     stamp = np.full(n_o, -1, dtype=np.int64)
+    no_need = np.zeros(1, dtype=np.uint8)
     src_node = np.empty(2, dtype=np.int32)
     src_cost = np.empty(2)
     size = 0
@@ -260,8 +279,9 @@ def _pairs_kernel(
         src_node[1] = edge_v[f]
         src_cost[1] = edge_length[f] - s
         n_touched = _dijkstra(
-            indptr, indices, weights, src_node, src_cost, cutoff, dist, touched, heap_d, heap_n, pos
-        )
+            indptr, indices, weights, src_node, src_cost, cutoff, dist, touched, heap_d, heap_n, pos,
+            no_need, 0,
+        )  # fmt: skip
         # the target's own edge first (covers the direct case even when no end node is in reach)
         for k in range(-1, n_touched):
             if k == -1:
