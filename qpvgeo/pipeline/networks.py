@@ -45,7 +45,7 @@ SCOPE = {
     NONE: "non évalué (pas de réseau de rues)",
 }
 #: the scope of a QPV whose data directory holds street networks, none reaching its residents
-UNREACHED_SCOPE = "non évalué (le réseau de rues des données n'atteint pas le quartier)"
+UNREACHED_SCOPE = "non évalué (le fichier de réseau de rues du quartier n'atteint pas ses habitants)"
 
 
 def walk_network_file(code_qp: str) -> str:
@@ -153,7 +153,8 @@ def build_networks(
         elif candidates and not fresh:  # files of the data directory made for other places
             result.unreached[code] = sorted(candidates)
         status = NONE if best is None else COVERED if best_share >= COVERED_SHARE else PARTIAL
-        scope = UNREACHED_SCOPE if code in result.unreached else SCOPE[status]
+        # its own file made for another place; outside the shared files it simply has none
+        scope = UNREACHED_SCOPE if result.unreached.get(code) == [own.name] else SCOPE[status]
         rows[code] = {
             "network_source": best,
             "network_kind": candidates[best].kind if best else None,

@@ -105,7 +105,9 @@ def test_network_files_that_do_not_reach_a_qpv_are_named(tmp_path, monkeypatch):
     assert result.unreached == {"QN09998B": ["tiny_walk.graphml"], "QN09997C": ["QN09997C.graphml"]}
     for code in ("QN09998B", "QN09997C"):
         assert table.at[code, "network_status"] == networks.NONE
-        assert table.at[code, "network_scope"] == networks.UNREACHED_SCOPE
+    # outside the shared files: no network, as any QPV without one; its own file: named
+    assert table.at["QN09998B", "network_scope"] == networks.SCOPE[networks.NONE]
+    assert table.at["QN09997C", "network_scope"] == networks.UNREACHED_SCOPE
     got = notes._network_notes(SimpleNamespace(networks=result, crowfly_fallback=False))
     assert got == [
         "QPV QN09997C: its own street network file 'osm/walk/QN09997C.graphml' reaches none of its "
