@@ -365,25 +365,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             pipeline.save_result(result, stage, data_dir=args.data_dir)
             besoins_files = _add_besoins(result, earlier, new_answers, stage)
             export.write_table(result.indicators, stage / export.TABLE)
-            qpv_layer = result.qpv[["geometry"]].join(result.indicators)
-            export.write_geopackage(
-                {
-                    "qpv": qpv_layer,
-                    "equipments": result.equipments,
-                    "origins": result.origins,
-                    "isochrones": result.isochrones,
-                    "street_flows": result.streets,
-                    "candidate_segments": result.candidates,
-                    "food_stores_huff": result.food_stores,
-                    "barriers": result.barriers.lines,
-                    "boundary_crossings": result.crossings,
-                    "detour_paths": result.detours,
-                    "shop_service_pairs": result.service_pairs,
-                    "polarites": result.polarites,
-                    **_besoins_layers(result),
-                },
-                stage / export.GEOPACKAGE,
-            )
+            export.write_geopackage(_geopackage_layers(result), stage / export.GEOPACKAGE)
             written = workshop.export_workshop(result, stage)  # maps, fiches, slide images, index
             extra = [p for p in written if p.relative_to(stage).as_posix() not in names]
             parameters = {**result.parameters, "besoins_files": [str(f) for f in args.besoins or []]}
@@ -489,11 +471,26 @@ def _add_besoins(result, earlier, new: list, stage: Path) -> list[str]:
     return names
 
 
-def _besoins_layers(result) -> dict:
-    """The GeoPackage layers ``besoins`` (every answer kept) and ``besoins_freins``."""
-    if result.besoins is None:
-        return {}
-    return {"besoins": result.besoins.answers, "besoins_freins": result.besoins.felt}
+def _geopackage_layers(result) -> dict:
+    """The layers of ``tables/qpvgeo.gpkg``; with residents' answers, ``besoins`` (every answer
+    kept) and ``besoins_freins``."""
+    layers = {
+        "qpv": result.qpv[["geometry"]].join(result.indicators),
+        "equipments": result.equipments,
+        "origins": result.origins,
+        "isochrones": result.isochrones,
+        "street_flows": result.streets,
+        "candidate_segments": result.candidates,
+        "food_stores_huff": result.food_stores,
+        "barriers": result.barriers.lines,
+        "boundary_crossings": result.crossings,
+        "detour_paths": result.detours,
+        "shop_service_pairs": result.service_pairs,
+        "polarites": result.polarites,
+    }
+    if result.besoins is not None:
+        layers |= {"besoins": result.besoins.answers, "besoins_freins": result.besoins.felt}
+    return layers
 
 
 if __name__ == "__main__":  # pragma: no cover
