@@ -321,3 +321,44 @@ def _count_kernel(origin, category, dist, radii, out):
 
 
 # --------------------------------------------------------------------------- validation
+
+
+@njit(cache=True)
+def _tree(indptr, indices, weights, source, limit, dist, pred, pred_arc, touched, heap_d, heap_n, pos):  # pragma: no cover - compiled  # fmt: skip
+    """Single-source Dijkstra bounded by ``limit`` (inclusive), with its predecessor tree.
+
+    A node's predecessor is the first settled node that gives it its final
+    distance (strict improvement), as :func:`scipy.sparse.csgraph.dijkstra`
+    records it; ``pred_arc`` is the adjacency entry used. Same scratch
+    contract as :func:`_dijkstra`: ``dist`` all +inf
+    on entry; the ``n_touched`` nodes reached are ``touched[:n_touched]``.
+    """
+    dist[source] = 0.0
+    pred[source] = -1
+    pred_arc[source] = -1
+    touched[0] = source
+    n_touched = 1
+    _sift_up(heap_d, heap_n, pos, 0, 0.0, source)
+    size = 1
+    while size > 0:
+        d = heap_d[0]
+        node = heap_n[0]
+        size -= 1
+        if size > 0:
+            _sift_down(heap_d, heap_n, pos, size, heap_d[size], heap_n[size])
+        for p in range(indptr[node], indptr[node + 1]):
+            nb = indices[p]
+            nd = d + weights[p]
+            if nd <= limit and nd < dist[nb]:
+                if dist[nb] == np.inf:
+                    touched[n_touched] = nb
+                    n_touched += 1
+                    i = size
+                    size += 1
+                else:
+                    i = pos[nb]
+                dist[nb] = nd
+                pred[nb] = node
+                pred_arc[nb] = p
+                _sift_up(heap_d, heap_n, pos, i, nd, nb)
+    return n_touched
