@@ -46,12 +46,12 @@ var declutter = function () {
     var span = el && el.firstChild;
     if (!span) { return; }
     span.style.visibility = '';
-    span.style.transform = '';
+    span.style.marginTop = '';
     var r = span.getBoundingClientRect(), h = r.height + 2;
     var tries = x.rank === 0 ? [0, h, -h, 2 * h, -2 * h, 3 * h, -3 * h] : [0];
     var dy = tries.filter(function (t) { return free(r, t); })[0];
     if (dy === undefined) { span.style.visibility = 'hidden'; return; }
-    if (dy) { span.style.transform = 'translateY(' + dy + 'px)'; }
+    if (dy) { span.style.marginTop = dy + 'px'; }
     kept.push({left: r.left, right: r.right, top: r.top + dy, bottom: r.bottom + dy});
   });
 };

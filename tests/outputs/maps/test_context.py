@@ -77,3 +77,48 @@ def test_coupling_map_of_many_qpv_waits_for_a_closer_zoom(small_run, tmp_path: P
     assert found["start_zoom"] < context.POINTS_MIN_ZOOM
     assert found["hidden_at_start"] and found["hint"]
     assert found["shown_closer"]
+
+
+def test_labels_of_every_qpv_never_overlap(small_run, tmp_path: Path) -> None:
+    """The overview of all 47 QPV at département zoom: no label on another (crowded QPV names
+    move a line up or down, else wait for a closer zoom; commune names yield first); most QPV
+    named at once, and every hidden one named two zoom levels closer, centred on it."""
+    run = dataclasses.replace(small_run, qpv=small_run.qpv_all)
+    m = maps.overview_map(run.qpv, run.indicators, run.equipments)
+    maps.decorate(m, run)
+    page = maps.save_map(m, tmp_path / "overview.html")
+    script = """
+    var shown = [].filter.call(document.querySelectorAll('.qpvgeo-lab span'), function (e) {
+      return getComputedStyle(e).visibility !== 'hidden' && e.getBoundingClientRect().width > 0;
+    });
+    var boxes = shown.map(function (e) { return [e.textContent, e.getBoundingClientRect()]; });
+    out.overlaps = [];
+    boxes.forEach(function (a, i) { boxes.slice(i + 1).forEach(function (b) {
+      var r = a[1], k = b[1];
+      if (r.left < k.right - 0.5 && r.right > k.left + 0.5 && r.top < k.bottom - 0.5 && r.bottom > k.top + 0.5) {
+        out.overlaps.push(a[0] + ' / ' + b[0]);
+      }
+    }); });
+    var qpv = [].slice.call(document.querySelectorAll('.qpvgeo-lab-qpv span'));
+    var hidden = qpv.filter(function (e) { return getComputedStyle(e).visibility === 'hidden'; });
+    out.qpv_shown = qpv.length - hidden.length;
+    var map = null;
+    Object.keys(window).forEach(function (k) {
+      try { if (window[k] instanceof L.Map) { map = window[k]; } } catch (e) {} });
+    var z = map.getZoom();
+    var at = hidden.map(function (e) {
+      var r = e.getBoundingClientRect();
+      return map.containerPointToLatLng([(r.left + r.right) / 2, (r.top + r.bottom) / 2]);
+    });
+    out.still_hidden = [];
+    hidden.forEach(function (e, i) {
+      map.setView(at[i], z + 2, {animate: false});
+      if (getComputedStyle(e).visibility === 'hidden') { out.still_hidden.push(e.textContent); }
+    });
+    out.n_hidden = hidden.length;
+    """
+    found, dom = browser_check(page, tmp_path / "p", script)
+    assert "error" not in found, found.get("error")
+    assert found["overlaps"] == [], found["overlaps"]
+    assert len(run.qpv) == 47 and found["qpv_shown"] >= 30, found
+    assert found["still_hidden"] == [] and found["qpv_shown"] + found["n_hidden"] == 47, found
