@@ -30,6 +30,8 @@ from ..data.scenarios import ACTION_LABELS
 from . import mapkit as mk
 from .fiche import fiche_html
 from .labels_fr import attribution, category_label, fr_number, indicator_label
+from .maps.context import decorate
+from .maps.enclavement import add_barrier_layers
 from .workshop import FICHES_DIR, write_leaflet_lib
 
 SCENARIO_DIFF = "tables/scenario_diff.csv"
@@ -134,6 +136,7 @@ def scenario_map(sr, *, category: str | None = None) -> folium.Map:
     for cat in cats:
         _origin_layer(sr.origins, cat, show=cat == first).add_to(m)
     _feature_layer(sr.changes).add_to(m)
+    barrier_lines = add_barrier_layers(m, qpv, sr.after.barriers, mk.pane(m, "coupures", 390))
     lines = [mk.point(c, t) for _, c, t in CHANGE_CLASSES] + [
         mk.point(NOW_REACHED[0], NOW_REACHED[1]), mk.point(NO_LONGER[0], NO_LONGER[1]),
         mk.note("Un point par lieu de résidence (habitants du quartier) ; temps vers l'équipement "
@@ -150,8 +153,11 @@ def scenario_map(sr, *, category: str | None = None) -> folium.Map:
         f"Variation du temps de marche : {category_label(first)} (autres catégories dans le menu)"
         if first else "Aucun temps de marche ne change"
     )  # fmt: skip
-    mk.finish(m, [("Variation du temps de marche", lines), ("Scénario", feature_lines)],
-              "Scénario « et si… »", subtitle)  # fmt: skip
+    blocks = [("Variation du temps de marche", lines), ("Scénario", feature_lines)]
+    if barrier_lines:
+        blocks.append(("Coupures urbaines", barrier_lines))
+    mk.finish(m, blocks, "Scénario « et si… »", subtitle)
+    decorate(m, sr.after, fiche_prefix="fiches/", index_href=None)
     shown = sr.changes[sr.changes.geometry.notna()]
     mk.fit(m, gpd.GeoDataFrame(geometry=[*qpv.geometry, *shown.geometry], crs=qpv.crs))
     return m

@@ -137,7 +137,7 @@ def enclavement_map(
     panes = {name: mk.pane(m, name, z) for name, z in _PANES}
     show_points = few_qpv(qpv, focus)
     blocks = _add_qpv_layers(m, table)
-    blocks.append(("Coupures urbaines", _add_barriers(m, qpv, barriers, panes["coupures"])))
+    blocks.append(("Coupures urbaines", add_barrier_layers(m, qpv, barriers, panes["coupures"])))
     blocks.append(("Flux piéton potentiel (trajets par rue)", _add_flows(m, streets, panes["rues"])
                    + _add_candidates(m, candidates, panes["candidats"])))  # fmt: skip
     if "footfall_potential_trips" in equipments.columns:
@@ -255,7 +255,7 @@ def _enclave_style(fill: str, no_value: dict) -> dict:
 # barriers, streets, candidates, shops, detours, crossings
 
 
-def _add_barriers(m: folium.Map, qpv: gpd.GeoDataFrame, barriers, pane: str) -> list[str]:
+def add_barrier_layers(m: folium.Map, qpv: gpd.GeoDataFrame, barriers, pane: str) -> list[str]:
     """One layer per barrier kind near the QPV; the legend lines (and what was not assessed)."""
     lines = barriers.lines
     assessed = dict(getattr(barriers, "assessed", {}) or {})
