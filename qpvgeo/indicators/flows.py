@@ -43,6 +43,17 @@ def _nearer_node(net: WalkNetwork, snapped: pd.DataFrame) -> np.ndarray:
 
 
 @njit(cache=True)
+def _tree_scratch(n):  # pragma: no cover - compiled
+    """The scratch arrays of :func:`~qpvgeo.network._dijkstra._tree` for ``n`` nodes (``dist``
+    all +inf), allocated once per kernel call and reused by every search."""
+    return (
+        np.full(n, np.inf), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64),
+        np.empty(n, dtype=np.int64), np.empty(n), np.empty(n, dtype=np.int32),
+        np.empty(n, dtype=np.int32),
+    )  # fmt: skip
+
+
+@njit(cache=True)
 def _reach_pairs(indptr, indices, weights, sources, limit, node_ptr, node_origin):  # pragma: no cover - compiled  # fmt: skip
     """(source row, origin, distance) for every origin within ``limit`` of each source node.
 
@@ -51,13 +62,7 @@ def _reach_pairs(indptr, indices, weights, sources, limit, node_ptr, node_origin
     arrays reused: memory in proportion to the network and to the pairs found.
     """
     n = indptr.shape[0] - 1
-    dist = np.full(n, np.inf)
-    pred = np.empty(n, dtype=np.int64)
-    pred_arc = np.empty(n, dtype=np.int64)
-    touched = np.empty(n, dtype=np.int64)
-    heap_d = np.empty(n)
-    heap_n = np.empty(n, dtype=np.int32)
-    pos = np.empty(n, dtype=np.int32)
+    dist, pred, pred_arc, touched, heap_d, heap_n, pos = _tree_scratch(n)
     out_r = np.empty(1024, dtype=np.int64)
     out_k = np.empty(1024, dtype=np.int64)
     out_d = np.empty(1024)
@@ -92,13 +97,7 @@ def _assign(indptr, indices, weights, arc_edge, sources, limit, pair_ptr, pair_n
     with a load adds it to its street edge (``arc_edge``), nodes in index order.
     """
     n = indptr.shape[0] - 1
-    dist = np.full(n, np.inf)
-    pred = np.empty(n, dtype=np.int64)
-    pred_arc = np.empty(n, dtype=np.int64)
-    touched = np.empty(n, dtype=np.int64)
-    heap_d = np.empty(n)
-    heap_n = np.empty(n, dtype=np.int32)
-    pos = np.empty(n, dtype=np.int32)
+    dist, pred, pred_arc, touched, heap_d, heap_n, pos = _tree_scratch(n)
     load = np.zeros(n)
     node_flow = np.zeros(n)
     for r in range(sources.shape[0]):
