@@ -32,7 +32,9 @@ counted as zero. A QPV whose street network is partial or absent is read on
 the components that need no network only. QPV read on different components
 are not compared: ``viability_rank`` ranks a QPV among those read on the same
 components (``viability_rank_among`` of them). :func:`sensitivity` tells how much
-those ranks move when the weights move.
+those ranks move when the weights move. A reading needs at least
+:data:`MIN_COMPONENTS` components: one component alone is that component, shown
+as it is in the profile, not a reading of viability.
 """
 
 from __future__ import annotations
@@ -82,6 +84,12 @@ WEIGHTS: dict[str, float] = {
     "couplage": 1.0,
 }
 
+#: fewest components a reading is made of (qpvgeo's choice): on one component alone (the market
+#: size of a QPV without a street network whose poverty rate INSEE does not publish) the
+#: « reading » would be that one figure under another name, coloured and ranked as if it
+#: were a reading of viability; below this the score is NaN and the component stays shown
+MIN_COMPONENTS = 2
+
 #: network statuses whose network components are read (see :mod:`qpvgeo.pipeline.networks`)
 FULL_NETWORK = "couvert"
 
@@ -125,13 +133,15 @@ def component_scores(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _scores(scores: pd.DataFrame, weights: np.ndarray) -> np.ndarray:
-    """Weighted mean of the available scores, for one (c,) or several (k, c) weight vectors."""
+    """Weighted mean of the available scores, for one (c,) or several (k, c) weight vectors;
+    NaN for a row with fewer than :data:`MIN_COMPONENTS` scores."""
     s = scores.to_numpy(dtype=float)
     known = np.isfinite(s)
     num = np.atleast_2d(weights) @ np.where(known, s, 0.0).T
     den = np.atleast_2d(weights) @ known.T.astype(float)
+    enough = known.sum(axis=1) >= MIN_COMPONENTS
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / den, np.nan)
+        return np.where((den > 0) & enough, num / den, np.nan)
 
 
 def _ranks_within(values: np.ndarray, groups: pd.Series) -> np.ndarray:
@@ -249,6 +259,19 @@ def summary_text(table: pd.DataFrame, reading: pd.DataFrame) -> pd.Series:
         if not scored:
             texts[code] = f"{name} : aucune composante n'a pu être évaluée."
             continue
+        missing = [COMPONENTS[c][-1] for c in COMPONENTS if c not in scored]
+        not_read = ("Non évalué : " + ", ".join(missing) + ".") if missing else ""
+        if pd.isna(row["viability_score"]):  # too few components for a reading
+            only = ", ".join(
+                f"{COMPONENTS[c][-1]} ({_fmt(table.at[code, COMPONENTS[c][0]], COMPONENTS[c][0])})"
+                for c in scored
+            )
+            texts[code] = (
+                f"{name} : pas de lecture de viabilité ({len(scored)} composante(s) sur "
+                f"{len(COMPONENTS)} ; il en faut au moins {MIN_COMPONENTS}). Évalué : {only}. "
+                + not_read
+            ).strip()
+            continue
         best = max(scored, key=scored.get)
         worst = min(scored, key=scored.get)
         col_b, *_, lab_b = COMPONENTS[best]
@@ -261,8 +284,7 @@ def summary_text(table: pd.DataFrame, reading: pd.DataFrame) -> pd.Series:
         ]
         if worst != best:
             parts.append(f"Frein : {lab_w} ({_fmt(table.at[code, col_w], col_w)}).")
-        missing = [COMPONENTS[c][-1] for c in COMPONENTS if c not in scored]
-        if missing:
-            parts.append("Non évalué : " + ", ".join(missing) + ".")
+        if not_read:
+            parts.append(not_read)
         texts[code] = " ".join(parts)
     return pd.Series(texts, name="viability_text")

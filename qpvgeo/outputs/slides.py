@@ -20,6 +20,7 @@ from . import mapkit as mk
 from .labels_fr import (
     BARRIER_LABELS,
     BARRIER_ONE_SLIDE,
+    READING_NOT_EVALUATED,
     SLIDE_DRIVE_NOTE,
     SLIDE_NO_NETWORK_NOTE,
     SLIDE_WALK_NOTE,
@@ -272,7 +273,9 @@ def _fiche_texts(fig, result, code: str, handles: list) -> None:
              va="top")  # fmt: skip
     sc = score_texts(ind, code)
     sub_title = "Commerces et services publics : ensemble ou séparés ?"
-    sub_title += f"   Lecture de viabilité : {sc['score']} sur 1"
+    reading = f"{sc['score']} ({sc['pourquoi']})" if sc["pourquoi"] else (
+        f"{sc['score']} sur 1" if sc["score"] != READING_NOT_EVALUATED else sc["score"])
+    sub_title += f"   Lecture de viabilité : {reading}"
     fig.text(0.015, 0.925, sub_title, fontsize=BODY_PT + 2, va="top", color="#333")
     legend = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.675, 0.90),
                         fontsize=BODY_PT, frameon=False, title="Légende",

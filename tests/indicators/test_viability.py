@@ -46,10 +46,12 @@ def test_a_score_does_not_depend_on_the_other_rows(table):
 def test_weighted_reading_and_missing_listed(table):
     w = {"demande": 1.0, "pouvoir_achat": 1.0, "ouverture": 1.0, "couplage": 1.0}
     r = viability.viability(table, weights=w)
-    # Q1: (1 + 1 + 0.2 + 1) / 4; Q3: (0.5 + 0.5 + 0.6 + 0.5) / 4; Q2: demande only
+    # Q1: (1 + 1 + 0.2 + 1) / 4; Q3: (0.5 + 0.5 + 0.6 + 0.5) / 4; Q2: demande only, its score
+    # 0.0 but no reading (fewer than MIN_COMPONENTS = 2 components)
     assert r.at["Q1", "viability_score"] == pytest.approx(3.2 / 4)
     assert r.at["Q3", "viability_score"] == pytest.approx(2.1 / 4)
-    assert r.at["Q2", "viability_score"] == 0.0
+    assert viability.MIN_COMPONENTS == 2
+    assert r.at["Q2", "score_demande"] == 0.0 and np.isnan(r.at["Q2", "viability_score"])
     assert r.at["Q2", "viability_components"] == "demande"
     assert "ouverture" in r.at["Q2", "viability_missing"]
 
@@ -58,8 +60,9 @@ def test_ranks_only_among_the_same_components(table):
     r = viability.viability(table)
     assert r.at["Q1", "viability_rank"] == 1 and r.at["Q3", "viability_rank"] == 2
     assert r.at["Q1", "viability_rank_among"] == 2
-    # Q2 (demande) and Q4 (demande, pouvoir d'achat) are each alone with their components
-    assert r.at["Q2", "viability_rank"] == 1 and r.at["Q2", "viability_rank_among"] == 1
+    # Q2 (demande alone) has no reading, so no rank; Q4 (demande, pouvoir d'achat) is alone
+    # with its components
+    assert np.isnan(r.at["Q2", "viability_rank"]) and np.isnan(r.at["Q2", "viability_rank_among"])
     assert r.at["Q4", "viability_rank"] == 1 and r.at["Q4", "viability_rank_among"] == 1
 
 
@@ -90,10 +93,12 @@ def test_sensitivity_matches_a_loop_over_draws(table):
             for row in factors
         ]
     )
-    assert a["rank_p05"].to_numpy() == pytest.approx(np.percentile(ranks, 5, axis=0))
-    assert a["rank_p95"].to_numpy() == pytest.approx(np.percentile(ranks, 95, axis=0))
+    # Q2 has no reading (one component), hence no rank in any draw: NaN on both sides
+    assert np.isnan(ranks[:, 1]).all() and np.isnan(a.at["Q2", "rank_p05"])
+    assert a["rank_p05"].to_numpy() == pytest.approx(np.percentile(ranks, 5, axis=0), nan_ok=True)
+    assert a["rank_p95"].to_numpy() == pytest.approx(np.percentile(ranks, 95, axis=0), nan_ok=True)
     still = viability.sensitivity(table, draws=20, spread=0.0)
-    assert (still["rank_mean_abs_shift"] == 0).all()
+    assert (still["rank_mean_abs_shift"].drop("Q2") == 0).all()
 
 
 def test_text_names_asset_and_brake_in_one_direction(table):
@@ -104,3 +109,11 @@ def test_text_names_asset_and_brake_in_one_direction(table):
     assert "Frein :" in text["Q3"]
     assert "Non évalué :" in text["Q3"] and "passage" in text["Q3"]
     assert "Atout : taille du marché local (habitants) (7\u202f500 habitants)" in text["Q1"]
+
+
+def test_text_of_a_qpv_read_on_one_component_says_there_is_no_reading(table):
+    r = viability.viability(table)
+    text = viability.summary_text(table, r)["Q2"]  # demande only
+    assert text.startswith("Sud : pas de lecture de viabilité (1 composante(s) sur 7 ; il en faut")
+    assert "Évalué : taille du marché local (habitants)" in text
+    assert "nan" not in text and "Atout" not in text and "Non évalué :" in text

@@ -95,6 +95,11 @@ def test_fiche_without_network_says_not_evaluated(small_run) -> None:
     assert table["Indice d'enclavement par les rues (traversées, détours)"] == not_eval
     assert all(v.strip() for v in table.values())
     assert "Pas de réseau de rues dans les données pour ce quartier." in page
+    # read on its market size alone (poverty rate not published): no reading, and why
+    score_box = page.split('<div class="valeur">', 1)[1].split("</div>\n</div>", 1)[0]
+    assert score_box.startswith("non évaluée</div>")
+    assert "une seule composante lue : il en faut au moins 2" in score_box
+    assert "sur 1 (1 = le plus favorable)" not in score_box and "viabilité nan" not in page
 
 
 @pytest.mark.mirror

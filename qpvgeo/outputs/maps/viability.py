@@ -75,6 +75,17 @@ def _component_labels(text: object) -> list[str]:
     return [viability.COMPONENTS[c.strip()][-1] for c in text.split(",") if c.strip()]
 
 
+def _too_few(ind: pd.DataFrame, code: str, score: float) -> str:
+    """« une seule composante lue : il en faut au moins 2 » for a reading left out for too few
+    components; "" otherwise."""
+    text = ind.at[code, "viability_components"]
+    n = len([c for c in text.split(",") if c.strip()]) if isinstance(text, str) else 0
+    if not math.isnan(score) or n == 0 or n >= viability.MIN_COMPONENTS:
+        return ""
+    return (f"{'une seule composante lue' if n == 1 else f'{n} composantes lues'} : il en faut "
+            f"au moins {viability.MIN_COMPONENTS}")
+
+
 def _missing_text(ind: pd.DataFrame, code: str) -> str:
     """The components left out of a reading, grouped by their reason: the street network for
     a network component, a figure not published for the others."""
@@ -124,15 +135,16 @@ def _rank_range(ind: pd.DataFrame, code: str) -> str:
 def score_texts(ind: pd.DataFrame, code: str) -> dict[str, str]:
     """The viability reading of one QPV in French (not escaped).
 
-    Keys: ``score``, ``rang``, ``fourchette`` (rank range under the
-    sensitivity check), ``composantes`` (used), ``manquantes`` (missing, and
-    why), ``texte`` (``viability_text``).
+    Keys: ``score``, ``pourquoi`` (why there is no reading, or ""), ``rang``,
+    ``fourchette`` (rank range under the sensitivity check), ``composantes``
+    (used), ``manquantes`` (missing, and why), ``texte`` (``viability_text``).
     """
     score = num(ind.at[code, "viability_score"])
     rank = num(ind.at[code, "viability_rank"])
     among = num(ind.at[code, "viability_rank_among"]) if "viability_rank_among" in ind else math.nan
     return {
         "score": reading_text(score),
+        "pourquoi": _too_few(ind, code, score),
         "rang": NOT_RANKED
         if math.isnan(rank) or math.isnan(among)
         else f"{int(rank)} sur {int(among)} QPV lus sur les mêmes composantes",
@@ -204,7 +216,8 @@ def _viability_table(qpv: gpd.GeoDataFrame, indicators: pd.DataFrame) -> gpd.Geo
             "quartier": mk.esc(qpv.at[code, "lib_qp"]),
             "commune": mk.esc(qpv.at[code, "lib_com"]),
             "code": mk.esc(code),
-            "score": sc["score"] if sc else READING_NOT_EVALUATED,
+            "score": (f"{sc['score']} ({sc['pourquoi']})" if sc["pourquoi"] else sc["score"])
+            if sc else READING_NOT_EVALUATED,
             "rang": sc["rang"] if sc else NOT_RANKED,
             "fourchette": sc["fourchette"] if sc else NOT_EVALUATED,
             "texte": mk.esc(sc["texte"]) if sc else "",
@@ -235,7 +248,9 @@ def _legend_blocks(any_missing: bool, n_partial: int, n_scored: int, notes: list
     inner = " ; ".join(fr_number(x, 2) for x in VIABILITY_BINS[1:-1])
     lines.append(mk.note(f"Classes : seuils fixes ({inner}), les mêmes pour tous les quartiers."))
     if any_missing:
-        lines.append(mk.no_value("aucune composante évaluée"))
+        lines.append(mk.no_value(
+            f"pas de lecture : moins de {viability.MIN_COMPONENTS} composantes évaluées"
+        ))
     if n_partial:
         lines.append(mk.case(
             "#fee090",

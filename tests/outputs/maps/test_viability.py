@@ -33,10 +33,14 @@ def test_viability_map_layers_and_tooltips(small_run) -> None:
     run = small_run
     m = viability.viability_map(run.qpv, run.indicators)
     by_name = groups(m)
-    assert "QPV : lecture de viabilité (3)" in by_name
-    feats = {f["properties"]["code"]: f["properties"] for f in group_features(
-        by_name["QPV : lecture de viabilité (3)"])}  # fmt: skip
+    # the QPV without a network, whose poverty rate INSEE does not publish, is read on the
+    # market size alone: no reading (fewer than two components), said so in its tooltip
+    assert {"QPV : lecture de viabilité (2)", "QPV sans lecture de viabilité (1)"} <= set(by_name)
+    feats = {f["properties"]["code"]: f["properties"] for name in by_name if "(" in name
+             for f in group_features(by_name[name])}  # fmt: skip
     ulis, other = feats[WITH_NETWORK], feats[WITHOUT_NETWORK]
+    assert other["score"] == "non évaluée (une seule composante lue : il en faut au moins 2)"
+    assert other["_fill"] == "" and other["composantes"] == "taille du marché local (habitants)"
     assert re.fullmatch(r"0,\d\d|1,00", ulis["score"])
     # ranked only among the QPV read on the same components (the two of Les Ulis here)
     assert re.fullmatch(r"[12] sur 2 QPV lus sur les mêmes composantes", ulis["rang"])
@@ -52,13 +56,13 @@ def test_viability_map_layers_and_tooltips(small_run) -> None:
         if not needs_network and comp in str(ind.at[WITHOUT_NETWORK, "viability_missing"]):
             assert pd.isna(ind.at[WITHOUT_NETWORK, col])
             assert label in other["manquantes"].split("(chiffre officiel non diffusé)")[0]
-    assert other["_partiel"] and other["_fill"] in viability.VIABILITY_COLOURS
+    assert ulis["_fill"] in viability.VIABILITY_COLOURS and not ulis["_partiel"]
     page = page_html(m)
     for colour, text in viability.viability_labels():
         assert text in page and colour in page
     tooltip = next(
         t
-        for c in by_name["QPV : lecture de viabilité (3)"]._children.values()
+        for c in by_name["QPV : lecture de viabilité (2)"]._children.values()
         if isinstance(c, folium.GeoJson)
         for t in c._children.values()
         if isinstance(t, folium.GeoJsonTooltip)
