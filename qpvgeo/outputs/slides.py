@@ -51,12 +51,17 @@ _RAIL_DASH = (0, (6, 2))
 
 
 def _figure():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(PNG_SIZE[0] / _DPI, PNG_SIZE[1] / _DPI), dpi=_DPI)
+    fig = Figure(figsize=(PNG_SIZE[0] / _DPI, PNG_SIZE[1] / _DPI), dpi=_DPI)
+    FigureCanvasAgg(fig)  # a renderer to measure the names with (_declutter)
+    return fig
 
 
 def _png_bytes(fig) -> bytes:
+    for ax in fig.axes:
+        _declutter(ax, getattr(ax, "qpvgeo_names", []))
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=_DPI)
     return buf.getvalue()
@@ -78,6 +83,21 @@ def _north_arrow(ax) -> None:
     ax.annotate("N", xy=(0.965, 0.975), xytext=(0.965, 0.875), xycoords="axes fraction",
                 ha="center", va="center", fontsize=BODY_PT + 2, weight="bold", zorder=21,
                 arrowprops={"arrowstyle": "-|>", "color": "#111", "lw": 2})  # fmt: skip
+
+
+def _declutter(ax, texts: list) -> None:
+    """Remove the names that would overlap one already drawn (first come, first kept)."""
+    if not texts:
+        return
+    ax.figure.canvas.draw()  # places the texts at the axes' final limits
+    renderer = ax.figure.canvas.get_renderer()
+    kept = []
+    for t in texts:
+        box = t.get_window_extent(renderer).expanded(1.05, 1.1)
+        if any(box.overlaps(k) for k in kept):
+            t.remove()
+        else:
+            kept.append(box)
 
 
 def _context(ax, result, zone, *, focus: str | None = None, labels: str = "all") -> list:
@@ -103,9 +123,12 @@ def _context(ax, result, zone, *, focus: str | None = None, labels: str = "all")
                 named = near_c[near_c.index.isin(set(result.qpv["insee_com"]))]
             if len(named):
                 inside = named.geometry.intersection(zone.envelope).representative_point()
-                for name, p in zip(named["nom"], inside.values, strict=True):
+                texts = [
                     ax.text(p.x, p.y, str(name).upper(), fontsize=BODY_PT - 1, color="#555",
-                            ha="center", va="center", zorder=3.5, clip_on=True)  # fmt: skip
+                            ha="center", va="center", zorder=3.5, clip_on=True)
+                    for name, p in zip(named["nom"], inside.values, strict=True)
+                ]  # fmt: skip
+                ax.qpvgeo_names = texts  # decluttered once the view is set (_png_bytes)
     qpv_all = getattr(result, "qpv_all", None)
     if qpv_all is not None and len(qpv_all):
         others = mk.near(qpv_all[qpv_all.index != focus].to_crs(result.qpv.crs), zone)
