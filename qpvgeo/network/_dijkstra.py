@@ -320,7 +320,7 @@ def _count_kernel(origin, category, dist, radii, out):
                 out[origin[k], category[k], r] += 1
 
 
-# --------------------------------------------------------------------------- validation
+# --------------------------------------------------------------------------- shortest-path trees
 
 
 @njit(cache=True)

@@ -97,6 +97,18 @@ def read_run_extracts(
     return out
 
 
+def write_network_cache(net: WalkNetwork, cached: Path) -> None:
+    """Save a compiled network in the cache, atomically; a cache that cannot be written
+    (a read-only home) is skipped: the next run compiles again, with the same result."""
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(pickle.dumps(net, protocol=5))
+        os.replace(tmp, cached)
+    except OSError as exc:
+        log.debug("network cache not written (%s)", exc)
+
+
 def extract_network(data: ExtractData, code: str, area: shapely.Geometry) -> WalkNetwork:
     """The walk network of ``area`` (EPSG:2154) cut from an extract, through the cache.
 
@@ -118,13 +130,7 @@ def extract_network(data: ExtractData, code: str, area: shapely.Geometry) -> Wal
     poly_wgs = gpd.GeoSeries([area], crs=settings.crs).to_crs(4326).iloc[0]
     G = walk_graph_from_extract(data, poly_wgs)
     net = compile_network(G, name=name, kind="walk")
-    try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(pickle.dumps(net, protocol=5))
-        os.replace(tmp, cached)
-    except OSError as exc:  # a read-only home: no cache, same result
-        log.debug("network cache not written (%s)", exc)
+    write_network_cache(net, cached)
     return net
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import pickle
 import warnings
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from .._validate import check_frame
 from ..data import sources
 from ..network.build import WalkNetwork, load_network, resident_coverage, walk_graph_from_polygon
 from ..network.overpass import call_overpass
-from .extracts import RunExtracts, qpv_extract_network
+from .extracts import RunExtracts, qpv_extract_network, write_network_cache
 
 log = logging.getLogger(__name__)
 
@@ -196,13 +195,7 @@ def load_network_cached(path: Path, *, kind: str | None = None) -> WalkNetwork:
                 "compiling the network again", category=QpvgeoWarning, stacklevel=2,
             )  # fmt: skip
     net = load_network(path, kind=kind)
-    try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(pickle.dumps(net, protocol=5))
-        os.replace(tmp, cached)
-    except OSError as exc:  # a read-only home: no cache, same result
-        log.debug("network cache not written (%s)", exc)
+    write_network_cache(net, cached)
     return net
 
 
