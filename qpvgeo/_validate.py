@@ -149,6 +149,11 @@ def read_layer(path: Path, *, source: str) -> gpd.GeoDataFrame:
             f"{source}: cannot read {str(path)!r} as a vector layer (GDAL: {detail}); download it "
             "again, or check that it is a GeoJSON/GeoPackage file"
         ) from exc
+    if not isinstance(gdf, gpd.GeoDataFrame):  # GDAL reads a CSV without geometry as a table
+        raise ValidationError(
+            f"{source}: {str(path)!r} holds a table without geometries, not a vector layer; give "
+            "a GeoPackage, GeoJSON or shapefile with the geometries"
+        )
     if len(gdf) == 0:
         raise EmptyLayerError(f"{source}: {str(path)!r} has no feature; download it again")
     if gdf.crs is None:

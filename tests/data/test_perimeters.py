@@ -121,3 +121,16 @@ def test_cli_bad_perimeters_one_error_line(capsys, data_dir, tmp_path):
         == 2
     )
     assert "--perimeters" in capsys.readouterr().err
+
+
+def test_a_table_without_geometries_is_refused(capsys, data_dir, tmp_path):
+    """A CSV of QPV codes and names given as perimeters: one error line, not a traceback."""
+    path = tmp_path / "zones.csv"
+    path.write_text("code,nom\nZ1,Centre\nZ2,Gare\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match="table without geometries"):
+        read_perimeters(path)
+    argv = ["run", "--dep", "91", "--perimeters", str(path), "--offline", "--data-dir", str(data_dir),
+            "--out", str(tmp_path / "out")]  # fmt: skip
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "zones.csv" in err[0] and "GeoPackage, GeoJSON or shapefile" in err[0]
